@@ -1,0 +1,70 @@
+"""The starlette application: /graphql[/{department}], /healthz, /readyz and plugin routes.
+
+This module and ``unicrm.core.cli`` are the composition root: the only core modules that
+import the schema layer, to hand its composer to the process state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from unicrm.core.config import Settings, get_settings
+from unicrm.core.migrations.runner import is_migrated
+from unicrm.core.state import AppState, create_state
+
+log = logging.getLogger("unicrm.app")
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    state: AppState = request.app.state.unicrm
+    try:
+        await state.db.ping()
+    except Exception as exc:  # any driver error means "not ready"
+        log.warning("readiness: database unreachable: %s", type(exc).__name__)
+        return JSONResponse({"status": "unavailable", "reason": "database unreachable"}, 503)
+    if not await is_migrated(state.db, state.registry):
+        return JSONResponse({"status": "unavailable", "reason": "database not migrated"}, 503)
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(settings: Settings | None = None, *, state: AppState | None = None) -> Starlette:
+    from unicrm.schema.composer import build_schema
+    from unicrm.schema.http import graphql_endpoint
+
+    if state is None:
+        state = create_state(settings or get_settings(), schema_factory=build_schema)
+    elif state.schema_factory is None:
+        state.schema_factory = build_schema
+
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
+        Route("/graphql/{department}", graphql_endpoint, methods=["GET", "POST"]),
+    ]
+    for plugin_routes in state.registry.routes.values():
+        routes.extend(plugin_routes)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await state.manager.acall("startup", app=app)
+        try:
+            yield
+        finally:
+            await state.manager.acall("shutdown", app=app)
+            await state.db.dispose()
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.unicrm = state
+    return app

@@ -1,0 +1,1 @@
+"""The database layer: engine and sessions, declarative base, column types and ids."""

@@ -1,0 +1,1 @@
+"""The core customer graph: one package per aggregate, plus shared GraphQL plumbing."""

@@ -1,0 +1,71 @@
+"""The index of core's aggregates: their models, root fields, fields on Customer and loaders.
+
+A new core aggregate is added here once, and core's hook implementations pick it up.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Any
+
+from strawberry.tools import merge_types
+
+AGGREGATES = ("departments", "users", "customers")
+"""Core aggregate packages under ``unicrm.core.graph``, in foreign-key order."""
+
+EXTRA_MODEL_MODULES = ("unicrm.core.events.models",)
+
+
+def _optional(package: str, module: str) -> ModuleType | None:
+    name = f"unicrm.core.graph.{package}.{module}"
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        return None
+
+
+def model_modules() -> list[ModuleType]:
+    """Every core model module; importing them puts their tables on ``Base.metadata``."""
+    found = [_optional(a, "models") for a in AGGREGATES]
+    found += [importlib.import_module(m) for m in EXTRA_MODEL_MODULES]
+    return [m for m in found if m is not None]
+
+
+def _roots(module: str, attr: str) -> list[type]:
+    roots = []
+    for aggregate in AGGREGATES:
+        mod = _optional(aggregate, module)
+        if mod is not None and hasattr(mod, attr):
+            roots.append(getattr(mod, attr))
+    return roots
+
+
+def query() -> type:
+    return merge_types("CoreQuery", tuple(_roots("queries", "QUERY")))
+
+
+def mutation() -> type:
+    return merge_types("CoreMutation", tuple(_roots("mutations", "MUTATION")))
+
+
+def type_fields() -> dict[str, list[Any]]:
+    """Fresh fields each aggregate adds to core types (``FIELDS()`` in its ``types`` module)."""
+    out: dict[str, list[Any]] = {}
+    for aggregate in AGGREGATES:
+        mod = _optional(aggregate, "fields")
+        if mod is not None:
+            for type_name, fields in mod.FIELDS().items():
+                out.setdefault(type_name, []).extend(fields)
+    return out
+
+
+def loaders() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for aggregate in AGGREGATES:
+        mod = _optional(aggregate, "loaders")
+        if mod is not None:
+            out.update(mod.LOADERS)
+    return out

@@ -1,0 +1,74 @@
+"""What every resolver can reach through ``info.context``.
+
+Built per request by ``unicrm.schema.context``; defined in core so that core and plugin
+resolvers can type it without importing the schema layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from strawberry.dataloader import DataLoader
+
+from unicrm.core.errors import NotFound
+
+if TYPE_CHECKING:
+    from unicrm.core.graph.departments.services import DepartmentInfo
+    from unicrm.core.state import AppState
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is asking. ``user_id`` is None for anonymous and system actors."""
+
+    user_id: Any | None
+    name: str
+    kind: str = "user"  # user | api_key | system | anonymous
+
+    @classmethod
+    def anonymous(cls) -> Actor:
+        return cls(user_id=None, name="anonymous", kind="anonymous")
+
+    @classmethod
+    def system(cls, name: str = "system") -> Actor:
+        return cls(user_id=None, name=name, kind="system")
+
+
+class Loaders:
+    """DataLoaders of one request, each made on first use from its registered factory."""
+
+    def __init__(self, factories: dict[str, Callable[[Any], DataLoader]], ctx: Any) -> None:
+        self._factories = factories
+        self._ctx = ctx
+        self._made: dict[str, DataLoader] = {}
+
+    def __getitem__(self, name: str) -> DataLoader:
+        loader = self._made.get(name)
+        if loader is None:
+            factory = self._factories.get(name)
+            if factory is None:
+                raise NotFound(f"no loader named {name!r}")
+            loader = self._made[name] = factory(self._ctx)
+        return loader
+
+
+@dataclass
+class RequestContext:
+    state: AppState
+    department: DepartmentInfo
+    actor: Actor
+    request: Any = None
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.state.registry.loader_factories, self)
+
+    @property
+    def db(self):
+        return self.state.db
+
+    @property
+    def settings(self):
+        return self.state.settings

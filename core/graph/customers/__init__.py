@@ -1,0 +1,1 @@
+"""Customers: people and companies, the centre of the customer graph."""

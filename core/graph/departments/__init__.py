@@ -1,0 +1,1 @@
+"""Departments: the teams of the organization, each with its own set of enabled plugins."""

@@ -1,0 +1,49 @@
+"""Building blocks for DataLoaders: per request, batched, each batch in its own session.
+
+Sibling resolvers and loader batches run concurrently, and one ``AsyncSession`` must never be
+shared across them, so every batch opens a short-lived session of its own.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.dataloader import DataLoader
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+Fetch = Callable[[AsyncSession, list[Any]], Awaitable[Sequence[tuple[Any, Any]]]]
+
+
+def one_per_key(fetch: Fetch) -> Callable[[Any], DataLoader]:
+    """A loader factory for ``key → one value or None``; ``fetch`` returns (key, value) pairs."""
+
+    def factory(ctx: Any) -> DataLoader:
+        async def load(keys: list[Any]) -> list[Any]:
+            async with ctx.db.session() as session:
+                found = dict(await fetch(session, keys))
+            return [found.get(k) for k in keys]
+
+        return DataLoader(load_fn=load)
+
+    return factory
+
+
+def many_per_key(fetch: Fetch) -> Callable[[Any], DataLoader]:
+    """A loader factory for ``key → list of values`` in the order ``fetch`` returns them."""
+
+    def factory(ctx: Any) -> DataLoader:
+        async def load(keys: list[Any]) -> list[list[Any]]:
+            grouped: dict[Any, list[Any]] = defaultdict(list)
+            async with ctx.db.session() as session:
+                for key, value in await fetch(session, keys):
+                    grouped[key].append(value)
+            return [grouped.get(k, []) for k in keys]
+
+        return DataLoader(load_fn=load)
+
+    return factory

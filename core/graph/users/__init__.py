@@ -1,0 +1,1 @@
+"""Users of UniCRM (staff) and their department memberships."""

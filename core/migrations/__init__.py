@@ -1,0 +1,1 @@
+"""The one Alembic environment: a core branch plus one labelled branch per installed plugin."""

@@ -1,0 +1,64 @@
+"""Core's own contributions, registered through the same hooks as every plugin.
+
+This module is core's table of contents (Datasette's ``DEFAULT_PLUGINS``): the models, the
+migration branch, the permissions, the root fields and the loaders of the customer graph.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from unicrm.core.graph import catalog
+from unicrm.core.permissions import CORE_PERMISSIONS
+from unicrm.core.plugins import hookimpl
+from unicrm.core.plugins.contracts import Migrations, Permission, PluginManifest
+
+VERSION = "0.1.0"
+
+
+@hookimpl
+def plugin_manifest() -> PluginManifest:
+    return PluginManifest(
+        name="core",
+        version=VERSION,
+        title="Customer graph",
+        description="People and companies, contact points, identities, consents, tags, "
+        "products, orders and the timeline.",
+    )
+
+
+@hookimpl
+def register_models() -> list[ModuleType]:
+    return catalog.model_modules()
+
+
+@hookimpl
+def register_migrations() -> Migrations:
+    return Migrations("core", str(Path(__file__).parent / "migrations" / "versions"))
+
+
+@hookimpl
+def register_permissions() -> list[Permission]:
+    return list(CORE_PERMISSIONS)
+
+
+@hookimpl
+def graphql_query() -> type:
+    return catalog.query()
+
+
+@hookimpl
+def graphql_mutation() -> type:
+    return catalog.mutation()
+
+
+@hookimpl
+def graphql_type_fields() -> dict[str, list[Any]]:
+    return catalog.type_fields()
+
+
+@hookimpl
+def graphql_loaders() -> dict[str, Any]:
+    return catalog.loaders()

@@ -1,0 +1,151 @@
+"""pytest fixtures of the UniCRM test kit.
+
+Every test that uses ``unicrm_state`` (directly or through ``client``/``gql``) runs once on
+SQLite and once on PostgreSQL. Tables are emptied between tests. Override ``unicrm_plugins``
+in a conftest to choose the plugins under test.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from importlib import import_module
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from sqlalchemy import text
+
+from unicrm.core.config import BUILTIN_PLUGINS, load_settings
+from unicrm.core.db.base import Base
+from unicrm.core.db.database import Database
+from unicrm.core.graph.departments.services import ensure_default
+from unicrm.core.state import AppState, create_state
+from unicrm.core.testing.databases import (
+    drop_postgres_database,
+    fresh_postgres_database,
+    postgres_required,
+    sqlite_url,
+)
+
+BACKENDS = ("sqlite", "postgres")
+
+Gql = Callable[..., Awaitable[dict[str, Any]]]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--unicrm-backends",
+        default=os.environ.get("UNICRM_TEST_BACKENDS", ",".join(BACKENDS)),
+        help="comma-separated database backends to run database tests on",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "unicrm_backend" in metafunc.fixturenames:
+        chosen = metafunc.config.getoption("--unicrm-backends").split(",")
+        backends = [b for b in BACKENDS if b in chosen]
+        metafunc.parametrize("unicrm_backend", backends, scope="session")
+
+
+@pytest.fixture(scope="session")
+def unicrm_plugins() -> dict[str, object]:
+    """The plugins the test state registers: by default the four built-in ones."""
+    return {name: import_module(f"unicrm.plugins.{name}.plugin") for name in BUILTIN_PLUGINS}
+
+
+def _worker(request: pytest.FixtureRequest) -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+async def prepare_schema(db: Database, state: AppState) -> None:
+    """Create every table of core and the registered plugins."""
+    async with db.engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def unicrm_database(
+    unicrm_backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    name = f"unicrm_test_{_worker(request)}"
+    if unicrm_backend == "sqlite":
+        yield sqlite_url(tmp_path_factory.mktemp("db"), name)
+        return
+    try:
+        url = await fresh_postgres_database(name)
+    except (OSError, Exception) as exc:  # asyncpg raises OSError subclasses when unreachable
+        if postgres_required():
+            pytest.fail(f"PostgreSQL is required here and unreachable: {exc}")
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    yield url
+    await drop_postgres_database(name)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def unicrm_session_state(
+    unicrm_database: str, unicrm_plugins: dict[str, object]
+) -> AsyncIterator[AppState]:
+    from unicrm.schema.composer import build_schema
+
+    settings = load_settings(
+        database_url=unicrm_database, plugins=list(unicrm_plugins), environment="test"
+    )
+    state = create_state(settings, plugins=unicrm_plugins, schema_factory=build_schema)
+    await prepare_schema(state.db, state)
+    yield state
+    await state.db.dispose()
+
+
+async def empty_tables(db: Database) -> None:
+    tables = [t for t in reversed(Base.metadata.sorted_tables)]
+    async with db.engine.begin() as conn:
+        if db.is_sqlite:
+            for table in tables:
+                await conn.execute(table.delete())
+        else:
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def unicrm_state(unicrm_session_state: AppState) -> AsyncIterator[AppState]:
+    """The process state on a freshly emptied database with its default department."""
+    state = unicrm_session_state
+    await empty_tables(state.db)
+    async with state.db.transaction() as session:
+        await ensure_default(session, state.registry, state.settings.default_department)
+    state.departments.invalidate()
+    yield state
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def client(unicrm_state: AppState) -> AsyncIterator[httpx.AsyncClient]:
+    from unicrm.core.app import create_app
+
+    app = create_app(state=unicrm_state)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://unicrm.test") as http:
+        yield http
+
+
+@pytest.fixture
+def gql(client: httpx.AsyncClient) -> Gql:
+    """``await gql(query, variables=None, department=None)`` → the JSON response body."""
+
+    async def run(
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        department: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        path = f"/graphql/{department}" if department else "/graphql"
+        response = await client.post(
+            path, json={"query": query, "variables": variables or {}}, headers=headers or {}
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    return run

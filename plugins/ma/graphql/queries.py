@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import strawberry
+from sqlalchemy import func, select
+
+from unicrm.core.graph.queries import run_query
+from unicrm.plugins.ma.models import LeadScore
+
+
+@strawberry.type(description="How many leads sit in each score band.")
+class ScoreBand:
+    lower: int
+    upper: int
+    count: int
+
+
+@strawberry.type
+class MaQuery:
+    @strawberry.field(description="Lead counts per band of 25 score points.")
+    async def lead_score_distribution(self, info: strawberry.Info) -> list[ScoreBand]:
+        band = (LeadScore.value / 25).label("band")
+
+        async def work(session):
+            rows = await session.execute(select(band, func.count()).group_by(band).order_by(band))
+            return [ScoreBand(lower=b * 25, upper=b * 25 + 24, count=c) for b, c in rows.all()]
+
+        return await run_query(info, work)

@@ -1,0 +1,62 @@
+"""Everything the marketing automation plugin contributes, in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from unicrm.core.plugins import hookimpl
+from unicrm.core.plugins.contracts import Migrations, Permission, PluginManifest
+
+HERE = Path(__file__).parent
+
+
+@hookimpl
+def plugin_manifest() -> PluginManifest:
+    return PluginManifest(
+        name="ma",
+        version="0.1.0",
+        title="Marketing automation",
+        description="Lead capture and tracking, scoring, segments, campaigns and journeys.",
+    )
+
+
+@hookimpl
+def register_models() -> list[ModuleType]:
+    from unicrm.plugins.ma import models
+
+    return [models]
+
+
+@hookimpl
+def register_migrations() -> Migrations:
+    return Migrations("ma", str(HERE / "migrations" / "versions"))
+
+
+@hookimpl
+def register_permissions() -> list[Permission]:
+    from unicrm.plugins.ma.permissions import PERMISSIONS
+
+    return PERMISSIONS
+
+
+@hookimpl
+def graphql_query() -> type:
+    from unicrm.plugins.ma.graphql.queries import MaQuery
+
+    return MaQuery
+
+
+@hookimpl
+def graphql_type_fields() -> dict[str, list[Any]]:
+    from unicrm.plugins.ma.graphql.core_fields import type_fields
+
+    return type_fields()
+
+
+@hookimpl
+def graphql_loaders() -> dict[str, Any]:
+    from unicrm.plugins.ma.graphql.loaders import LOADERS
+
+    return LOADERS

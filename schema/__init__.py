@@ -1,0 +1,1 @@
+"""The GraphQL layer: the one place that knows every piece and composes them per department."""

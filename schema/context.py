@@ -1,0 +1,17 @@
+"""Building the per-request context: department, actor, loaders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from unicrm.core.graph.context import Actor, RequestContext
+from unicrm.core.graph.departments.services import DepartmentInfo
+from unicrm.core.state import AppState
+
+
+def make_context(
+    state: AppState, department: DepartmentInfo, actor: Actor | None = None, request: Any = None
+) -> RequestContext:
+    return RequestContext(
+        state=state, department=department, actor=actor or Actor.anonymous(), request=request
+    )
