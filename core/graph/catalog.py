@@ -11,7 +11,22 @@ from typing import Any
 
 from strawberry.tools import merge_types
 
-AGGREGATES = ("departments", "users", "customers")
+AGGREGATES = (
+    "departments",
+    "users",
+    "customers",
+    "relationships",
+    "contacts",
+    "identities",
+    "consents",
+    "tags",
+    "attributes",
+    "products",
+    "orders",
+    "timeline",
+    "search",
+    "merge",
+)
 """Core aggregate packages under ``unicrm.core.graph``, in foreign-key order."""
 
 EXTRA_MODEL_MODULES = ("unicrm.core.events.models",)
@@ -52,7 +67,7 @@ def mutation() -> type:
 
 
 def type_fields() -> dict[str, list[Any]]:
-    """Fresh fields each aggregate adds to core types (``FIELDS()`` in its ``types`` module)."""
+    """Fresh fields each aggregate adds to core types (``FIELDS()`` in its ``fields`` module)."""
     out: dict[str, list[Any]] = {}
     for aggregate in AGGREGATES:
         mod = _optional(aggregate, "fields")

@@ -69,7 +69,8 @@ async def prepare_schema(db: Database, state: AppState) -> None:
 async def unicrm_database(
     unicrm_backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[str]:
-    name = f"unicrm_test_{_worker(request)}"
+    prefix = os.environ.get("UNICRM_TEST_DB_NAME", "unicrm_test")
+    name = f"{prefix}_{_worker(request)}"
     if unicrm_backend == "sqlite":
         yield sqlite_url(tmp_path_factory.mktemp("db"), name)
         return
