@@ -1,0 +1,1 @@
+"""Relationships between customers: people at companies, households, company hierarchies."""
