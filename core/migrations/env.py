@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.types import TypeDecorator
 
 from unicrm.core.db.base import Base
 
 config = context.config
 
 
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    """Render UniCRM's column types as their plain SQL types, so revisions never import them."""
+    if type_ == "type" and isinstance(obj, TypeDecorator):
+        return f"sa.{obj.impl!r}"
+    return False
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
+        render_item=render_item,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         include_schemas=False,
