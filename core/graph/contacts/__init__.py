@@ -1,0 +1,1 @@
+"""Contact points of a customer: emails, phones (E.164) and postal addresses (Thai structure)."""

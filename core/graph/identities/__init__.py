@@ -1,0 +1,1 @@
+"""External identities: a customer's ids in other systems (LINE, POS member, web cookie, …)."""
