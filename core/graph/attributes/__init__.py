@@ -1,0 +1,1 @@
+"""Custom attributes: typed keys the organization declares, valued per customer."""

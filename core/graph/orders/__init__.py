@@ -1,0 +1,1 @@
+"""Orders and purchases with their lines, idempotent by (source, external id)."""

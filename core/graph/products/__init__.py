@@ -1,0 +1,1 @@
+"""Products: the catalogue that orders refer to (SKU, name, category path, price, active)."""

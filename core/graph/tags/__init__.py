@@ -1,0 +1,1 @@
+"""Manual tags on customers; names are unique regardless of case."""

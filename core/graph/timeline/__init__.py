@@ -1,0 +1,1 @@
+"""The customer timeline: one ordered feed of everything that happened to a customer."""
