@@ -1,10 +1,35 @@
-"""UniCRM's own tests use the public test kit (``unicrm.core.testing``), like any plugin."""
+"""UniCRM's own tests use the public test kit (``unicrm.core.testing``), like any plugin.
+
+Every database test runs with the four built-in plugins plus ``example``, a plugin that lives
+in the tests (tests/plugins/example_plugin.py) and implements every hook.
+"""
+
+from importlib import import_module
 
 import pytest
 
-from unicrm.plugins.ma import plugin as ma
+from plugins import example_plugin
+from unicrm.core.config import BUILTIN_PLUGINS, load_settings
+from unicrm.core.state import AppState, create_state
+from unicrm.schema.composer import build_schema
 
 
 @pytest.fixture(scope="session")
 def unicrm_plugins() -> dict[str, object]:
-    return {"ma": ma}
+    builtins = {name: import_module(f"unicrm.plugins.{name}.plugin") for name in BUILTIN_PLUGINS}
+    return {**builtins, example_plugin.NAME: example_plugin}
+
+
+@pytest.fixture(scope="session")
+def offline_state(
+    unicrm_plugins: dict[str, object], tmp_path_factory: pytest.TempPathFactory
+) -> AppState:
+    """The process state of the test plugins, for tests that never open its database
+    (composing schemas, reading the registry); unlike ``unicrm_state`` it runs once."""
+    unused = tmp_path_factory.mktemp("offline") / "unused.db"
+    settings = load_settings(
+        database_url=f"sqlite+aiosqlite:///{unused}",
+        plugins=list(unicrm_plugins),
+        environment="test",
+    )
+    return create_state(settings, plugins=unicrm_plugins, schema_factory=build_schema)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import random
+import uuid
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core.plugins import hookimpl
 from unicrm.core.plugins.contracts import Migrations, Permission, PluginManifest
@@ -60,3 +64,33 @@ def graphql_loaders() -> dict[str, Any]:
     from unicrm.plugins.ma.graphql.loaders import LOADERS
 
     return LOADERS
+
+
+@hookimpl
+async def customer_merge(
+    source_id: uuid.UUID, target_id: uuid.UUID, session: AsyncSession, journal: Any
+) -> None:
+    from unicrm.plugins.ma.services.lead_scores import merge_scores
+
+    await merge_scores(session, source_id, target_id, journal)
+
+
+@hookimpl
+async def customer_export(customer_id: uuid.UUID, session: AsyncSession) -> dict[str, Any]:
+    from unicrm.plugins.ma.services.lead_scores import export_scores
+
+    return {"lead_scores": await export_scores(session, customer_id)}
+
+
+@hookimpl
+async def customer_erase(customer_id: uuid.UUID, session: AsyncSession) -> None:
+    from unicrm.plugins.ma.services.lead_scores import erase_scores
+
+    await erase_scores(session, customer_id)
+
+
+@hookimpl
+async def seed_demo_data(session: AsyncSession, size: int, rng: random.Random) -> None:
+    from unicrm.plugins.ma.demo import seed
+
+    await seed(session, size, rng)

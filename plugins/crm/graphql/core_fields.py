@@ -1,0 +1,22 @@
+"""Fields CRM adds to core types. Fresh field objects on every call (see hookspecs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from unicrm.core.graph.customers.types import Customer
+from unicrm.plugins.crm.graphql.types import Case
+
+
+def type_fields() -> dict[str, list[Any]]:
+    async def cases(root: Customer, info: strawberry.Info) -> list[Case] | None:
+        rows = await info.context.loaders["crm.cases_by_customer"].load(root.pk)
+        return [Case.from_row(r) for r in rows]
+
+    return {
+        "Customer": [
+            strawberry.field(resolver=cases, description="The customer's cases, newest first.")
+        ]
+    }

@@ -1,0 +1,13 @@
+from unicrm.core.plugins.contracts import Permission, RoleGrant
+
+PERMISSIONS = [
+    Permission("crm.case", ("read", "write", "delete"), "Service cases and their resolution."),
+]
+
+ROLES = [
+    RoleGrant(
+        "support_agent",
+        ("crm.case:read", "crm.case:write"),
+        "Answers customers and works their cases to resolution.",
+    ),
+]

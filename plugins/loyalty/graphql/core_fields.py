@@ -1,0 +1,24 @@
+"""Fields loyalty adds to core types. Fresh field objects on every call (see hookspecs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from unicrm.core.graph.customers.types import Customer
+from unicrm.plugins.loyalty.graphql.types import LoyaltyMember
+
+
+def type_fields() -> dict[str, list[Any]]:
+    async def loyalty_member(root: Customer, info: strawberry.Info) -> LoyaltyMember | None:
+        row = await info.context.loaders["loyalty.member_by_customer"].load(root.pk)
+        return None if row is None else LoyaltyMember.from_row(row)
+
+    return {
+        "Customer": [
+            strawberry.field(
+                resolver=loyalty_member, description="The customer's loyalty membership."
+            )
+        ]
+    }

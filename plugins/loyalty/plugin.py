@@ -1,0 +1,111 @@
+"""Everything the loyalty plugin contributes, in one place."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from unicrm.core.plugins import hookimpl
+from unicrm.core.plugins.contracts import Migrations, Permission, PluginManifest, RoleGrant
+
+HERE = Path(__file__).parent
+
+
+@hookimpl
+def plugin_manifest() -> PluginManifest:
+    return PluginManifest(
+        name="loyalty",
+        version="0.1.0",
+        title="Loyalty",
+        description="Membership cards, tiers and points balances.",
+    )
+
+
+@hookimpl
+def register_models() -> list[ModuleType]:
+    from unicrm.plugins.loyalty import models
+
+    return [models]
+
+
+@hookimpl
+def register_migrations() -> Migrations:
+    return Migrations("loyalty", str(HERE / "migrations" / "versions"))
+
+
+@hookimpl
+def register_permissions() -> list[Permission]:
+    from unicrm.plugins.loyalty.permissions import PERMISSIONS
+
+    return PERMISSIONS
+
+
+@hookimpl
+def register_default_roles() -> list[RoleGrant]:
+    from unicrm.plugins.loyalty.permissions import ROLES
+
+    return ROLES
+
+
+@hookimpl
+def graphql_query() -> type:
+    from unicrm.plugins.loyalty.graphql.queries import LoyaltyQuery
+
+    return LoyaltyQuery
+
+
+@hookimpl
+def graphql_type_fields() -> dict[str, list[Any]]:
+    from unicrm.plugins.loyalty.graphql.core_fields import type_fields
+
+    return type_fields()
+
+
+@hookimpl
+def graphql_loaders() -> dict[str, Any]:
+    from unicrm.plugins.loyalty.graphql.loaders import LOADERS
+
+    return LOADERS
+
+
+@hookimpl
+def customer_timeline_kinds() -> dict[str, str]:
+    return {
+        "loyalty.member_enrolled": "The customer joined the loyalty programme.",
+        "loyalty.points_changed": "Points were earned, redeemed or expired.",
+    }
+
+
+@hookimpl
+async def customer_merge(
+    source_id: uuid.UUID, target_id: uuid.UUID, session: AsyncSession, journal: Any
+) -> None:
+    from unicrm.plugins.loyalty.services.members import merge_members
+
+    await merge_members(session, source_id, target_id, journal)
+
+
+@hookimpl
+async def customer_export(customer_id: uuid.UUID, session: AsyncSession) -> dict[str, Any]:
+    from unicrm.plugins.loyalty.services.members import export_members
+
+    return {"loyalty_members": await export_members(session, customer_id)}
+
+
+@hookimpl
+async def customer_erase(customer_id: uuid.UUID, session: AsyncSession) -> None:
+    from unicrm.plugins.loyalty.services.members import erase_members
+
+    await erase_members(session, customer_id)
+
+
+@hookimpl
+async def seed_demo_data(session: AsyncSession, size: int, rng: random.Random) -> None:
+    from unicrm.plugins.loyalty.demo import seed
+
+    await seed(session, size, rng)

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from unicrm.core.graph.pagination import Connection, Page, PageRequest, count_of, paginate
+from unicrm.core.graph.queries import run_query
+from unicrm.plugins.sfa import models
+from unicrm.plugins.sfa.graphql.types import Deal, DealStage
+from unicrm.plugins.sfa.services.deals import deals_stmt
+
+
+@strawberry.type
+class SfaQuery:
+    @strawberry.field(description="Deals, newest first, keyset-paginated.")
+    async def deals(
+        self,
+        info: strawberry.Info,
+        first: int | None = None,
+        after: str | None = None,
+        stage: DealStage | None = None,
+    ) -> Connection[Deal]:
+        stmt = deals_stmt(models.DealStage(stage.value) if stage else None)
+        ctx = info.context
+
+        async def work(session: AsyncSession) -> Page[models.Deal]:
+            return await paginate(
+                session,
+                stmt,
+                keys=[models.Deal.created_at, models.Deal.id],
+                page=PageRequest(first, after),
+                max_page_size=ctx.settings.limits.max_page_size,
+                descending=True,
+                key_of=lambda r: (r.created_at, r.id),
+            )
+
+        page = await run_query(info, work)
+        return page.connection(Deal.from_row, count_of(ctx.db, stmt))

@@ -1,0 +1,111 @@
+"""Everything the sales force automation plugin contributes, in one place."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from unicrm.core.plugins import hookimpl
+from unicrm.core.plugins.contracts import Migrations, Permission, PluginManifest, RoleGrant
+
+HERE = Path(__file__).parent
+
+
+@hookimpl
+def plugin_manifest() -> PluginManifest:
+    return PluginManifest(
+        name="sfa",
+        version="0.1.0",
+        title="Sales force automation",
+        description="Deals through the sales pipeline, from cold contact to won or lost.",
+    )
+
+
+@hookimpl
+def register_models() -> list[ModuleType]:
+    from unicrm.plugins.sfa import models
+
+    return [models]
+
+
+@hookimpl
+def register_migrations() -> Migrations:
+    return Migrations("sfa", str(HERE / "migrations" / "versions"))
+
+
+@hookimpl
+def register_permissions() -> list[Permission]:
+    from unicrm.plugins.sfa.permissions import PERMISSIONS
+
+    return PERMISSIONS
+
+
+@hookimpl
+def register_default_roles() -> list[RoleGrant]:
+    from unicrm.plugins.sfa.permissions import ROLES
+
+    return ROLES
+
+
+@hookimpl
+def graphql_query() -> type:
+    from unicrm.plugins.sfa.graphql.queries import SfaQuery
+
+    return SfaQuery
+
+
+@hookimpl
+def graphql_type_fields() -> dict[str, list[Any]]:
+    from unicrm.plugins.sfa.graphql.core_fields import type_fields
+
+    return type_fields()
+
+
+@hookimpl
+def graphql_loaders() -> dict[str, Any]:
+    from unicrm.plugins.sfa.graphql.loaders import LOADERS
+
+    return LOADERS
+
+
+@hookimpl
+def customer_timeline_kinds() -> dict[str, str]:
+    return {
+        "sfa.deal_opened": "A deal was opened with the customer.",
+        "sfa.deal_stage_changed": "A deal moved to another pipeline stage.",
+    }
+
+
+@hookimpl
+async def customer_merge(
+    source_id: uuid.UUID, target_id: uuid.UUID, session: AsyncSession, journal: Any
+) -> None:
+    from unicrm.plugins.sfa.services.deals import move_deals
+
+    await move_deals(session, source_id, target_id, journal)
+
+
+@hookimpl
+async def customer_export(customer_id: uuid.UUID, session: AsyncSession) -> dict[str, Any]:
+    from unicrm.plugins.sfa.services.deals import export_deals
+
+    return {"deals": await export_deals(session, customer_id)}
+
+
+@hookimpl
+async def customer_erase(customer_id: uuid.UUID, session: AsyncSession) -> None:
+    from unicrm.plugins.sfa.services.deals import erase_deals
+
+    await erase_deals(session, customer_id)
+
+
+@hookimpl
+async def seed_demo_data(session: AsyncSession, size: int, rng: random.Random) -> None:
+    from unicrm.plugins.sfa.demo import seed
+
+    await seed(session, size, rng)

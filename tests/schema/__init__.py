@@ -1,0 +1,1 @@
+"""Tests of the composed GraphQL schema: departments, the plugin matrix, SDL snapshots."""

@@ -1,0 +1,66 @@
+"""Every subset of the built-in plugins composes, in one process, into a schema exposing
+exactly its plugins' root fields, Customer fields and types."""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import graphql
+import pytest
+
+from unicrm.core.config import BUILTIN_PLUGINS
+from unicrm.schema.composer import build_schema
+
+ROOT_FIELDS = {
+    "ma": {"leadScoreDistribution"},
+    "sfa": {"deals"},
+    "crm": {"cases"},
+    "loyalty": {"loyaltyMember"},
+}
+CUSTOMER_FIELDS = {
+    "ma": {"leadScore"},
+    "sfa": {"deals"},
+    "crm": {"cases"},
+    "loyalty": {"loyaltyMember"},
+}
+TYPES = {
+    "ma": {"LeadScore", "ScoreBand"},
+    "sfa": {"Deal", "DealStage", "DealConnection", "DealEdge"},
+    "crm": {"Case", "CaseStatus", "CasePriority", "CaseConnection", "CaseEdge"},
+    "loyalty": {"LoyaltyMember", "LoyaltyMemberStatus"},
+}
+SUBSETS = [
+    frozenset(c)
+    for size in range(len(BUILTIN_PLUGINS) + 1)
+    for c in combinations(BUILTIN_PLUGINS, size)
+]
+
+
+def parsed(offline_state, plugins: frozenset[str]) -> graphql.GraphQLSchema:
+    return graphql.build_schema(build_schema(offline_state, plugins).as_str())
+
+
+def fields(schema: graphql.GraphQLSchema, type_name: str) -> set[str]:
+    return set(schema.get_type(type_name).fields)
+
+
+@pytest.fixture(scope="module")
+def core(offline_state) -> graphql.GraphQLSchema:
+    return parsed(offline_state, frozenset())
+
+
+def test_the_matrix_has_all_sixteen_subsets():
+    assert len(set(SUBSETS)) == 16
+
+
+@pytest.mark.parametrize("plugins", SUBSETS, ids=lambda s: "+".join(sorted(s)) or "core")
+def test_subset_exposes_exactly_its_plugins(offline_state, core, plugins):
+    schema = parsed(offline_state, plugins)
+
+    expected_roots = fields(core, "Query").union(*(ROOT_FIELDS[p] for p in plugins))
+    expected_customer = fields(core, "Customer").union(*(CUSTOMER_FIELDS[p] for p in plugins))
+    assert fields(schema, "Query") == expected_roots
+    assert fields(schema, "Customer") == expected_customer
+    for plugin, names in TYPES.items():
+        present = {n for n in names if schema.get_type(n) is not None}
+        assert present == (names if plugin in plugins else set()), plugin
