@@ -6,10 +6,14 @@ migration branch, the permissions, the root fields and the loaders of the custom
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from unicrm.core import demo
 from unicrm.core.graph import catalog
 from unicrm.core.permissions import CORE_PERMISSIONS
 from unicrm.core.plugins import hookimpl
@@ -62,3 +66,16 @@ def graphql_type_fields() -> dict[str, list[Any]]:
 @hookimpl
 def graphql_loaders() -> dict[str, Any]:
     return catalog.loaders()
+
+
+@hookimpl(tryfirst=True)
+async def seed_demo_data(session: AsyncSession, size: int, rng: random.Random) -> None:
+    """Core's customers come first, so plugins can attach their demo data to them."""
+    await demo.seed_customers(session, size=size, rng=rng)
+
+
+@hookimpl
+def customer_timeline_kinds() -> dict[str, str]:
+    from unicrm.core.graph.timeline.kinds import KINDS
+
+    return KINDS

@@ -11,23 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types.base import StrawberryOptional
 from strawberry.types.field import StrawberryField
 
 from unicrm.core.errors import PluginError
+from unicrm.core.graph.scalars import SCALAR_MAP
 from unicrm.core.plugins.manager import CORE_PLUGIN_NAME
 from unicrm.core.state import AppState
 from unicrm.schema.errors import log_unexpected
-from unicrm.schema.extensions import DisableIntrospection
+from unicrm.schema.extensions import request_extensions
 
 
 class ComposedSchema(strawberry.Schema):
@@ -45,7 +39,7 @@ class ComposedSchema(strawberry.Schema):
         log_unexpected(errors)
 
 
-CONFIG = StrawberryConfig(auto_camel_case=True)
+CONFIG = StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP)
 
 
 def _field_name(field: StrawberryField) -> str:
@@ -99,25 +93,14 @@ def merge_roots(name: str, roots: list[tuple[str, type]]) -> type | None:
 def build_schema(state: AppState, plugins: frozenset[str]) -> ComposedSchema:
     """Compose the schema a department with ``plugins`` enabled sees."""
     state.registry.check_enabled(plugins)
-    settings = state.settings
-    limits = settings.limits
     collect = state.manager.collect
     extra_types = [t for _, ts in state.manager.collect("graphql_types", only=plugins) for t in ts]
-    extensions: list[Any] = [
-        lambda: ParserCache(maxsize=1024),
-        lambda: ValidationCache(maxsize=1024),
-        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
-        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-    ]
-    if not settings.introspection_enabled:
-        extensions.append(DisableIntrospection)
     return ComposedSchema(
         query=merge_roots("Query", collect("graphql_query", only=plugins)),
         mutation=merge_roots("Mutation", collect("graphql_mutation", only=plugins)),
         subscription=merge_roots("Subscription", collect("graphql_subscription", only=plugins)),
         types=extra_types,
-        extensions=extensions,
+        extensions=request_extensions(state.settings),
         config=CONFIG,
         type_fields=collect_type_fields(state, plugins),
     )

@@ -7,12 +7,26 @@ from typing import NewType
 
 import strawberry
 
-BigInt = strawberry.scalar(
-    NewType("BigInt", int),
-    serialize=str,
-    parse_value=int,
-    description="A 64-bit integer, sent as a string so no client loses precision.",
-)
+BigInt = NewType("BigInt", int)
+"""A 64-bit integer (points, counters); annotate fields with it, never with plain ``int``."""
+
+
+def _parse_bigint(value: object) -> int:
+    number = int(str(value))
+    if not -(2**63) <= number < 2**63:
+        raise ValueError("BigInt out of 64-bit range")
+    return number
+
+
+SCALAR_MAP = {
+    BigInt: strawberry.scalar(
+        name="BigInt",
+        serialize=str,
+        parse_value=_parse_bigint,
+        description="A 64-bit integer, sent as a string so no client loses precision.",
+    )
+}
+"""Custom scalars of every UniCRM schema, given to ``StrawberryConfig(scalar_map=...)``."""
 
 
 @strawberry.type(description="An exact amount of money in a currency (ISO 4217).")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -12,9 +13,15 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from unicrm.core.db.database import Database
+from unicrm.core.graph.search.ddl import UNMANAGED_NAMES
 from unicrm.core.plugins.registry import Registry
 
 HERE = Path(__file__).parent
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Leave out the search objects that raw DDL manages (FTS5 tables, trigram index)."""
+    return name not in UNMANAGED_NAMES
 
 
 def alembic_config(registry: Registry, url: str) -> Config:
@@ -60,3 +67,40 @@ async def downgrade(db: Database, registry: Registry, target: str) -> None:
     cfg = alembic_config(registry, db.url)
     async with db.engine.begin() as conn:
         await conn.run_sync(lambda c: _in_connection(cfg, "downgrade", target, c))
+
+
+async def revision(
+    db: Database,
+    registry: Registry,
+    *,
+    branch: str,
+    message: str,
+    autogenerate: bool = True,
+) -> str:
+    """Write a new revision on ``branch``; the first one of a plugin branch depends on core.
+
+    With ``autogenerate`` the database must be at every head first, so the revision holds
+    exactly the difference between the models and the migrated schema.
+    """
+    if branch not in {m.branch for m in registry.migrations.values()}:
+        raise ValueError(f"unknown migration branch {branch!r}")
+    cfg = alembic_config(registry, db.url)
+    script = ScriptDirectory.from_config(cfg)
+    versions_dir = next(m.versions_dir for m in registry.migrations.values() if m.branch == branch)
+    existing = any(branch in r.branch_labels for r in script.walk_revisions())
+    options: dict = {"message": message, "autogenerate": autogenerate, "version_path": versions_dir}
+    if existing:
+        options["head"] = f"{branch}@head"
+    else:
+        options.update(head="base", branch_label=branch)
+        if branch != "core":
+            options["depends_on"] = script.get_revision("core@head").revision
+    async with db.engine.begin() as conn:
+        created = await conn.run_sync(lambda c: _revision_in(cfg, c, options))
+    return created
+
+
+def _revision_in(cfg: Config, connection: Connection, options: dict) -> str:
+    cfg.attributes["connection"] = connection
+    script = command.revision(cfg, **options)
+    return script.revision if script is not None else ""

@@ -61,8 +61,11 @@ def _worker(request: pytest.FixtureRequest) -> str:
 
 async def prepare_schema(db: Database, state: AppState) -> None:
     """Create every table of core and the registered plugins."""
+    from unicrm.core.graph.search.ddl import install_search_ddl
+
     async with db.engine.begin() as conn:
         await conn.run_sync(Base.metadata.create_all)
+        await conn.run_sync(install_search_ddl)
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
