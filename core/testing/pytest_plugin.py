@@ -60,12 +60,10 @@ def _worker(request: pytest.FixtureRequest) -> str:
 
 
 async def prepare_schema(db: Database, state: AppState) -> None:
-    """Create every table of core and the registered plugins."""
-    from unicrm.core.graph.search.ddl import install_search_ddl
+    """Migrate the test database to every head of core and the registered plugins."""
+    from unicrm.core.migrations.runner import upgrade
 
-    async with db.engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
-        await conn.run_sync(install_search_ddl)
+    await upgrade(db, state.registry)
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

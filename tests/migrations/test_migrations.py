@@ -82,7 +82,11 @@ def test_plugin_branches_depend_on_core(unicrm_session_state):
     for plugin, migrations in registry.migrations.items():
         if plugin == "core":
             continue
-        branch = list(script.iterate_revisions(f"{migrations.branch}@head", "base"))
-        root = branch[-1]
-        assert root.down_revision is None, plugin
+        roots = [
+            r
+            for r in script.walk_revisions()
+            if migrations.branch in r.branch_labels and r.down_revision is None
+        ]
+        assert len(roots) == 1, plugin
+        root = roots[0]
         assert set(root._resolved_dependencies) & core, f"{plugin} root must depend on core"
