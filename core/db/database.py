@@ -30,7 +30,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # A unit of work takes the write lock up front: a deferred transaction that reads and then
+    # writes can fail at once with "database is locked" when another writer got there first.
+    immediate = connection.get_execution_options().get("sqlite_immediate", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 class Database:
@@ -70,6 +73,8 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         async with self.sessions() as session, session.begin():
+            if self.is_sqlite:
+                await session.connection(execution_options={"sqlite_immediate": True})
             yield session
 
     async def ping(self) -> None:

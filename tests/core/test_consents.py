@@ -325,7 +325,7 @@ async def test_granting_for_an_unknown_customer_is_not_found_and_writes_nothing(
 
 
 @pytest.mark.parametrize(
-    "customer_id", ["", "Q3VzdG9tZXI6eHl6", to_global_id("Order", uuid.uuid4())]
+    "customer_id", ["", "Q3VzdG9tZXI6eHl6", to_global_id("Order", uuid.UUID(int=1))]
 )
 async def test_withdrawing_with_a_malformed_customer_id_is_invalid_id_and_writes_nothing(
     gql, unicrm_state, customer_id
