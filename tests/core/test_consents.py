@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from unicrm.core.errors import DomainError
 from unicrm.core.events.models import OutboxEvent
@@ -23,6 +22,7 @@ from unicrm.core.graph.customers.models import CustomerKind
 from unicrm.core.graph.customers.services import CustomerData, create_customer
 from unicrm.core.graph.identities import services as identities
 from unicrm.core.graph.ids import to_global_id
+from unicrm.core.testing.statements import StatementCounter
 
 GRANT = """
 mutation($input: ConsentGrantInput!) {
@@ -365,20 +365,6 @@ query($first: Int!) {
 """
 
 
-@contextmanager
-def counting_statements(engine):
-    statements: list[str] = []
-
-    def listener(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", listener)
-    try:
-        yield statements
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", listener)
-
-
 async def test_a_page_of_50_customers_with_contacts_identities_and_consents_costs_as_much_sql_as_5(
     gql, unicrm_state
 ):
@@ -403,10 +389,10 @@ async def test_a_page_of_50_customers_with_contacts_identities_and_consents_cost
             await services.record_consent(session, pk, change(ConsentStatus.WITHDRAWN))
     await gql(LIST_360, {"first": 1})
     unicrm_state.departments.invalidate()  # both requests re-read the departments: same cost
-    with counting_statements(unicrm_state.db.engine) as five:
+    with StatementCounter(unicrm_state) as five:
         small = await gql(LIST_360, {"first": 5})
     unicrm_state.departments.invalidate()
-    with counting_statements(unicrm_state.db.engine) as fifty:
+    with StatementCounter(unicrm_state) as fifty:
         large = await gql(LIST_360, {"first": 50})
     assert "errors" not in large
     nodes = [e["node"] for e in large["data"]["customers"]["edges"]]
@@ -414,4 +400,4 @@ async def test_a_page_of_50_customers_with_contacts_identities_and_consents_cost
     assert all(len(n["emails"]) == 2 and n["primaryEmail"] for n in nodes)
     assert all(n["primaryPhone"]["national"].startswith("08") for n in nodes)
     assert all(n["canContact"] is False and len(n["consentHistory"]["edges"]) == 2 for n in nodes)
-    assert len(fifty) == len(five), (five, fifty)
+    assert fifty.count == five.count, (five.statements, fifty.statements)

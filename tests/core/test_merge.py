@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from unicrm.core.app import create_app
 from unicrm.core.db.base import Base
@@ -22,6 +22,7 @@ from unicrm.core.graph.search.ddl import install_search_ddl
 from unicrm.core.plugins import hookimpl
 from unicrm.core.plugins.contracts import PluginManifest
 from unicrm.core.state import create_state
+from unicrm.core.testing.statements import StatementCounter
 
 CREATE = """
 mutation($input: CustomerCreateInput!) {
@@ -514,19 +515,10 @@ async def test_duplicates_take_as_many_statements_for_five_candidates_as_for_one
     async def statements_for(candidates: int) -> int:
         others = [await create(gql, firstName=f"Other {i}") for i in range(candidates)]
         await add(state, *(email(customer_id=o, address="me@example.com") for o in others))
-        seen: list[str] = []
-
-        def count(_conn, _cursor, statement, *_args) -> None:
-            seen.append(statement)
-
-        engine = state.db.engine.sync_engine
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with StatementCounter(state) as counter:
             body = await gql(DUPLICATES, {"id": gid(me)})
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
         assert len(body["data"]["customerDuplicates"]) >= candidates
-        return len(seen)
+        return counter.count
 
     assert await statements_for(1) == await statements_for(4)
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from unicrm.core.db.ids import uuid7
 from unicrm.core.events.models import OutboxEvent
@@ -17,6 +17,7 @@ from unicrm.core.graph.orders.services import LineData, OrderData, create_order
 from unicrm.core.graph.products.services import Price, ProductData, create_product
 from unicrm.core.graph.tags.services import TagRef, add_tag
 from unicrm.core.graph.timeline.models import TimelineEntry
+from unicrm.core.testing.statements import StatementCounter
 
 CREATE = """
 mutation($input: OrderCreateInput!) {
@@ -353,23 +354,14 @@ async def seed_customers(state, n: int) -> None:
 async def statements_for(state, gql, n: int) -> int:
     query = """query($n: Int!) { customers(first: $n) { edges { node {
         displayName tags { name } latestOrders(limit: 2) { total { amount } lines { sku } } } } } }"""
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args) -> None:
-        seen.append(statement)
-
-    engine = state.db.engine.sync_engine
     state.departments.invalidate()  # each request then reloads the departments exactly once
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with StatementCounter(state) as counter:
         body = await gql(query, {"n": n})
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     nodes = [e["node"] for e in body["data"]["customers"]["edges"]]
     assert len(nodes) == n
     assert all(len(c["tags"]) == 2 and len(c["latestOrders"]) == 2 for c in nodes)
     assert all(len(o["lines"]) == 2 for c in nodes for o in c["latestOrders"])
-    return len(seen)
+    return counter.count
 
 
 async def test_fifty_customers_with_tags_and_latest_orders_cost_what_five_do(gql, unicrm_state):

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import event, select, text, update
+from sqlalchemy import select, text, update
 
 from unicrm.core.db.base import Base
 from unicrm.core.graph.customers.models import Customer
@@ -15,6 +15,7 @@ from unicrm.core.graph.search.ddl import FTS_TABLE, drop_search_ddl, install_sea
 from unicrm.core.graph.search.documents import document_of, query_terms
 from unicrm.core.graph.search.indexing import mark_stale
 from unicrm.core.graph.search.models import CustomerSearch
+from unicrm.core.testing.statements import StatementCounter
 
 CREATE = """
 mutation($input: CustomerCreateInput!) {
@@ -222,22 +223,13 @@ async def test_installing_the_ddl_again_indexes_documents_written_without_it(gql
 async def test_a_search_page_is_one_statement(gql, state):
     for name in ["Anan Test", "Boon Test"]:
         await person(gql, name)
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args) -> None:
-        statements.append(statement)
-
-    engine = state.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with StatementCounter(state) as counter:
         body = await gql('{ customerSearch(query: "test") { nodes { displayName } } }')
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert body["data"]["customerSearch"]["nodes"] == [
         {"displayName": "Anan Test"},
         {"displayName": "Boon Test"},
     ]
-    assert len([s for s in statements if "customer_search" in s]) == 1
+    assert len([s for s in counter.statements if "customer_search" in s]) == 1
 
 
 def test_query_terms_add_a_digits_form_for_phone_like_queries():

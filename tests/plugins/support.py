@@ -5,8 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import event
-
 from unicrm.core.graph.customers.models import CustomerKind
 from unicrm.core.graph.customers.services import CustomerData, create_customer
 from unicrm.core.graph.departments.services import create_department
@@ -37,21 +35,3 @@ async def add_rows(state: AppState, *rows: Any) -> None:
 
 def customer_gid(pk: uuid.UUID) -> str:
     return to_global_id("Customer", pk)
-
-
-class StatementCounter:
-    """Counts the SQL statements the engine runs while the block is open."""
-
-    def __init__(self, state: AppState) -> None:
-        self._engine = state.db.engine.sync_engine
-        self.count = 0
-
-    def _count(self, *args: Any) -> None:
-        self.count += 1
-
-    def __enter__(self) -> StatementCounter:
-        event.listen(self._engine, "before_cursor_execute", self._count)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        event.remove(self._engine, "before_cursor_execute", self._count)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from plugins.support import StatementCounter, add_customers, add_rows
+from plugins.support import add_customers, add_rows
 from unicrm.core.graph.departments.services import DepartmentDirectory
+from unicrm.core.testing.statements import StatementCounter
 from unicrm.plugins.crm.models import Case
 from unicrm.plugins.loyalty.models import Member
 from unicrm.plugins.ma.models import LeadScore
