@@ -44,7 +44,8 @@ async def list_departments(session: AsyncSession) -> list[DepartmentInfo]:
     return [_info(r) for r in rows]
 
 
-async def _get(session: AsyncSession, slug: str) -> Department:
+async def get_department(session: AsyncSession, slug: str) -> Department:
+    """The department named ``slug``; an unknown slug is a ``NOT_FOUND`` domain error."""
     row = await session.scalar(select(Department).where(Department.slug == slug))
     if row is None:
         raise DomainError(FieldError("NOT_FOUND", f"no department {slug!r}", "slug"))
@@ -85,7 +86,7 @@ def _checked(registry: Registry, plugins: list[str]) -> frozenset[str]:
 async def set_plugins(
     session: AsyncSession, registry: Registry, slug: str, *, enable=(), disable=()
 ) -> DepartmentInfo:
-    row = await _get(session, slug)
+    row = await get_department(session, slug)
     wanted = (set(row.plugins) | set(enable)) - set(disable)
     unknown = set(disable) - set(registry.installed)
     if unknown:
