@@ -93,7 +93,7 @@ def test_users_create_rejects_bad_input_and_writes_nothing(unicrm, migrated):
     ok(unicrm("users", "create", "--email", "a@example.com", "--name", "A"))
     cases = {
         ("--email", "A@EXAMPLE.COM", "--name", "B"): "a user with e-mail a@example.com exists",
-        ("--email", "not-an-address", "--name", "B"): "invalid e-mail address",
+        ("--email", "not-an-address", "--name", "B"): "not a valid email address",
         ("--email", "b@example.com", "--name", "  "): "a user needs a name",
         ("--email", "b@example.com", "--name", "B", "--password", "short"): "at least 8",
         ("--email", "b@example.com", "--name", "B", "--department", "nope"): "no department",

@@ -67,3 +67,43 @@ async def test_plugin_field_on_customer_resolves(gql):
         "query($id: ID!) { customer(id: $id) { displayName leadScore { value } } }", {"id": cid}
     )
     assert body == {"data": {"customer": {"displayName": "Siam Widgets", "leadScore": None}}}
+
+
+async def test_customer_owner_and_department_are_set_and_shown(gql, unicrm_state):
+    from unicrm.core.graph.ids import to_global_id
+    from unicrm.core.graph.users.services import create_user
+
+    async with unicrm_state.db.transaction() as session:
+        user = await create_user(session, email="Nok@Example.com", display_name="Nok")
+    department = await unicrm_state.departments.get(None)
+    body = await gql(
+        CREATE,
+        {
+            "input": {
+                "kind": "PERSON",
+                "firstName": "Anan",
+                "ownerId": to_global_id("User", user.id),
+                "departmentId": to_global_id("Department", department.id),
+            }
+        },
+    )
+    cid = body["data"]["customerCreate"]["customer"]["id"]
+    query = """query($id: ID!) { customer(id: $id) {
+        owner { email displayName } department { slug plugins } } }"""
+    customer = (await gql(query, {"id": cid}))["data"]["customer"]
+    assert customer["owner"] == {"email": "nok@example.com", "displayName": "Nok"}
+    assert customer["department"]["slug"] == department.slug
+
+
+async def test_unknown_owner_is_rejected_and_writes_nothing(gql, unicrm_state):
+    from unicrm.core.db.ids import uuid7
+    from unicrm.core.graph.ids import to_global_id
+
+    body = await gql(
+        CREATE,
+        {"input": {"kind": "PERSON", "firstName": "A", "ownerId": to_global_id("User", uuid7())}},
+    )
+    assert body["data"]["customerCreate"]["errors"] == [
+        {"field": "ownerId", "code": "NOT_FOUND", "message": "no active user with that id"}
+    ]
+    assert await count_customers(unicrm_state) == 0

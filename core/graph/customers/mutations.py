@@ -16,10 +16,10 @@ from unicrm.core.graph.ids import decode_id
 from unicrm.core.graph.mutations import mutate
 
 
-def _optional_id(value: str | None, field: str) -> object:
+def _optional_id(value: str | None, field: str, type_name: str = "Customer") -> object:
     if value is strawberry.UNSET:
         return services.UNSET
-    return None if value is None else decode_id(value, "Customer", field)
+    return None if value is None else decode_id(value, type_name, field)
 
 
 def _given(value: object) -> object:
@@ -46,6 +46,8 @@ class CustomerMutation:
                 tax_id=input.tax_id,
                 industry=input.industry,
                 parent_id=_optional_id(input.parent_id, "parent_id"),
+                owner_id=_optional_id(input.owner_id, "owner_id", "User"),
+                department_id=_optional_id(input.department_id, "department_id", "Department"),
             )
             return await services.create_customer(session, data)
 
@@ -72,6 +74,8 @@ class CustomerMutation:
                 tax_id=_given(input.tax_id),
                 industry=_given(input.industry),
                 parent_id=_optional_id(input.parent_id, "parent_id"),
+                owner_id=_optional_id(input.owner_id, "owner_id", "User"),
+                department_id=_optional_id(input.department_id, "department_id", "Department"),
             )
             return await services.update_customer(session, customer_id, data)
 

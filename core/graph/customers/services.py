@@ -15,6 +15,8 @@ from unicrm.core.db.types import utcnow
 from unicrm.core.errors import DomainError, FieldError
 from unicrm.core.events.outbox import emit
 from unicrm.core.graph.customers.models import Customer, CustomerAlias, CustomerKind
+from unicrm.core.graph.departments.models import Department
+from unicrm.core.graph.users.models import User
 
 UNSET: Any = object()
 
@@ -88,6 +90,17 @@ async def _check_parent(session: AsyncSession, row: Customer) -> None:
         parent = await session.get(Customer, parent.parent_id) if parent.parent_id else None
 
 
+async def _check_references(session: AsyncSession, row: Customer, changed: set[str]) -> None:
+    """An owner must be an active user and a department must exist."""
+    if "owner_id" in changed and row.owner_id is not None:
+        owner = await session.get(User, row.owner_id)
+        if owner is None or not owner.is_active:
+            raise DomainError.single("NOT_FOUND", "no active user with that id", "owner_id")
+    department_id = row.department_id if "department_id" in changed else None
+    if department_id is not None and await session.get(Department, department_id) is None:
+        raise DomainError.single("NOT_FOUND", "no department with that id", "department_id")
+
+
 async def create_customer(session: AsyncSession, data: CustomerData) -> Customer:
     if data.kind is None:
         raise DomainError.single("REQUIRED", "kind is required", "kind")
@@ -96,6 +109,7 @@ async def create_customer(session: AsyncSession, data: CustomerData) -> Customer
         setattr(row, name, _clean(value) if isinstance(value, str) else value)
     _validate(row)
     await _check_parent(session, row)
+    await _check_references(session, row, set(data.given()))
     row.display_name = display_name_of(row)
     session.add(row)
     await session.flush()
@@ -116,6 +130,7 @@ async def update_customer(
     _validate(row)
     if "parent_id" in changed:
         await _check_parent(session, row)
+    await _check_references(session, row, set(changed))
     row.display_name = display_name_of(row)
     if changed:
         row.version += 1

@@ -22,6 +22,8 @@ class CustomerKind(Enum):
 class Customer(Node):
     pk: strawberry.Private[uuid.UUID]
     parent_pk: strawberry.Private[uuid.UUID | None]
+    owner_pk: strawberry.Private[uuid.UUID | None]
+    department_pk: strawberry.Private[uuid.UUID | None]
     kind: CustomerKind
     display_name: str = strawberry.field(metadata={"pii": "profile"})
     first_name: str | None = strawberry.field(metadata={"pii": "profile"})
@@ -39,6 +41,8 @@ class Customer(Node):
             id=strawberry.ID(to_global_id("Customer", row.id)),
             pk=row.id,
             parent_pk=row.parent_id,
+            owner_pk=row.owner_id,
+            department_pk=row.department_id,
             kind=CustomerKind(row.kind.value),
             display_name=row.display_name,
             first_name=row.first_name,
@@ -112,6 +116,8 @@ class CustomerCreateInput:
     tax_id: str | None = None
     industry: str | None = None
     parent_id: strawberry.ID | None = None
+    owner_id: strawberry.ID | None = None
+    department_id: strawberry.ID | None = None
     client_mutation_id: str | None = None
 
 
@@ -125,6 +131,8 @@ class CustomerUpdateInput:
     tax_id: str | None = strawberry.UNSET
     industry: str | None = strawberry.UNSET
     parent_id: strawberry.ID | None = strawberry.UNSET
+    owner_id: strawberry.ID | None = strawberry.UNSET
+    department_id: strawberry.ID | None = strawberry.UNSET
 
 
 @strawberry.type

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core.errors import DomainError
+from unicrm.core.graph.contacts.services import normalize_email as normalize_contact_email
 from unicrm.core.graph.departments.models import Department
 from unicrm.core.graph.departments.services import get_department
 from unicrm.core.graph.users.models import User, UserDepartment
@@ -39,12 +39,8 @@ class UserInfo:
 
 
 def normalize_email(raw: str) -> str:
-    """The canonical form of a login e-mail; a malformed address is an ``INVALID`` error."""
-    try:
-        checked = validate_email(raw.strip(), check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise DomainError.single("INVALID", f"invalid e-mail address: {exc}", "email") from None
-    return checked.normalized.lower()
+    """The canonical form of a login e-mail, normalized as customers' addresses are."""
+    return normalize_contact_email(raw, field="email")
 
 
 def hash_password(password: str) -> str:
