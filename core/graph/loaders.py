@@ -10,7 +10,11 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
+import strawberry
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import ColumnElement
 from strawberry.dataloader import DataLoader
 
 K = TypeVar("K", bound=Hashable)
@@ -47,3 +51,26 @@ def many_per_key(fetch: Fetch) -> Callable[[Any], DataLoader]:
         return DataLoader(load_fn=load)
 
     return factory
+
+
+def entities_by(column: InstrumentedAttribute[Any], *order_by: ColumnElement[Any]) -> Fetch:
+    """A ``fetch`` of the ORM rows whose ``column`` is one of the keys, each paired with its
+    ``column`` value, in ``order_by``: ``many_per_key(entities_by(Deal.customer_id, ...))``."""
+    stmt = select(column.class_).order_by(*order_by)
+
+    async def fetch(session: AsyncSession, keys: list[Any]) -> list[tuple[Any, Any]]:
+        rows = await session.scalars(stmt.where(column.in_(keys)))
+        return [(getattr(row, column.key), row) for row in rows]
+
+    return fetch
+
+
+async def load_one(
+    info: strawberry.Info, loader: str, key: Any, build: Callable[[Any], V]
+) -> V | None:
+    """``build(row)`` for the row the request's ``loader`` finds under ``key``, or None.
+
+    A node type's ``load_node`` is ``load_one(info, "<owner>.<thing>_by_id", pk, cls.from_row)``.
+    """
+    row = await info.context.loaders[loader].load(key)
+    return None if row is None else build(row)

@@ -85,23 +85,26 @@ def customer_timeline_kinds() -> dict[str, str]:
 async def customer_merge(
     source_id: uuid.UUID, target_id: uuid.UUID, session: AsyncSession, journal: Any
 ) -> None:
-    from unicrm.plugins.crm.services.cases import move_cases
+    from unicrm.core.privacy.rows import move_rows
+    from unicrm.plugins.crm.models import Case
 
-    await move_cases(session, source_id, target_id, journal)
+    await move_rows(session, Case, source_id, target_id, journal)
 
 
 @hookimpl
 async def customer_export(customer_id: uuid.UUID, session: AsyncSession) -> dict[str, Any]:
-    from unicrm.plugins.crm.services.cases import export_cases
+    from unicrm.core.privacy.rows import export_rows
+    from unicrm.plugins.crm.models import Case
 
-    return {"cases": await export_cases(session, customer_id)}
+    return {"cases": await export_rows(session, Case, customer_id, order_by=[Case.opened_at])}
 
 
 @hookimpl
 async def customer_erase(customer_id: uuid.UUID, session: AsyncSession) -> None:
-    from unicrm.plugins.crm.services.cases import erase_cases
+    from unicrm.core.privacy.rows import erase_rows
+    from unicrm.plugins.crm.models import Case
 
-    await erase_cases(session, customer_id)
+    await erase_rows(session, Case, customer_id)
 
 
 @hookimpl

@@ -92,16 +92,20 @@ async def customer_merge(
 
 @hookimpl
 async def customer_export(customer_id: uuid.UUID, session: AsyncSession) -> dict[str, Any]:
-    from unicrm.plugins.loyalty.services.members import export_members
+    from unicrm.core.privacy.rows import export_rows
+    from unicrm.plugins.loyalty.models import Member
 
-    return {"loyalty_members": await export_members(session, customer_id)}
+    return {"loyalty_members": await export_rows(session, Member, customer_id)}
 
 
 @hookimpl
 async def customer_erase(customer_id: uuid.UUID, session: AsyncSession) -> None:
-    from unicrm.plugins.loyalty.services.members import erase_members
+    """Delete the membership: a card number identifies the person and points mean nothing
+    without them."""
+    from unicrm.core.privacy.rows import erase_rows
+    from unicrm.plugins.loyalty.models import Member
 
-    await erase_members(session, customer_id)
+    await erase_rows(session, Member, customer_id)
 
 
 @hookimpl

@@ -77,16 +77,18 @@ async def customer_merge(
 
 @hookimpl
 async def customer_export(customer_id: uuid.UUID, session: AsyncSession) -> dict[str, Any]:
-    from unicrm.plugins.ma.services.lead_scores import export_scores
+    from unicrm.core.privacy.rows import export_rows
+    from unicrm.plugins.ma.models import LeadScore
 
-    return {"lead_scores": await export_scores(session, customer_id)}
+    return {"lead_scores": await export_rows(session, LeadScore, customer_id)}
 
 
 @hookimpl
 async def customer_erase(customer_id: uuid.UUID, session: AsyncSession) -> None:
-    from unicrm.plugins.ma.services.lead_scores import erase_scores
+    from unicrm.core.privacy.rows import erase_rows
+    from unicrm.plugins.ma.models import LeadScore
 
-    await erase_scores(session, customer_id)
+    await erase_rows(session, LeadScore, customer_id)
 
 
 @hookimpl

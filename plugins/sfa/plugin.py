@@ -85,23 +85,26 @@ def customer_timeline_kinds() -> dict[str, str]:
 async def customer_merge(
     source_id: uuid.UUID, target_id: uuid.UUID, session: AsyncSession, journal: Any
 ) -> None:
-    from unicrm.plugins.sfa.services.deals import move_deals
+    from unicrm.core.privacy.rows import move_rows
+    from unicrm.plugins.sfa.models import Deal
 
-    await move_deals(session, source_id, target_id, journal)
+    await move_rows(session, Deal, source_id, target_id, journal)
 
 
 @hookimpl
 async def customer_export(customer_id: uuid.UUID, session: AsyncSession) -> dict[str, Any]:
-    from unicrm.plugins.sfa.services.deals import export_deals
+    from unicrm.core.privacy.rows import export_rows
+    from unicrm.plugins.sfa.models import Deal
 
-    return {"deals": await export_deals(session, customer_id)}
+    return {"deals": await export_rows(session, Deal, customer_id, order_by=[Deal.created_at])}
 
 
 @hookimpl
 async def customer_erase(customer_id: uuid.UUID, session: AsyncSession) -> None:
-    from unicrm.plugins.sfa.services.deals import erase_deals
+    from unicrm.core.privacy.rows import erase_rows
+    from unicrm.plugins.sfa.models import Deal
 
-    await erase_deals(session, customer_id)
+    await erase_rows(session, Deal, customer_id)
 
 
 @hookimpl

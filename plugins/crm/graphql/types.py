@@ -8,6 +8,7 @@ import strawberry
 
 from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.ids import to_global_id
+from unicrm.core.graph.loaders import load_one
 from unicrm.core.graph.node import Node
 from unicrm.plugins.crm import models
 
@@ -52,8 +53,7 @@ class Case(Node):
 
     @classmethod
     async def load_node(cls, info: strawberry.Info, pk: uuid.UUID) -> Case | None:
-        row = await info.context.loaders["crm.case_by_id"].load(pk)
-        return None if row is None else cls.from_row(row)
+        return await load_one(info, "crm.case_by_id", pk, cls.from_row)
 
     @strawberry.field(description="The customer who raised the case.")
     async def customer(self, info: strawberry.Info) -> Customer | None:

@@ -8,6 +8,7 @@ import strawberry
 
 from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.ids import to_global_id
+from unicrm.core.graph.loaders import load_one
 from unicrm.core.graph.node import Node
 from unicrm.core.graph.scalars import BigInt
 from unicrm.plugins.loyalty import models
@@ -45,8 +46,7 @@ class LoyaltyMember(Node):
 
     @classmethod
     async def load_node(cls, info: strawberry.Info, pk: uuid.UUID) -> LoyaltyMember | None:
-        row = await info.context.loaders["loyalty.member_by_id"].load(pk)
-        return None if row is None else cls.from_row(row)
+        return await load_one(info, "loyalty.member_by_id", pk, cls.from_row)
 
     @strawberry.field(description="The customer who holds the card.")
     async def customer(self, info: strawberry.Info) -> Customer | None:

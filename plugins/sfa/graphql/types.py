@@ -8,6 +8,7 @@ import strawberry
 
 from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.ids import to_global_id
+from unicrm.core.graph.loaders import load_one
 from unicrm.core.graph.node import Node
 from unicrm.core.graph.scalars import Money
 from unicrm.plugins.sfa import models
@@ -49,8 +50,7 @@ class Deal(Node):
 
     @classmethod
     async def load_node(cls, info: strawberry.Info, pk: uuid.UUID) -> Deal | None:
-        row = await info.context.loaders["sfa.deal_by_id"].load(pk)
-        return None if row is None else cls.from_row(row)
+        return await load_one(info, "sfa.deal_by_id", pk, cls.from_row)
 
     @strawberry.field(description="The customer the deal is with.")
     async def customer(self, info: strawberry.Info) -> Customer | None:
