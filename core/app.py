@@ -6,6 +6,7 @@ import the schema layer, to hand its composer to the process state.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -22,19 +23,36 @@ from unicrm.core.state import AppState, create_state
 log = logging.getLogger("unicrm.app")
 
 
+READY_TIMEOUT_SECONDS = 5.0
+
+
 async def healthz(request: Request) -> Response:
+    """The process is up and serving; says nothing about the database."""
     return JSONResponse({"status": "ok"})
 
 
-async def readyz(request: Request) -> Response:
-    state: AppState = request.app.state.unicrm
+async def _unready(state: AppState) -> str | None:
+    """Why this process cannot serve traffic yet, or None when it can."""
     try:
-        await state.db.ping()
-    except Exception as exc:  # any driver error means "not ready"
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+            await state.db.ping()
+    except Exception as exc:  # any driver error or a timeout means "not ready"
         log.warning("readiness: database unreachable: %s", type(exc).__name__)
-        return JSONResponse({"status": "unavailable", "reason": "database unreachable"}, 503)
-    if not await is_migrated(state.db, state.registry):
-        return JSONResponse({"status": "unavailable", "reason": "database not migrated"}, 503)
+        return "database unreachable"
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+            migrated = await is_migrated(state.db, state.registry)
+    except Exception:
+        log.exception("readiness: cannot read the migration state")
+        return "migration state unknown"
+    return None if migrated else "database not migrated"
+
+
+async def readyz(request: Request) -> Response:
+    """200 when the database is reachable and at every migration head, else 503 and why."""
+    reason = await _unready(request.app.state.unicrm)
+    if reason is not None:
+        return JSONResponse({"status": "unavailable", "reason": reason}, 503)
     return JSONResponse({"status": "ok"})
 
 

@@ -1,30 +1,47 @@
 """Settings, read from ``unicrm.toml`` and ``UNICRM_*`` environment variables.
 
 Environment variables win over the file. Nested settings use a double underscore,
-e.g. ``UNICRM_LIMITS__MAX_DEPTH=12``. The file is ``./unicrm.toml`` unless
-``UNICRM_CONFIG`` names another one.
+e.g. ``UNICRM_LIMITS__MAX_DEPTH=12``; lists are comma-separated, e.g. ``UNICRM_PLUGINS=ma,sfa``.
+The file is ``./unicrm.toml`` unless ``UNICRM_CONFIG`` names another one (which must exist).
+A bad value is one ``ConfigError`` line naming the setting, its variable and the expected form.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import tomllib
+from datetime import date, datetime
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from pydantic_settings.exceptions import SettingsError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
+from unicrm.core.db.types import utcnow
 from unicrm.core.errors import ConfigError
 
 BUILTIN_PLUGINS = ("ma", "sfa", "crm", "loyalty")
+ENV_PREFIX = "UNICRM_"
+CONFIG_ENV = "UNICRM_CONFIG"
+DATABASE_URL_FORM = (
+    "sqlite+aiosqlite:///path/to/file.db or postgresql+asyncpg://user:password@host:port/database"
+)
+PLUGINS_FORM = "plugin names such as ma,sfa,crm,loyalty"
+_PLUGIN_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 
 
 class Environment(StrEnum):
@@ -36,6 +53,8 @@ class Environment(StrEnum):
 class Limits(BaseModel):
     """Request limits; every one protects the server from a costly or hostile request."""
 
+    model_config = ConfigDict(extra="forbid")
+
     max_depth: int = Field(default=15, ge=1)
     max_aliases: int = Field(default=30, ge=1)
     max_tokens: int = Field(default=5000, ge=10)
@@ -44,18 +63,18 @@ class Limits(BaseModel):
 
 
 def _config_file() -> Path:
-    return Path(os.environ.get("UNICRM_CONFIG", "unicrm.toml"))
+    return Path(os.environ.get(CONFIG_ENV, "unicrm.toml"))
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="UNICRM_", env_nested_delimiter="__", extra="forbid"
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid"
     )
 
     environment: Environment = Environment.DEVELOPMENT
     data_dir: Path = Path("data")
     database_url: str = ""
-    plugins: list[str] = Field(default_factory=lambda: list(BUILTIN_PLUGINS))
+    plugins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(BUILTIN_PLUGINS))
     timezone: str = "Asia/Bangkok"
     currency: str = "THB"
     default_department: str = "default"
@@ -79,12 +98,36 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_driver(cls, value: str) -> str:
-        if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError(
-                "expected sqlite+aiosqlite:///path/to/file.db or "
-                "postgresql+asyncpg://user@host:port/database"
-            )
+        if not value:
+            return value
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(f"expected {DATABASE_URL_FORM}") from None
+        if url.drivername not in ("sqlite+aiosqlite", "postgresql+asyncpg") or (
+            url.drivername.startswith("postgresql") and not (url.host and url.database)
+        ):
+            raise ValueError(f"expected {DATABASE_URL_FORM}")
         return value
+
+    @field_validator("plugins", mode="before")
+    @classmethod
+    def _plugin_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if value.strip().startswith("["):
+                try:
+                    return orjson.loads(value)
+                except orjson.JSONDecodeError:
+                    raise ValueError(f"expected {PLUGINS_FORM}") from None
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
+
+    @field_validator("plugins")
+    @classmethod
+    def _plugin_names(cls, value: list[str]) -> list[str]:
+        if not all(_PLUGIN_NAME.match(name) for name in value):
+            raise ValueError(f"expected {PLUGINS_FORM}")
+        return list(dict.fromkeys(value))
 
     @field_validator("timezone")
     @classmethod
@@ -98,7 +141,7 @@ class Settings(BaseSettings):
     @field_validator("currency")
     @classmethod
     def _iso_currency(cls, value: str) -> str:
-        if len(value) != 3 or not value.isalpha():
+        if len(value) != 3 or not (value.isascii() and value.isalpha()):
             raise ValueError("expected a three-letter ISO 4217 code such as THB")
         return value.upper()
 
@@ -110,7 +153,16 @@ class Settings(BaseSettings):
 
     @property
     def zone(self) -> ZoneInfo:
+        """The business time zone: birthdays, working hours, quiet hours, per-day rules."""
         return ZoneInfo(self.timezone)
+
+    def business_time(self, moment: datetime | None = None) -> datetime:
+        """``moment`` (an aware datetime, default now) as a wall-clock time in ``zone``."""
+        return (moment or utcnow()).astimezone(self.zone)
+
+    def business_date(self, moment: datetime | None = None) -> date:
+        """The business day ``moment`` (default now) falls on."""
+        return self.business_time(moment).date()
 
     @property
     def is_production(self) -> bool:
@@ -130,25 +182,52 @@ class Settings(BaseSettings):
         """The effective settings with secrets hidden, for ``unicrm config show``."""
         data = self.model_dump(mode="json")
         data["secret_key"] = "**********"
-        data["database_url"] = _hide_password(self.effective_database_url)
+        data["database_url"] = make_url(self.effective_database_url).render_as_string(
+            hide_password=True
+        )
         return data
 
 
-def _hide_password(url: str) -> str:
-    from sqlalchemy.engine import make_url
+def _names(loc: tuple[Any, ...]) -> tuple[str, str]:
+    """A setting's dotted name and environment variable, from a pydantic error location."""
+    parts = [str(p) for p in loc if isinstance(p, str)] or ["settings"]
+    return ".".join(parts), ENV_PREFIX + "__".join(parts).upper()
 
-    return make_url(url).render_as_string(hide_password=True)
+
+def _expected(error: Any) -> str:
+    if error["type"] == "extra_forbidden":
+        model: type[BaseModel] = Settings
+        for part in error["loc"][:-1]:
+            model = model.model_fields[part].annotation  # only Limits nests
+        return f"unknown setting; expected one of {', '.join(model.model_fields)}"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
+
+
+def _describe(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    name, env = _names(tuple(error["loc"]))
+    return f"bad setting {name} ({env}): {_expected(error)}"
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Build settings, turning a validation failure into one readable ``ConfigError``."""
+    """Build settings, turning any failure into one readable ``ConfigError``."""
+    path = _config_file()
+    if CONFIG_ENV in os.environ and not path.is_file():
+        raise ConfigError(f"bad setting {CONFIG_ENV}: {path} is not a file; expected a TOML file")
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "settings"
-        env = "UNICRM_" + where.upper().replace(".", "__")
-        raise ConfigError(f"bad setting {where} ({env}): {first['msg']}") from None
+        raise ConfigError(_describe(exc)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"bad config file {path}: {exc}; expected TOML") from None
+    except SettingsError as exc:
+        found = re.search(r'field "(\w+)"', str(exc))
+        name = found.group(1) if found else "settings"
+        raise ConfigError(
+            f"bad setting {name} ({ENV_PREFIX}{name.upper()}): not valid JSON; expected a JSON "
+            f"value, or one variable per nested setting such as {ENV_PREFIX}LIMITS__MAX_DEPTH"
+        ) from None
 
 
 @lru_cache(maxsize=1)

@@ -1,13 +1,61 @@
-"""Schema extensions UniCRM adds to strawberry's own (caches and limits)."""
+"""The per-request schema extensions: parser and validation caches, request limits.
+
+Strawberry's ``QueryDepthLimiter`` and ``MaxAliasesLimiter`` build a new validation rule class
+on every instantiation. Made per request (extensions are factories, never shared instances),
+they would change the validation rules on every request, and ``ValidationCache``, which is
+keyed by the rules, would never hit. So the rules are built once per schema here and every
+request's ``RequestLimits`` adds the same classes.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from graphql import ASTValidationRule
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import AddValidationRules
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+
+from unicrm.core.config import Settings
+
+CACHE_SIZE = 1024
 
 
-class DisableIntrospection(AddValidationRules):
-    """Rejects ``__schema``/``__type`` queries (production, unless enabled in settings)."""
+class RequestLimits(AddValidationRules):
+    """Adds prebuilt validation rules and caps the number of tokens the parser reads."""
 
-    def __init__(self) -> None:
-        super().__init__([NoSchemaIntrospectionCustomRule])
+    def __init__(self, rules: Sequence[type[ASTValidationRule]], max_tokens: int) -> None:
+        super().__init__(list(rules))
+        self.max_tokens = max_tokens
+
+    def on_operation(self) -> Iterator[None]:
+        self.execution_context.parse_options["max_tokens"] = self.max_tokens
+        yield from super().on_operation()
+
+
+def request_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    """Extension factories for one schema: caches, depth/alias/token limits, introspection.
+
+    Introspection is refused in production unless ``settings.introspection`` enables it.
+    """
+    limits = settings.limits
+    rules: list[type[ASTValidationRule]] = [
+        *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
+    ]
+    if not settings.introspection_enabled:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    frozen = tuple(rules)
+    factories: list[Callable[[], Any]] = [
+        lambda: RequestLimits(frozen, limits.max_tokens),
+        lambda: ParserCache(maxsize=CACHE_SIZE),
+        lambda: ValidationCache(maxsize=CACHE_SIZE),
+    ]
+    return factories

@@ -1,121 +1,264 @@
 """GraphQL over HTTP: POST JSON, GET for queries only, per-department schemas, orjson out.
 
+Follows the GraphQL-over-HTTP draft (https://graphql.github.io/graphql-over-http/draft/):
+
+* The response media type is negotiated from ``Accept``: ``application/graphql-response+json``
+  or ``application/json`` (``*/*`` gets the latter; no ``Accept`` at all gets the former, as
+  the spec asks since 2025); neither acceptable is 406. Both are sent with ``charset=utf-8``.
+* A request that is not a well-formed GraphQL-over-HTTP request (bad JSON, a body that is not
+  an object, a missing ``query``, ill-typed ``variables``/``operationName``/``extensions``)
+  is 400 whatever the media type; a JSON array (batching) is not supported and is 400 too.
+  A body over ``limits.max_request_bytes`` is 413 before anything is parsed.
+* A request error found before execution (parse, validation, unknown operation, variable
+  coercion) is 400 with ``application/graphql-response+json`` and 200 with
+  ``application/json``; either way the body has no ``data`` entry. Once execution starts the
+  status is 200 and ``data`` is present, even when it is null.
+* A mutation over GET is 405 with ``Allow: POST``; subscriptions are served over WebSocket only.
+
 The department comes from ``/graphql/{department}``, else the ``UniCRM-Department`` header,
 else the caller's primary department (until sign-in exists: the default department).
 """
 
 from __future__ import annotations
 
+import logging
+import uuid
 from typing import Any
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
-from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
 from unicrm.core.state import AppState
 from unicrm.schema.context import make_context
 from unicrm.schema.errors import format_error
 
+log = logging.getLogger("unicrm.http")
+
 DEPARTMENT_HEADER = "unicrm-department"
+JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+QUERIES_ONLY = (OperationType.QUERY,)
+QUERIES_AND_MUTATIONS = (OperationType.QUERY, OperationType.MUTATION)
 
 
-def _json(body: Any, status: int = 200, media_type: str = "application/json") -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type=media_type)
+class HttpError(Exception):
+    """A request refused before GraphQL sees it; becomes ``{"errors": [...]}`` with a status."""
+
+    def __init__(
+        self, status: int, message: str, code: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+        self.headers = headers
 
 
-def _error(message: str, status: int, code: str = "BAD_REQUEST") -> Response:
-    return _json({"errors": [{"message": message, "extensions": {"code": code}}]}, status)
+def bad_request(message: str) -> HttpError:
+    return HttpError(400, message, "BAD_REQUEST")
 
 
-async def _read_params(request: Request, limit: int) -> dict[str, Any] | Response:
-    if request.method == "GET":
-        params: dict[str, Any] = dict(request.query_params)
-        if "variables" in params:
-            try:
-                params["variables"] = orjson.loads(params["variables"])
-            except orjson.JSONDecodeError:
-                return _error("variables must be a JSON object", 400)
-        return params
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        return _error(f"request body over {limit} bytes", 413, "REQUEST_TOO_LARGE")
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            return _error(f"request body over {limit} bytes", 413, "REQUEST_TOO_LARGE")
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/json":
-        return _error("send GraphQL requests as application/json", 415, "UNSUPPORTED_MEDIA_TYPE")
+def _respond(
+    body: dict[str, Any], status: int, media_type: str, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        orjson.dumps(body),
+        status_code=status,
+        headers=headers,
+        media_type=f"{media_type}; charset=utf-8",
+    )
+
+
+def _error_body(message: str, code: str) -> dict[str, Any]:
+    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+def _parse_media(value: str) -> tuple[str, dict[str, str]]:
+    """``"Application/JSON; charset=UTF-8"`` → ``("application/json", {"charset": "UTF-8"})``."""
+    media, *params = value.split(";")
+    parsed = {}
+    for param in params:
+        name, _, raw = param.partition("=")
+        parsed[name.strip().lower()] = raw.strip().strip('"')
+    return media.strip().lower(), parsed
+
+
+def _quality(params: dict[str, str]) -> float:
     try:
-        params = orjson.loads(body)
+        return float(params.get("q", "1"))
+    except ValueError:
+        return 0.0
+
+
+def negotiate(accept: str | None) -> str | None:
+    """The response media type ``accept`` prefers, or None when it accepts neither."""
+    if accept is None or not accept.strip():
+        return GRAPHQL_RESPONSE
+    chosen: str | None = None
+    best: tuple[float, int, int] | None = None
+    for index, part in enumerate(accept.split(",")):
+        media, params = _parse_media(part)
+        quality = _quality(params)
+        if media in (GRAPHQL_RESPONSE, JSON):
+            target, specificity = media, 1
+        elif media in ("*/*", "application/*"):
+            target, specificity = JSON, 0
+        else:
+            continue
+        rank = (quality, specificity, -index)
+        if quality > 0 and (best is None or rank > best):
+            chosen, best = target, rank
+    return chosen
+
+
+def _json_param(raw: str, name: str) -> Any:
+    try:
+        return orjson.loads(raw)
     except orjson.JSONDecodeError:
-        return _error("the body is not valid JSON", 400)
-    if not isinstance(params, dict):
-        return _error("the body must be a JSON object", 400)
+        raise bad_request(f"{name} must be a JSON-encoded object") from None
+
+
+def _get_params(request: Request) -> dict[str, Any]:
+    params: dict[str, Any] = dict(request.query_params)
+    for name in ("variables", "extensions"):
+        if name in params:
+            params[name] = _json_param(params[name], name) if params[name] else None
     return params
 
 
-async def graphql_endpoint(request: Request) -> Response:
-    state: AppState = request.app.state.unicrm
+async def _read_body(request: Request, limit: int) -> bytes:
+    too_large = HttpError(
+        413, f"the request body is over {limit} bytes", "REQUEST_TOO_LARGE", {"Connection": "close"}
+    )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise too_large
+    return bytes(body)
+
+
+async def _post_params(request: Request, limit: int) -> dict[str, Any]:
+    media, params = _parse_media(request.headers.get("content-type", ""))
+    if media != JSON:
+        raise HttpError(415, "send GraphQL requests as application/json", "UNSUPPORTED_MEDIA_TYPE")
+    if params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
+        raise HttpError(415, "send GraphQL requests in UTF-8", "UNSUPPORTED_MEDIA_TYPE")
+    body = await _read_body(request, limit)
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise bad_request("the body is not valid JSON") from None
+    if isinstance(parsed, list):
+        raise bad_request("batched requests are not supported: send one operation per request")
+    if not isinstance(parsed, dict):
+        raise bad_request("the body must be a JSON object with a query")
+    return parsed
+
+
+def _checked(params: dict[str, Any]) -> tuple[str, dict | None, str | None, dict | None]:
+    query = params.get("query")
+    if query is None or (isinstance(query, str) and not query.strip()):
+        raise bad_request("the request has no query")
+    if not isinstance(query, str):
+        raise bad_request("query must be a string")
+    variables = params.get("variables")
+    if variables is not None and not isinstance(variables, dict):
+        raise bad_request("variables must be a JSON object")
+    operation_name = params.get("operationName")
+    if operation_name == "":
+        operation_name = None
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise bad_request("operationName must be a string")
+    extensions = params.get("extensions")
+    if extensions is not None and not isinstance(extensions, dict):
+        raise bad_request("extensions must be a JSON object")
+    return query, variables, operation_name, extensions
+
+
+def _wants_ide(request: Request, state: AppState) -> bool:
+    return (
+        request.method != "POST"
+        and "query" not in request.query_params
+        and "text/html" in request.headers.get("accept", "")
+        and state.settings.graphiql_enabled
+    )
+
+
+def _status(errors: list[dict[str, Any]], executed: bool, media_type: str) -> int:
+    if executed or media_type == JSON:
+        return 200
+    return 500 if any(e.get("extensions", {}).get("code") == "INTERNAL" for e in errors) else 400
+
+
+async def _execute(request: Request, state: AppState, media_type: str) -> Response:
+    post = request.method == "POST"
+    limit = state.settings.limits.max_request_bytes
+    params = await _post_params(request, limit) if post else _get_params(request)
+    query, variables, operation_name, extensions = _checked(params)
+
     slug = request.path_params.get("department") or request.headers.get(DEPARTMENT_HEADER)
     department = await state.departments.get(slug)
     if department is None:
-        return _error(
-            f"no department {slug!r}" if slug else "no department exists", 404, "NOT_FOUND"
-        )
-
-    accept = request.headers.get("accept", "")
-    if (
-        request.method == "GET"
-        and "text/html" in accept
-        and "query" not in request.query_params
-        and state.settings.graphiql_enabled
-    ):
-        return HTMLResponse(get_graphql_ide_html(graphql_ide="graphiql"))
-
-    params = await _read_params(request, state.settings.limits.max_request_bytes)
-    if isinstance(params, Response):
-        return params
-    query = params.get("query")
-    variables = params.get("variables")
-    operation_name = params.get("operationName")
-    if not isinstance(query, str) or not query.strip():
-        return _error("the request has no query", 400)
-    if variables is not None and not isinstance(variables, dict):
-        return _error("variables must be a JSON object", 400)
-    if operation_name is not None and not isinstance(operation_name, str):
-        return _error("operationName must be a string", 400)
+        message = f"no department {slug!r}" if slug else "no department exists"
+        raise HttpError(404, message, "NOT_FOUND")
 
     schema = state.schema_for(department.plugins)
-    context = make_context(state, department, request=request)
-    allowed = (
-        (OperationType.QUERY,)
-        if request.method == "GET"
-        else (OperationType.QUERY, OperationType.MUTATION)
-    )
     try:
         result = await schema.execute(
             query,
             variable_values=variables,
-            context_value=context,
+            context_value=make_context(state, department, request=request),
             operation_name=operation_name,
-            allowed_operation_types=allowed,
+            allowed_operation_types=QUERIES_AND_MUTATIONS if post else QUERIES_ONLY,
+            operation_extensions=extensions,
         )
     except InvalidOperationTypeError as exc:
-        return _error(exc.as_http_error_reason(request.method), 405, "METHOD_NOT_ALLOWED")
+        if exc.operation_type is OperationType.SUBSCRIPTION:
+            message = "subscriptions are served over WebSocket (graphql-transport-ws)"
+            raise bad_request(message) from None
+        raise HttpError(
+            405, exc.as_http_error_reason(request.method), "METHOD_NOT_ALLOWED", {"Allow": "POST"}
+        ) from None
+    except CannotGetOperationTypeError as exc:
+        body = _error_body(exc.as_http_error_reason(), "GRAPHQL_VALIDATION_FAILED")
+        return _respond(body, 200 if media_type == JSON else 400, media_type)
 
     body: dict[str, Any] = {}
-    if result.errors:
-        body["errors"] = [format_error(e) for e in result.errors]
-    if result.data is not None or not result.errors:
+    errors = [format_error(e) for e in result.errors or ()]
+    if errors:
+        body["errors"] = errors
+    # Errors raised while executing carry a path; without one, execution never started.
+    executed = result.data is not None or not errors or any("path" in e for e in errors)
+    if executed:
         body["data"] = result.data
-    media_type = GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in accept else "application/json"
-    status = 200
-    if "data" not in body and media_type == GRAPHQL_RESPONSE:
-        status = 400
-    return _json(body, status, media_type)
+    if result.extensions:
+        body["extensions"] = result.extensions
+    return _respond(body, _status(errors, executed, media_type), media_type)
+
+
+async def graphql_endpoint(request: Request) -> Response:
+    state: AppState = request.app.state.unicrm
+    if _wants_ide(request, state):
+        return HTMLResponse(get_graphql_ide_html(graphql_ide="graphiql"))
+    media_type = negotiate(request.headers.get("accept"))
+    if media_type is None:
+        body = _error_body(f"accepts only {GRAPHQL_RESPONSE} or {JSON}", "NOT_ACCEPTABLE")
+        return _respond(body, 406, JSON)
+    try:
+        return await _execute(request, state, media_type)
+    except HttpError as exc:
+        return _respond(_error_body(exc.message, exc.code), exc.status, media_type, exc.headers)
+    except Exception:
+        error_id = uuid.uuid4().hex[:12]
+        log.exception("internal error %s serving %s", error_id, request.url.path)
+        body = _error_body("Internal server error", "INTERNAL")
+        body["errors"][0]["extensions"]["errorId"] = error_id
+        return _respond(body, 500, media_type)

@@ -1,13 +1,16 @@
 """The Relay ``Node`` interface and ``node``/``nodes`` lookup by opaque global id.
 
-A node type is any strawberry type implementing ``Node`` with a ``load_node`` classmethod.
-Lookup goes through the schema of the request, so a type whose plugin is not enabled for the
-department does not resolve.
+A node type is any strawberry object type implementing ``Node`` with a ``load_node``
+classmethod. Lookup goes through the schema of the request: an id whose type is not a node
+type of that schema (unknown, not a node, or from a plugin the department has not enabled)
+is a BAD_REQUEST; a well-formed id of a node type that matches no row resolves to null.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import strawberry
@@ -36,10 +39,29 @@ def parse_global_id(global_id: str, expected: str | None = None) -> tuple[str, u
     return type_name, pk
 
 
-async def resolve_node(info: strawberry.Info, global_id: str) -> Node | None:
+def _node_type(info: strawberry.Info, global_id: str) -> tuple[type[Node], uuid.UUID]:
     type_name, pk = parse_global_id(global_id)
     definition = info.schema.get_type_by_name(type_name)
     origin = getattr(definition, "origin", None)
-    if origin is None or not (isinstance(origin, type) and issubclass(origin, Node)):
-        return None
-    return await origin.load_node(info, pk)
+    if (
+        getattr(definition, "is_interface", True)
+        or not isinstance(origin, type)
+        or not issubclass(origin, Node)
+    ):
+        raise BadRequest(f"{global_id!r} is not the id of an object this API serves")
+    return origin, pk
+
+
+async def resolve_node(info: strawberry.Info, global_id: str) -> Node | None:
+    node_type, pk = _node_type(info, global_id)
+    return await node_type.load_node(info, pk)
+
+
+async def resolve_nodes(info: strawberry.Info, global_ids: Sequence[str]) -> list[Node | None]:
+    """Nodes in the order of ``global_ids``, null where none exists; loads run concurrently,
+    so ids of one type share one DataLoader batch. Every id is checked before any load."""
+    limit = info.context.settings.limits.max_page_size
+    if len(global_ids) > limit:
+        raise BadRequest(f"at most {limit} ids")
+    wanted = [_node_type(info, global_id) for global_id in global_ids]
+    return list(await asyncio.gather(*(node_type.load_node(info, pk) for node_type, pk in wanted)))

@@ -3,6 +3,8 @@
 A page is ordered by one sort column plus the primary key as a tie-breaker, both in the same
 direction. The cursor is the opaque, base64url-encoded JSON of the last row's sort values, so
 the next page is ``WHERE (sort, id) > (:v, :id)``, an index range scan on both databases.
+Cursor values are checked against the key columns and bound through their types (a Money
+bound is compared in stored ten-thousandths); a cursor that does not fit is INVALID_CURSOR.
 """
 
 from __future__ import annotations
@@ -12,14 +14,16 @@ import binascii
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Any, Generic, TypeVar
 
 import orjson
 import strawberry
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import Select, func, literal, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from unicrm.core.errors import DomainError, FieldError
 
@@ -30,24 +34,70 @@ N = TypeVar("N")
 def _encode_value(value: Any) -> list[Any]:
     if isinstance(value, datetime):
         return ["t", value.isoformat()]
+    if isinstance(value, date):
+        return ["D", value.isoformat()]
     if isinstance(value, uuid.UUID):
         return ["u", value.hex]
     if isinstance(value, Decimal):
         return ["d", str(value)]
+    if isinstance(value, Enum):
+        return ["v", value.value]
     return ["v", value]
 
 
-def _decode_value(item: list[Any]) -> Any:
+def _decode_value(item: Any) -> Any:
+    if not isinstance(item, list) or len(item) != 2:
+        raise ValueError("item")
     tag, raw = item
+    if tag == "v" and (raw is None or isinstance(raw, str | int | float | bool)):
+        return raw
+    if not isinstance(raw, str):
+        raise ValueError(tag)
     if tag == "t":
-        return datetime.fromisoformat(raw)
+        moment = datetime.fromisoformat(raw)
+        if moment.tzinfo is None:
+            raise ValueError("naive datetime")
+        return moment
+    if tag == "D":
+        return date.fromisoformat(raw)
     if tag == "u":
         return uuid.UUID(hex=raw)
     if tag == "d":
-        return Decimal(raw)
-    if tag == "v" and (raw is None or isinstance(raw, str | int | float | bool)):
-        return raw
+        amount = Decimal(raw)
+        if not amount.is_finite():
+            raise ValueError("not a finite decimal")
+        return amount
     raise ValueError(tag)
+
+
+def _python_type(sql_type: TypeEngine[Any]) -> type:
+    """The Python type a column type takes; a ``TypeDecorator`` answers for its storage type."""
+    try:
+        expected = sql_type.python_type
+    except NotImplementedError:
+        return object
+    if expected is object and isinstance(sql_type, TypeDecorator):
+        return _python_type(sql_type.impl_instance)
+    return expected
+
+
+def _fit(value: Any, key: ColumnElement[Any]) -> Any:
+    """``value`` as a bound for ``key``; ValueError when a cursor holds the wrong kind of value
+    (e.g. a cursor of another sort order), which would otherwise fail inside the database."""
+    if value is None:
+        return None
+    expected = _python_type(key.type)
+    if expected is object:
+        return value
+    if issubclass(expected, Enum):
+        return expected(value)
+    if issubclass(expected, int | float | Decimal) and not issubclass(expected, bool):
+        # MoneyAmount reports int (its storage) but takes Decimal; any number may bound it.
+        if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            return value
+    elif isinstance(value, expected):
+        return value
+    raise ValueError(f"a cursor value of type {type(value).__name__} for {key}")
 
 
 def encode_cursor(values: Sequence[Any]) -> str:
@@ -56,16 +106,19 @@ def encode_cursor(values: Sequence[Any]) -> str:
 
 
 def decode_cursor(cursor: str, arity: int, field: str) -> list[Any]:
+    """The values ``encode_cursor`` encoded; a malformed cursor is a ``DomainError`` on ``field``."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         items = orjson.loads(raw)
         if not isinstance(items, list) or len(items) != arity:
             raise ValueError("arity")
         return [_decode_value(item) for item in items]
-    except (binascii.Error, ValueError, TypeError, orjson.JSONDecodeError):
-        raise DomainError(
-            FieldError("INVALID_CURSOR", f"{field} is not a valid cursor", field)
-        ) from None
+    except (binascii.Error, ValueError, TypeError, ArithmeticError):
+        raise _invalid_cursor(field) from None
+
+
+def _invalid_cursor(field: str) -> DomainError:
+    return DomainError(FieldError("INVALID_CURSOR", f"{field} is not a valid cursor", field))
 
 
 @strawberry.type
@@ -171,7 +224,13 @@ async def paginate(
     for cursor, name, is_after in ((page.after, "after", True), (page.before, "before", False)):
         if cursor is None:
             continue
-        values = decode_cursor(cursor, len(keys), name)
+        try:
+            values = [
+                literal(_fit(v, k), type_=k.type)
+                for v, k in zip(decode_cursor(cursor, len(keys), name), keys, strict=True)
+            ]
+        except (ValueError, TypeError):
+            raise _invalid_cursor(name) from None
         bound = tuple_(*values) if len(keys) > 1 else values[0]
         greater = is_after != descending
         stmt = stmt.where(key > bound if greater else key < bound)

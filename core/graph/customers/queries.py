@@ -4,7 +4,6 @@ import strawberry
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from unicrm.core.errors import BadRequest
 from unicrm.core.graph.customers import services
 from unicrm.core.graph.customers.models import Customer as CustomerRow
 from unicrm.core.graph.customers.models import CustomerKind as RowKind
@@ -14,7 +13,7 @@ from unicrm.core.graph.customers.types import (
     CustomerOrder,
     CustomerSortField,
 )
-from unicrm.core.graph.node import Node, parse_global_id, resolve_node
+from unicrm.core.graph.node import Node, parse_global_id, resolve_node, resolve_nodes
 from unicrm.core.graph.pagination import Connection, Page, PageRequest, count_of, paginate
 from unicrm.core.graph.queries import run_query
 
@@ -37,10 +36,7 @@ class CustomerQuery:
 
     @strawberry.field(description="Fetch objects by global ids, in the order given.")
     async def nodes(self, info: strawberry.Info, ids: list[strawberry.ID]) -> list[Node | None]:
-        limit = info.context.settings.limits.max_page_size
-        if len(ids) > limit:
-            raise BadRequest(f"at most {limit} ids")
-        return [await resolve_node(info, i) for i in ids]
+        return await resolve_nodes(info, ids)
 
     @strawberry.field(description="One customer by id; merged-away ids resolve to the survivor.")
     async def customer(self, info: strawberry.Info, id: strawberry.ID) -> Customer | None:
