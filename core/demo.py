@@ -11,14 +11,28 @@ from __future__ import annotations
 import random
 import uuid
 from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from unicrm.core.graph.consents.models import (
+    ConsentChannel,
+    ConsentPurpose,
+    ConsentSource,
+    ConsentStatus,
+)
+from unicrm.core.graph.consents.services import ConsentChange, record_consent
+from unicrm.core.graph.contacts.services import AddressData, add_address, add_email, add_phone
 from unicrm.core.graph.customers.models import CustomerKind
 from unicrm.core.graph.customers.services import CustomerData, create_customer
 from unicrm.core.graph.departments.models import Department
+from unicrm.core.graph.orders.models import OrderSource
+from unicrm.core.graph.orders.services import LineData, OrderData, create_order
+from unicrm.core.graph.products.models import Product
+from unicrm.core.graph.products.services import Price, ProductData, create_product
 from unicrm.core.graph.relationships.services import link_contact
+from unicrm.core.graph.tags.services import TagRef, add_tag
 
 # (Thai script, Latin transliteration)
 FIRST_NAMES = (
@@ -79,6 +93,27 @@ ROLES = (
     ("ผู้จัดการฝ่ายการตลาด", "Marketing Manager"),
     ("เจ้าหน้าที่บัญชี", "Accountant"),
 )
+# (sku, name, category, price in THB)
+CATALOGUE = (
+    ("KP-001", "ข้าวผัดกระเพรา / Basil fried rice", "food/rice", "65"),
+    ("KP-002", "ต้มยำกุ้ง / Tom yum goong", "food/soup", "120"),
+    ("KP-003", "ผัดไทย / Pad thai", "food/noodles", "80"),
+    ("KP-004", "ชาไทยเย็น / Thai iced tea", "drinks/tea", "45"),
+    ("HW-101", "Router AX3000", "electronics/network", "2490"),
+    ("HW-102", "Smart TV 55 นิ้ว", "electronics/tv", "15990"),
+    ("SV-201", "Air-con service visit", "services/maintenance", "800"),
+)
+MODIFIERS = ("ไม่ใส่ผักชี / no coriander", "ไม่เอาหนังหมู / no pork skin", "เผ็ดน้อย / mild")
+PROVINCES = (
+    ("กรุงเทพมหานคร", "10110"),
+    ("เชียงใหม่", "50000"),
+    ("ภูเก็ต", "83000"),
+    ("ขอนแก่น", "40000"),
+    ("ชลบุรี", "20000"),
+)
+STORES = ("BKK-SIAM", "BKK-SILOM", "CNX-NIMMAN", "HKT-PATONG")
+TAGS = ("vip", "new", "b2b-lead", "newsletter")
+MOBILE_PREFIXES = ("081", "082", "086", "089", "091", "095", "061")
 COMPANY_SHARE = 0.2
 EARLIEST_BIRTH = date(1960, 1, 1)
 BIRTH_SPAN_DAYS = 45 * 365
@@ -86,6 +121,10 @@ BIRTH_SPAN_DAYS = 45 * 365
 
 async def _default_department(session: AsyncSession) -> uuid.UUID | None:
     return await session.scalar(select(Department.id).where(Department.is_default.is_(True)))
+
+
+def _latin(name: str | None, names: tuple[tuple[str, str], ...]) -> str:
+    return next((latin for thai, latin in names if name in (thai, latin)), "customer")
 
 
 def _person(rng: random.Random, department_id: uuid.UUID | None) -> CustomerData:
@@ -114,6 +153,69 @@ def _company(rng: random.Random, department_id: uuid.UUID | None) -> tuple[Custo
     return data, script
 
 
+async def _catalogue(session: AsyncSession) -> list[uuid.UUID]:
+    """The demo products, created on the first run and reused after."""
+    existing = dict((await session.execute(select(Product.sku, Product.id))).all())
+    products = [existing[sku] for sku, *_ in CATALOGUE if sku in existing]
+    for sku, name, category, price in CATALOGUE:
+        if sku in existing:
+            continue
+        data = ProductData(
+            sku=sku, name=name, category=category, price=Price(Decimal(price), "THB"), active=True
+        )
+        products.append((await create_product(session, data)).id)
+    return products
+
+
+async def _profile(
+    session: AsyncSession, rng: random.Random, customer_id: uuid.UUID, latin_name: str, n: int
+) -> None:
+    """Contact points, a consent, a tag: what a real customer record carries."""
+    handle = latin_name.lower().replace(" ", ".")
+    await add_email(session, customer_id, f"{handle}.{n}@example.co.th", is_primary=True)
+    number = rng.choice(MOBILE_PREFIXES) + "".join(str(rng.randrange(10)) for _ in range(7))
+    await add_phone(session, customer_id, number, is_primary=True)
+    if rng.random() < 0.5:
+        province, postal_code = rng.choice(PROVINCES)
+        line1 = f"{rng.randrange(1, 999)}/{rng.randrange(1, 99)} ถนนสุขุมวิท"
+        address = AddressData(line1=line1, province=province, postal_code=postal_code)
+        await add_address(session, customer_id, address)
+    if rng.random() < 0.6:
+        change = ConsentChange(
+            ConsentPurpose.MARKETING,
+            ConsentChannel.EMAIL,
+            ConsentStatus.GRANTED,
+            ConsentSource.WEB_FORM,
+            policy_version="2026-01",
+        )
+        await record_consent(session, customer_id, change)
+    if rng.random() < 0.4:
+        await add_tag(session, customer_id, TagRef(name=rng.choice(TAGS)))
+
+
+async def _orders(
+    session: AsyncSession, rng: random.Random, customer_id: uuid.UUID, products: list[uuid.UUID]
+) -> None:
+    for _ in range(rng.randrange(5)):
+        lines = [
+            LineData(
+                rng.choice(products),
+                rng.randrange(1, 4),
+                modifiers=(rng.choice(MODIFIERS),) if rng.random() < 0.3 else (),
+            )
+            for _ in range(rng.randrange(1, 4))
+        ]
+        data = OrderData(
+            customer_id=customer_id,
+            source=OrderSource.POS,
+            currency="THB",
+            lines=lines,
+            external_id=f"demo-{rng.getrandbits(48):012x}",
+            store_code=rng.choice(STORES),
+        )
+        await create_order(session, data)
+
+
 async def seed_customers(session: AsyncSession, *, size: int, rng: random.Random) -> None:
     """Create ``size`` customers: about one in five a company, linked to up to three people.
 
@@ -121,10 +223,15 @@ async def seed_customers(session: AsyncSession, *, size: int, rng: random.Random
     first of them is its primary contact.
     """
     department_id = await _default_department(session)
+    products = await _catalogue(session)
     unattached: list[uuid.UUID] = []
-    for _ in range(size):
+    for n in range(size):
         if rng.random() >= COMPANY_SHARE:
-            person = await create_customer(session, _person(rng, department_id))
+            data = _person(rng, department_id)
+            person = await create_customer(session, data)
+            latin = f"{_latin(data.first_name, FIRST_NAMES)} {_latin(data.last_name, LAST_NAMES)}"
+            await _profile(session, rng, person.id, latin, n)
+            await _orders(session, rng, person.id, products)
             unattached.append(person.id)
             continue
         data, script = _company(rng, department_id)
