@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -76,11 +77,9 @@ def _wait_until_up(process: subprocess.Popen[str], base: str) -> None:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"unicrm serve exited early:\n{process.communicate()[0]}")
-        try:
+        with contextlib.suppress(httpx.TransportError):
             if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
                 return
-        except httpx.TransportError:
-            pass
         time.sleep(0.3)
     pytest.fail("unicrm serve did not become ready")
 
