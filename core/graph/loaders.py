@@ -53,6 +53,21 @@ def many_per_key(fetch: Fetch) -> Callable[[Any], DataLoader]:
     return factory
 
 
+def rows_by(column: ColumnElement[Any], *order_by: ColumnElement[Any]) -> Fetch:
+    """A ``fetch`` of light Core rows of ``column``'s table whose ``column`` is one of the keys,
+    in ``order_by``: ``many_per_key(rows_by(email.c.customer_id, email.c.created_at))``.
+
+    The hot-path choice: no ORM hydration. Rows expose the columns as attributes.
+    """
+    stmt = select(column.table).order_by(*order_by)
+
+    async def fetch(session: AsyncSession, keys: list[Any]) -> list[tuple[Any, Any]]:
+        rows = (await session.execute(stmt.where(column.in_(keys)))).all()
+        return [(getattr(row, column.key), row) for row in rows]
+
+    return fetch
+
+
 def entities_by(column: InstrumentedAttribute[Any], *order_by: ColumnElement[Any]) -> Fetch:
     """A ``fetch`` of the ORM rows whose ``column`` is one of the keys, each paired with its
     ``column`` value, in ``order_by``: ``many_per_key(entities_by(Deal.customer_id, ...))``."""

@@ -10,8 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core.graph.consents import services
 from unicrm.core.graph.consents.models import ConsentEvent
-from unicrm.core.graph.contacts.loaders import rows_by_id
-from unicrm.core.graph.loaders import many_per_key, one_per_key
+from unicrm.core.graph.loaders import many_per_key, one_per_key, rows_by
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +43,6 @@ async def _history(session: AsyncSession, keys: list[HistoryPage]) -> list[tuple
 
 LOADERS = {
     "core.consents_by_customer": many_per_key(_current),
-    "core.consent_event_by_id": one_per_key(rows_by_id(ConsentEvent.__table__)),
+    "core.consent_event_by_id": one_per_key(rows_by(ConsentEvent.__table__.c.id)),
     "core.consent_events_by_customer": many_per_key(_history),
 }
