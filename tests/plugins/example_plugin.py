@@ -17,7 +17,7 @@ from types import ModuleType
 from typing import Any
 
 import strawberry
-from sqlalchemy import ForeignKey, String, delete, select, update
+from sqlalchemy import ForeignKey, String, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from starlette.requests import Request
@@ -36,6 +36,7 @@ from unicrm.core.graph.merge.models import CustomerMergeJournalEntry
 from unicrm.core.graph.node import Node
 from unicrm.core.plugins import hookimpl
 from unicrm.core.plugins.contracts import Migrations, Permission, PluginManifest, RoleGrant
+from unicrm.core.privacy.rows import erase_rows, export_rows, move_rows
 
 NAME = "example"
 MIGRATIONS_DIR = Path(__file__).parent / "example_migrations"
@@ -225,15 +226,7 @@ def customer_timeline_kinds() -> dict[str, str]:
 async def customer_merge(
     source_id: uuid.UUID, target_id: uuid.UUID, session: AsyncSession, journal: Any
 ) -> None:
-    moved = (
-        await session.scalars(select(Greeting.id).where(Greeting.customer_id == source_id))
-    ).all()
-    await session.execute(
-        update(Greeting).where(Greeting.customer_id == source_id).values(customer_id=target_id)
-    )
-    if journal is not None:
-        for row_id in moved:
-            journal.record(Greeting.__tablename__, row_id, "customer_id", source_id, target_id)
+    await move_rows(session, Greeting, source_id, target_id, journal)
 
 
 @hookimpl
@@ -258,15 +251,12 @@ async def customer_unmerge(merge_id: uuid.UUID, session: AsyncSession) -> None:
 
 @hookimpl
 async def customer_export(customer_id: uuid.UUID, session: AsyncSession) -> dict[str, Any]:
-    rows = await session.execute(
-        select(Greeting.__table__).where(Greeting.customer_id == customer_id)
-    )
-    return {"example_greetings": [dict(r) for r in rows.mappings()]}
+    return {"example_greetings": await export_rows(session, Greeting, customer_id)}
 
 
 @hookimpl
 async def customer_erase(customer_id: uuid.UUID, session: AsyncSession) -> None:
-    await session.execute(delete(Greeting).where(Greeting.customer_id == customer_id))
+    await erase_rows(session, Greeting, customer_id)
 
 
 @hookimpl
