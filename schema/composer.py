@@ -11,8 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from graphql.execution.middleware import MiddlewareManager
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 from strawberry.types.base import StrawberryOptional
 from strawberry.types.field import StrawberryField
 
@@ -20,6 +22,7 @@ from unicrm.core.errors import PluginError
 from unicrm.core.graph.scalars import SCALAR_MAP
 from unicrm.core.plugins.manager import CORE_PLUGIN_NAME
 from unicrm.core.state import AppState
+from unicrm.schema.authz import Requirements, field_guard
 from unicrm.schema.errors import log_unexpected
 from unicrm.schema.extensions import request_extensions
 
@@ -30,10 +33,35 @@ class ComposedSchema(strawberry.Schema):
     def __init__(self, *args: Any, type_fields: dict[str, list[StrawberryField]], **kwargs: Any):
         self._type_fields = type_fields
         super().__init__(*args, **kwargs)
+        self.requirements = Requirements.of(self)
 
     def get_fields(self, type_definition: Any) -> list[StrawberryField]:
         extra = self._type_fields.get(type_definition.name)
         return [*type_definition.fields, *extra] if extra else type_definition.fields
+
+    async def _execute_operation(
+        self,
+        execution_context: ExecutionContext,
+        extensions_runner: Any,
+        middleware_manager: MiddlewareManager,
+        *args: Any,
+    ) -> Any:
+        """Execute with a ``FieldGuard`` when the actor may not read everything asked for."""
+        access = getattr(execution_context.context, "access", None)
+        document = execution_context.graphql_document
+        if access is not None and document is not None:
+            guard = field_guard(
+                self.requirements,
+                access,
+                document,
+                execution_context.query or "",
+                execution_context.operation_name,
+            )
+            if guard is not None:
+                middleware_manager = MiddlewareManager(guard, *middleware_manager.middlewares)
+        return await super()._execute_operation(
+            execution_context, extensions_runner, middleware_manager, *args
+        )
 
     def process_errors(self, errors: list[Any], execution_context: Any = None) -> None:
         log_unexpected(errors)

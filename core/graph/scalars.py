@@ -7,6 +7,8 @@ from typing import NewType
 
 import strawberry
 
+from unicrm.core.authz.declare import guard
+
 BigInt = NewType("BigInt", int)
 """A 64-bit integer (points, counters); annotate fields with it, never with plain ``int``."""
 
@@ -29,6 +31,7 @@ SCALAR_MAP = {
 """Custom scalars of every UniCRM schema, given to ``StrawberryConfig(scalar_map=...)``."""
 
 
+@guard("public")
 @strawberry.type(description="An exact amount of money in a currency (ISO 4217).")
 class Money:
     amount: Decimal

@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from unicrm.core.authz.declare import guard, public, requires
 from unicrm.core.db.base import Base, IdMixin
 from unicrm.core.db.types import utcnow
 from unicrm.core.events.outbox import Event
@@ -61,6 +62,7 @@ class Greeting(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+@guard("example.greeting")
 @strawberry.type(description="A greeting written for a new customer (test plugin).")
 class ExampleGreeting:
     message: str
@@ -71,6 +73,7 @@ class ExampleGreeting:
         return cls(message=row.message, created_at=row.created_at)
 
 
+@guard("example.greeting")
 @strawberry.type(
     description="A node reachable only through node(id), so only graphql_types adds it."
 )
@@ -84,7 +87,9 @@ class ExampleStamp(Node):
 
 @strawberry.type
 class ExampleQuery:
-    @strawberry.field(description="Every greeting, oldest first.")
+    @strawberry.field(
+        metadata=requires("example.greeting:read"), description="Every greeting, oldest first."
+    )
     async def example_greetings(self, info: strawberry.Info) -> list[ExampleGreeting]:
         async with info.context.db.session() as session:
             rows = await session.scalars(select(Greeting).order_by(Greeting.created_at))
@@ -93,14 +98,14 @@ class ExampleQuery:
 
 @strawberry.type
 class ExampleMutation:
-    @strawberry.mutation(description="Echo the text back, shouted.")
+    @strawberry.mutation(metadata=public(), description="Echo the text back, shouted.")
     def example_shout(self, text: str) -> str:
         return text.upper()
 
 
 @strawberry.type
 class ExampleSubscription:
-    @strawberry.subscription(description="Count down from start to zero.")
+    @strawberry.subscription(metadata=public(), description="Count down from start to zero.")
     async def example_countdown(self, start: int) -> AsyncGenerator[int, None]:
         for value in range(start, -1, -1):
             yield value

@@ -3,6 +3,7 @@ from __future__ import annotations
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from unicrm.core.authz.declare import requires
 from unicrm.core.graph.attributes import models, services
 from unicrm.core.graph.attributes.types import (
     AttributeDefineInput,
@@ -22,7 +23,8 @@ from unicrm.core.graph.mutations import mutate
 @strawberry.type
 class AttributeMutation:
     @strawberry.mutation(
-        description="Declare a custom attribute, or relabel one (its type never changes)."
+        metadata=requires("core.tag:write"),
+        description="Declare a custom attribute, or relabel one (its type never changes).",
     )
     async def attribute_define(
         self, info: strawberry.Info, input: AttributeDefineInput
@@ -46,7 +48,8 @@ class AttributeMutation:
         )
 
     @strawberry.mutation(
-        description="Set custom attribute values of a customer; null clears one. All or none."
+        metadata=requires("core.tag:write"),
+        description="Set custom attribute values of a customer; null clears one. All or none.",
     )
     async def customer_attributes_set(
         self, info: strawberry.Info, input: CustomerAttributesSetInput

@@ -6,6 +6,7 @@ from enum import Enum
 import strawberry
 from strawberry.scalars import JSON
 
+from unicrm.core.authz.declare import guard
 from unicrm.core.graph.attributes import models
 from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.ids import to_global_id
@@ -21,6 +22,7 @@ class AttributeType(Enum):
     CHOICE = "choice"
 
 
+@guard("core.tag")
 @strawberry.type(name="AttributeDefinition", description="A custom attribute of customers.")
 class AttributeDefinition(Node):
     pk: strawberry.Private[uuid.UUID]
@@ -47,6 +49,7 @@ class AttributeDefinition(Node):
         return None if row is None else cls.from_row(row)
 
 
+@guard("core.tag")
 @strawberry.type(description="A customer's value of one custom attribute.")
 class CustomerAttribute:
     key: str

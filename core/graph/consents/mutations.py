@@ -5,6 +5,7 @@ from typing import Any
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from unicrm.core.authz.declare import requires
 from unicrm.core.graph.consents import services
 from unicrm.core.graph.consents.models import ConsentStatus
 from unicrm.core.graph.consents.types import (
@@ -57,13 +58,18 @@ async def _record(
 
 @strawberry.type
 class ConsentMutation:
-    @strawberry.mutation(description="Record that a customer gave consent.")
+    @strawberry.mutation(
+        metadata=requires("core.consent:write"), description="Record that a customer gave consent."
+    )
     async def consent_grant(
         self, info: strawberry.Info, input: ConsentGrantInput
     ) -> ConsentPayload:
         return await _record(info, input, ConsentStatus.GRANTED)
 
-    @strawberry.mutation(description="Record that a customer withdrew consent.")
+    @strawberry.mutation(
+        metadata=requires("core.consent:write"),
+        description="Record that a customer withdrew consent.",
+    )
     async def consent_withdraw(
         self, info: strawberry.Info, input: ConsentWithdrawInput
     ) -> ConsentPayload:

@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
+from unicrm.core.authz.declare import guard
 from unicrm.core.graph.consents import models
 from unicrm.core.graph.contacts.types import load_by_id, owner
 from unicrm.core.graph.customers.types import Customer
@@ -23,6 +24,7 @@ ConsentStatus = strawberry.enum(models.ConsentStatus, description="Given or take
 ConsentSource = strawberry.enum(models.ConsentSource, description="Where a consent was given.")
 
 
+@guard("core.consent")
 @strawberry.type(description="A customer's current consent for one purpose and channel.")
 class Consent:
     purpose: ConsentPurpose
@@ -48,6 +50,7 @@ class Consent:
         )
 
 
+@guard("core.consent")
 @strawberry.type(description="One grant or withdrawal in a customer's consent history.")
 class ConsentEvent(Node):
     pk: strawberry.Private[uuid.UUID]

@@ -6,7 +6,13 @@ from typing import Any
 
 import strawberry
 
-from unicrm.core.graph.contacts.types import CustomerAddress, CustomerEmail, CustomerPhone
+from unicrm.core.graph.contacts.types import (
+    EMAIL,
+    PHONE,
+    CustomerAddress,
+    CustomerEmail,
+    CustomerPhone,
+)
 from unicrm.core.graph.customers.types import Customer
 
 
@@ -38,6 +44,14 @@ def FIELDS() -> dict[str, list[Any]]:
         row = _primary(await _rows(info, "core.phones_by_customer", root))
         return None if row is None else CustomerPhone.from_row(row)
 
+    async def email(root: Customer, info: strawberry.Info) -> str | None:
+        row = _primary(await _rows(info, "core.emails_by_customer", root))
+        return None if row is None else row.address
+
+    async def phone(root: Customer, info: strawberry.Info) -> str | None:
+        row = _primary(await _rows(info, "core.phones_by_customer", root))
+        return None if row is None else row.number
+
     async def addresses(root: Customer, info: strawberry.Info) -> list[CustomerAddress]:
         rows = await _rows(info, "core.addresses_by_customer", root)
         return [CustomerAddress.from_row(r) for r in rows]
@@ -48,6 +62,12 @@ def FIELDS() -> dict[str, list[Any]]:
             strawberry.field(resolver=primary_email, description="The primary email, if any."),
             strawberry.field(resolver=phones, description="Phone numbers, primary first."),
             strawberry.field(resolver=primary_phone, description="The primary phone, if any."),
+            strawberry.field(
+                resolver=email, metadata=EMAIL, description="The primary email address, if any."
+            ),
+            strawberry.field(
+                resolver=phone, metadata=PHONE, description="The primary phone (E.164), if any."
+            ),
             strawberry.field(resolver=addresses, description="Postal addresses, primary first."),
         ]
     }

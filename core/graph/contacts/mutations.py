@@ -7,6 +7,7 @@ from typing import Any
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from unicrm.core.authz.declare import requires
 from unicrm.core.graph.contacts import services
 from unicrm.core.graph.contacts.types import (
     ContactError,
@@ -88,7 +89,10 @@ def _address_data(input: CustomerAddressAddInput | CustomerAddressUpdateInput) -
 
 @strawberry.type
 class ContactMutation:
-    @strawberry.mutation(description="Add an email address; setting it primary demotes the old.")
+    @strawberry.mutation(
+        metadata=requires("core.contact:write"),
+        description="Add an email address; setting it primary demotes the old.",
+    )
     async def customer_email_add(
         self, info: strawberry.Info, input: CustomerEmailAddInput
     ) -> CustomerEmailPayload:
@@ -104,7 +108,10 @@ class ContactMutation:
 
         return await _run(info, work, CustomerEmailPayload, _email)
 
-    @strawberry.mutation(description="Change an email's label, primary or verified flag.")
+    @strawberry.mutation(
+        metadata=requires("core.contact:write"),
+        description="Change an email's label, primary or verified flag.",
+    )
     async def customer_email_update(
         self, info: strawberry.Info, input: CustomerEmailUpdateInput
     ) -> CustomerEmailPayload:
@@ -120,7 +127,10 @@ class ContactMutation:
 
         return await _run(info, work, CustomerEmailPayload, _email)
 
-    @strawberry.mutation(description="Remove an email address from a customer.")
+    @strawberry.mutation(
+        metadata=requires("core.contact:write"),
+        description="Remove an email address from a customer.",
+    )
     async def customer_email_remove(
         self, info: strawberry.Info, input: CustomerContactRemoveInput
     ) -> CustomerContactRemovePayload:
@@ -130,7 +140,10 @@ class ContactMutation:
 
         return await _run(info, work, CustomerContactRemovePayload, _removed(input))
 
-    @strawberry.mutation(description="Add a phone number, normalized to E.164.")
+    @strawberry.mutation(
+        metadata=requires("core.contact:write"),
+        description="Add a phone number, normalized to E.164.",
+    )
     async def customer_phone_add(
         self, info: strawberry.Info, input: CustomerPhoneAddInput
     ) -> CustomerPhonePayload:
@@ -146,7 +159,10 @@ class ContactMutation:
 
         return await _run(info, work, CustomerPhonePayload, _phone)
 
-    @strawberry.mutation(description="Change a phone's label, primary or verified flag.")
+    @strawberry.mutation(
+        metadata=requires("core.contact:write"),
+        description="Change a phone's label, primary or verified flag.",
+    )
     async def customer_phone_update(
         self, info: strawberry.Info, input: CustomerPhoneUpdateInput
     ) -> CustomerPhonePayload:
@@ -162,7 +178,10 @@ class ContactMutation:
 
         return await _run(info, work, CustomerPhonePayload, _phone)
 
-    @strawberry.mutation(description="Remove a phone number from a customer.")
+    @strawberry.mutation(
+        metadata=requires("core.contact:write"),
+        description="Remove a phone number from a customer.",
+    )
     async def customer_phone_remove(
         self, info: strawberry.Info, input: CustomerContactRemoveInput
     ) -> CustomerContactRemovePayload:
@@ -172,7 +191,9 @@ class ContactMutation:
 
         return await _run(info, work, CustomerContactRemovePayload, _removed(input))
 
-    @strawberry.mutation(description="Add a postal address.")
+    @strawberry.mutation(
+        metadata=requires("core.contact:write"), description="Add a postal address."
+    )
     async def customer_address_add(
         self, info: strawberry.Info, input: CustomerAddressAddInput
     ) -> CustomerAddressPayload:
@@ -182,7 +203,10 @@ class ContactMutation:
 
         return await _run(info, work, CustomerAddressPayload, _address)
 
-    @strawberry.mutation(description="Change an address; omitted fields stay as they are.")
+    @strawberry.mutation(
+        metadata=requires("core.contact:write"),
+        description="Change an address; omitted fields stay as they are.",
+    )
     async def customer_address_update(
         self, info: strawberry.Info, input: CustomerAddressUpdateInput
     ) -> CustomerAddressPayload:
@@ -193,7 +217,10 @@ class ContactMutation:
 
         return await _run(info, work, CustomerAddressPayload, _address)
 
-    @strawberry.mutation(description="Remove a postal address from a customer.")
+    @strawberry.mutation(
+        metadata=requires("core.contact:write"),
+        description="Remove a postal address from a customer.",
+    )
     async def customer_address_remove(
         self, info: strawberry.Info, input: CustomerContactRemoveInput
     ) -> CustomerContactRemovePayload:

@@ -7,12 +7,15 @@ from typing import Any
 
 import strawberry
 
+from unicrm.core.authz.declare import guard
 from unicrm.core.graph.contacts import models, services
 from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.node import Node
 
 CONTACT = {"pii": "contact"}
+EMAIL = {"pii": "contact", "mask": "email"}
+PHONE = {"pii": "contact", "mask": "phone"}
 
 EmailLabel = strawberry.enum(models.EmailLabel, description="What an email address is for.")
 PhoneLabel = strawberry.enum(models.PhoneLabel, description="What kind of phone a number is.")
@@ -28,11 +31,12 @@ async def load_by_id(info: strawberry.Info, loader: str, pk: uuid.UUID) -> Any:
     return await info.context.loaders[loader].load(pk)
 
 
+@guard("core.contact")
 @strawberry.type(description="An email address of a customer, stored normalized.")
 class CustomerEmail(Node):
     pk: strawberry.Private[uuid.UUID]
     customer_pk: strawberry.Private[uuid.UUID]
-    address: str = strawberry.field(metadata=CONTACT)
+    address: str = strawberry.field(metadata=EMAIL)
     label: EmailLabel
     is_primary: bool
     is_verified: bool
@@ -63,11 +67,12 @@ class CustomerEmail(Node):
         return await owner(info, self.customer_pk)
 
 
+@guard("core.contact")
 @strawberry.type(description="A phone number of a customer.")
 class CustomerPhone(Node):
     pk: strawberry.Private[uuid.UUID]
     customer_pk: strawberry.Private[uuid.UUID]
-    number: str = strawberry.field(metadata=CONTACT, description="E.164, e.g. +66812345678.")
+    number: str = strawberry.field(metadata=PHONE, description="E.164, e.g. +66812345678.")
     label: PhoneLabel
     is_primary: bool
     is_verified: bool
@@ -94,7 +99,7 @@ class CustomerPhone(Node):
         return None if row is None else cls.from_row(row)
 
     @strawberry.field(
-        metadata=CONTACT, description="The number as its country writes it, e.g. 081 234 5678."
+        metadata=PHONE, description="The number as its country writes it, e.g. 081 234 5678."
     )
     def national(self) -> str:
         return services.format_phone_national(self.number)
@@ -104,6 +109,7 @@ class CustomerPhone(Node):
         return await owner(info, self.customer_pk)
 
 
+@guard("core.contact")
 @strawberry.type(description="A postal address of a customer, in Thai structure.")
 class CustomerAddress(Node):
     pk: strawberry.Private[uuid.UUID]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import strawberry
 
+from unicrm.core.authz.declare import requires
 from unicrm.core.graph.customers import services
 from unicrm.core.graph.customers.models import CustomerKind as RowKind
 from unicrm.core.graph.customers.types import (
@@ -32,7 +33,9 @@ def _payload(customer) -> dict:
 
 @strawberry.type
 class CustomerMutation:
-    @strawberry.mutation(description="Create a person or company customer.")
+    @strawberry.mutation(
+        metadata=requires("core.customer:write"), description="Create a person or company customer."
+    )
     async def customer_create(
         self, info: strawberry.Info, input: CustomerCreateInput
     ) -> CustomerPayload:
@@ -60,7 +63,10 @@ class CustomerMutation:
             result=_payload,
         )
 
-    @strawberry.mutation(description="Change a customer's fields; omitted fields stay as they are.")
+    @strawberry.mutation(
+        metadata=requires("core.customer:write"),
+        description="Change a customer's fields; omitted fields stay as they are.",
+    )
     async def customer_update(
         self, info: strawberry.Info, input: CustomerUpdateInput
     ) -> CustomerPayload:

@@ -4,6 +4,7 @@ import strawberry
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from unicrm.core.authz.declare import public, requires
 from unicrm.core.graph.customers import services
 from unicrm.core.graph.customers.models import Customer as CustomerRow
 from unicrm.core.graph.customers.models import CustomerKind as RowKind
@@ -30,20 +31,27 @@ def _filter(where: CustomerFilterInput | None) -> services.CustomerFilter:
 
 @strawberry.type
 class CustomerQuery:
-    @strawberry.field(description="Fetch any object by its global id.")
+    @strawberry.field(metadata=public(), description="Fetch any object by its global id.")
     async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)
 
-    @strawberry.field(description="Fetch objects by global ids, in the order given.")
+    @strawberry.field(
+        metadata=public(), description="Fetch objects by global ids, in the order given."
+    )
     async def nodes(self, info: strawberry.Info, ids: list[strawberry.ID]) -> list[Node | None]:
         return await resolve_nodes(info, ids)
 
-    @strawberry.field(description="One customer by id; merged-away ids resolve to the survivor.")
+    @strawberry.field(
+        metadata=requires("core.customer:read"),
+        description="One customer by id; merged-away ids resolve to the survivor.",
+    )
     async def customer(self, info: strawberry.Info, id: strawberry.ID) -> Customer | None:
         _, pk = parse_global_id(id, "Customer")
         return await Customer.load_node(info, pk)
 
-    @strawberry.field(description="Customers, keyset-paginated.")
+    @strawberry.field(
+        metadata=requires("core.customer:read"), description="Customers, keyset-paginated."
+    )
     async def customers(
         self,
         info: strawberry.Info,

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import strawberry
 
+from unicrm.core.authz.declare import guard
 from unicrm.core.graph.customers import models
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.node import Node
@@ -18,6 +19,7 @@ class CustomerKind(Enum):
     COMPANY = "company"
 
 
+@guard("core.customer")
 @strawberry.type(name="Customer", description="A person or company the organization serves.")
 class Customer(Node):
     pk: strawberry.Private[uuid.UUID]

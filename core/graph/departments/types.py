@@ -4,11 +4,13 @@ import uuid
 
 import strawberry
 
+from unicrm.core.authz.declare import guard
 from unicrm.core.graph.departments import models
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.node import Node
 
 
+@guard("core.department")
 @strawberry.type(description="A department of the organization and the modules it uses.")
 class Department(Node):
     pk: strawberry.Private[uuid.UUID]

@@ -5,6 +5,7 @@ from typing import Any
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from unicrm.core.authz.declare import requires
 from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.identities import services
 from unicrm.core.graph.identities.types import (
@@ -23,7 +24,8 @@ from unicrm.core.graph.mutations import mutate
 @strawberry.type
 class IdentityMutation:
     @strawberry.mutation(
-        description="Link an external identity to a customer; each is linked to one customer."
+        metadata=requires("core.identity:write"),
+        description="Link an external identity to a customer; each is linked to one customer.",
     )
     async def customer_identity_link(
         self, info: strawberry.Info, input: CustomerIdentityLinkInput
@@ -42,7 +44,10 @@ class IdentityMutation:
             result=lambda row: {"identity": CustomerIdentity.from_row(row)},
         )
 
-    @strawberry.mutation(description="Remove an external identity from a customer.")
+    @strawberry.mutation(
+        metadata=requires("core.identity:write"),
+        description="Remove an external identity from a customer.",
+    )
     async def customer_identity_unlink(
         self, info: strawberry.Info, input: CustomerIdentityUnlinkInput
     ) -> CustomerIdentityUnlinkPayload:

@@ -5,6 +5,7 @@ import uuid
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from unicrm.core.authz.declare import requires
 from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.identities import services
 from unicrm.core.graph.identities.types import IdentitySource
@@ -13,7 +14,10 @@ from unicrm.core.graph.queries import run_query
 
 @strawberry.type
 class IdentityQuery:
-    @strawberry.field(description="The customer holding an external identity, if any.")
+    @strawberry.field(
+        metadata=requires("core.identity:read"),
+        description="The customer holding an external identity, if any.",
+    )
     async def customer_by_identity(
         self,
         info: strawberry.Info,

@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 
+from unicrm.core.authz.declare import guard
 from unicrm.core.graph.contacts.types import load_by_id, owner
 from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.identities import services
@@ -27,6 +28,7 @@ class IdentitySource(Enum):
         return cls(slug) if slug in services.KNOWN_SOURCES else cls.OTHER
 
 
+@guard("core.identity")
 @strawberry.type(description="A customer's id in another system, unique per source.")
 class CustomerIdentity(Node):
     pk: strawberry.Private[uuid.UUID]

@@ -5,6 +5,7 @@ import uuid
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from unicrm.core.authz.declare import requires
 from unicrm.core.errors import DomainError
 from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.ids import decode_id, to_global_id
@@ -41,8 +42,9 @@ def _payload(result: services.MergeResult) -> dict:
 @strawberry.type
 class MergeMutation:
     @strawberry.mutation(
+        metadata=requires("core.merge:write"),
         description="Merge the source customer into the target: every record of the source "
-        "moves to the target, and the source's id keeps resolving to it."
+        "moves to the target, and the source's id keeps resolving to it.",
     )
     async def customer_merge(
         self, info: strawberry.Info, input: CustomerMergeInput

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import strawberry
 
+from unicrm.core.authz.declare import requires
 from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.merge.duplicates import duplicate_candidates
 from unicrm.core.graph.merge.types import DuplicateCandidate, DuplicateReason
@@ -12,8 +13,9 @@ from unicrm.core.graph.queries import run_query
 @strawberry.type
 class MergeQuery:
     @strawberry.field(
+        metadata=requires("core.customer:read"),
         description="Other customers sharing an email, a phone or an external identity with "
-        "this one, most likely first."
+        "this one, most likely first.",
     )
     async def customer_duplicates(
         self, info: strawberry.Info, customer_id: strawberry.ID

@@ -4,6 +4,7 @@ from enum import Enum
 
 import strawberry
 
+from unicrm.core.authz.declare import guard
 from unicrm.core.graph.customers.types import Customer
 
 
@@ -14,6 +15,7 @@ class DuplicateReason(Enum):
     SAME_IDENTITY = "SAME_IDENTITY"
 
 
+@guard("core.customer")
 @strawberry.type(description="A customer that may be a duplicate of the one asked about.")
 class DuplicateCandidate:
     customer: Customer

@@ -3,6 +3,7 @@ from __future__ import annotations
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from unicrm.core.authz.declare import requires
 from unicrm.core.graph.ids import decode_id
 from unicrm.core.graph.mutations import mutate
 from unicrm.core.graph.orders import models, services
@@ -24,8 +25,9 @@ def _payload(outcome: tuple[models.Order, bool]) -> dict:
 @strawberry.type
 class OrderMutation:
     @strawberry.mutation(
+        metadata=requires("core.order:write"),
         description="Record an order. With an external id it is idempotent per source: "
-        "a repeat returns the first order with created false and writes nothing."
+        "a repeat returns the first order with created false and writes nothing.",
     )
     async def order_create(
         self, info: strawberry.Info, input: OrderCreateInput

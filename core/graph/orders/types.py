@@ -6,6 +6,7 @@ from enum import Enum
 
 import strawberry
 
+from unicrm.core.authz.declare import guard
 from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.node import Node
@@ -29,6 +30,7 @@ class OrderStatus(Enum):
     REFUNDED = "refunded"
 
 
+@guard("core.order")
 @strawberry.type(name="OrderLine", description="One product of an order, as it was sold.")
 class OrderLine:
     product_pk: strawberry.Private[uuid.UUID]
@@ -58,6 +60,7 @@ class OrderLine:
         return await Product.load_node(info, self.product_pk)
 
 
+@guard("core.order")
 @strawberry.type(name="Order", description="An order or purchase of one customer.")
 class Order(Node):
     pk: strawberry.Private[uuid.UUID]

@@ -3,6 +3,7 @@ from __future__ import annotations
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from unicrm.core.authz.declare import requires
 from unicrm.core.graph.ids import decode_id
 from unicrm.core.graph.mutations import mutate
 from unicrm.core.graph.products import models, services
@@ -27,7 +28,10 @@ def _payload(row: models.Product) -> dict:
 
 @strawberry.type
 class ProductMutation:
-    @strawberry.mutation(description="Add a product to the catalogue; the SKU must be unused.")
+    @strawberry.mutation(
+        metadata=requires("core.product:write"),
+        description="Add a product to the catalogue; the SKU must be unused.",
+    )
     async def product_create(
         self, info: strawberry.Info, input: ProductCreateInput
     ) -> ProductPayload:
@@ -53,7 +57,10 @@ class ProductMutation:
             result=_payload,
         )
 
-    @strawberry.mutation(description="Change a product; omitted fields stay as they are.")
+    @strawberry.mutation(
+        metadata=requires("core.product:write"),
+        description="Change a product; omitted fields stay as they are.",
+    )
     async def product_update(
         self, info: strawberry.Info, input: ProductUpdateInput
     ) -> ProductPayload:

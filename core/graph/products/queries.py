@@ -4,6 +4,7 @@ import strawberry
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from unicrm.core.authz.declare import requires
 from unicrm.core.graph.node import parse_global_id
 from unicrm.core.graph.pagination import Connection, Page, PageRequest, count_of, paginate
 from unicrm.core.graph.products import services
@@ -20,12 +21,15 @@ def _filter(where: ProductFilterInput | None) -> services.ProductFilter:
 
 @strawberry.type
 class ProductQuery:
-    @strawberry.field(description="One product by id.")
+    @strawberry.field(metadata=requires("core.product:read"), description="One product by id.")
     async def product(self, info: strawberry.Info, id: strawberry.ID) -> Product | None:
         _, pk = parse_global_id(id, "Product")
         return await Product.load_node(info, pk)
 
-    @strawberry.field(description="Products in name order, keyset-paginated.")
+    @strawberry.field(
+        metadata=requires("core.product:read"),
+        description="Products in name order, keyset-paginated.",
+    )
     async def products(
         self,
         info: strawberry.Info,

@@ -6,6 +6,7 @@ from enum import Enum
 
 import strawberry
 
+from unicrm.core.authz.declare import guard
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.node import Node
 from unicrm.core.graph.products import models
@@ -13,6 +14,7 @@ from unicrm.core.graph.products.services import Price
 from unicrm.core.graph.scalars import Money, MoneyInput
 
 
+@guard("core.product")
 @strawberry.type(name="Product", description="A product or service in the catalogue.")
 class Product(Node):
     pk: strawberry.Private[uuid.UUID]

@@ -5,6 +5,7 @@ from typing import Any
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from unicrm.core.authz.declare import requires
 from unicrm.core.graph.ids import decode_id
 from unicrm.core.graph.mutations import mutate
 from unicrm.core.graph.relationships import services
@@ -26,7 +27,10 @@ ERRORS: dict[str, Any] = {"error_type": RelationshipError, "codes": Relationship
 
 @strawberry.type
 class RelationshipMutation:
-    @strawberry.mutation(description="Link a person to a company, or change the link's role.")
+    @strawberry.mutation(
+        metadata=requires("core.customer:write"),
+        description="Link a person to a company, or change the link's role.",
+    )
     async def company_contact_set(
         self, info: strawberry.Info, input: CompanyContactInput
     ) -> CompanyContactPayload:
@@ -47,7 +51,9 @@ class RelationshipMutation:
             result=lambda row: {"contact": CompanyContact.from_row(row)},
         )
 
-    @strawberry.mutation(description="Remove a person's link to a company.")
+    @strawberry.mutation(
+        metadata=requires("core.customer:write"), description="Remove a person's link to a company."
+    )
     async def company_contact_remove(
         self, info: strawberry.Info, input: CompanyContactRemoveInput
     ) -> CompanyContactPayload:
@@ -62,7 +68,10 @@ class RelationshipMutation:
             info, work, payload=CompanyContactPayload, **ERRORS, result=lambda _: {}
         )
 
-    @strawberry.mutation(description="Create a household headed by a person.")
+    @strawberry.mutation(
+        metadata=requires("core.customer:write"),
+        description="Create a household headed by a person.",
+    )
     async def household_create(
         self, info: strawberry.Info, input: HouseholdCreateInput
     ) -> HouseholdPayload:
@@ -78,7 +87,9 @@ class RelationshipMutation:
             result=lambda row: {"household": Household.from_row(row)},
         )
 
-    @strawberry.mutation(description="Add a person to a household.")
+    @strawberry.mutation(
+        metadata=requires("core.customer:write"), description="Add a person to a household."
+    )
     async def household_member_add(
         self, info: strawberry.Info, input: HouseholdMemberInput
     ) -> HouseholdPayload:

@@ -5,6 +5,7 @@ from enum import Enum
 
 import strawberry
 
+from unicrm.core.authz.declare import guard
 from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.node import Node
@@ -16,6 +17,7 @@ async def _customer(info: strawberry.Info, pk: uuid.UUID) -> Customer:
     return Customer.from_row(row)
 
 
+@guard("core.customer")
 @strawberry.type(description="A person's link to a company.")
 class CompanyContact:
     person_pk: strawberry.Private[uuid.UUID]
@@ -41,6 +43,7 @@ class CompanyContact:
         return await _customer(info, self.company_pk)
 
 
+@guard("core.customer")
 @strawberry.type(description="A person's place in a household.")
 class HouseholdMember:
     customer_pk: strawberry.Private[uuid.UUID]
@@ -51,6 +54,7 @@ class HouseholdMember:
         return await _customer(info, self.customer_pk)
 
 
+@guard("core.customer")
 @strawberry.type(description="People who live together and are served as one.")
 class Household(Node):
     pk: strawberry.Private[uuid.UUID]

@@ -3,6 +3,7 @@ from __future__ import annotations
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from unicrm.core.authz.declare import requires
 from unicrm.core.errors import BadRequest
 from unicrm.core.graph.customers.models import Customer as CustomerRow
 from unicrm.core.graph.customers.types import Customer
@@ -15,9 +16,10 @@ from unicrm.core.graph.search.services import matching_customers
 @strawberry.type
 class SearchQuery:
     @strawberry.field(
+        metadata=requires("core.customer:read"),
         description="Customers whose name, email, phone or external id contains the query "
         f"(at least {MIN_QUERY_LENGTH} characters; phones match with or without the leading "
-        "0 or +66), ordered by name."
+        "0 or +66), ordered by name.",
     )
     async def customer_search(
         self,

@@ -5,6 +5,7 @@ from collections.abc import Awaitable, Callable
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from unicrm.core.authz.declare import requires
 from unicrm.core.graph.customers.models import Customer as CustomerRow
 from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.ids import decode_id
@@ -45,7 +46,10 @@ async def _change_tag(
 
 @strawberry.type
 class TagMutation:
-    @strawberry.mutation(description="Create a tag; names are unique regardless of case.")
+    @strawberry.mutation(
+        metadata=requires("core.tag:write"),
+        description="Create a tag; names are unique regardless of case.",
+    )
     async def tag_create(self, info: strawberry.Info, input: TagCreateInput) -> TagPayload:
         async def work(session: AsyncSession) -> models.Tag:
             return await services.create_tag(session, input.name, input.color)
@@ -60,15 +64,18 @@ class TagMutation:
         )
 
     @strawberry.mutation(
+        metadata=requires("core.tag:write"),
         description="Tag a customer; a tag given by name is created if missing. "
-        "Tagging twice changes nothing."
+        "Tagging twice changes nothing.",
     )
     async def customer_tag_add(
         self, info: strawberry.Info, input: CustomerTagInput
     ) -> CustomerTagPayload:
         return await _change_tag(info, input, services.add_tag)
 
-    @strawberry.mutation(description="Take a tag off a customer.")
+    @strawberry.mutation(
+        metadata=requires("core.tag:write"), description="Take a tag off a customer."
+    )
     async def customer_tag_remove(
         self, info: strawberry.Info, input: CustomerTagInput
     ) -> CustomerTagPayload:

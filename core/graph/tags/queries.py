@@ -3,13 +3,17 @@ from __future__ import annotations
 import strawberry
 from sqlalchemy import select
 
+from unicrm.core.authz.declare import requires
 from unicrm.core.graph.tags.models import Tag as TagRow
 from unicrm.core.graph.tags.types import Tag
 
 
 @strawberry.type
 class TagQuery:
-    @strawberry.field(description="Every tag in name order; `search` keeps names containing it.")
+    @strawberry.field(
+        metadata=requires("core.tag:read"),
+        description="Every tag in name order; `search` keeps names containing it.",
+    )
     async def tags(self, info: strawberry.Info, search: str | None = None) -> list[Tag]:
         stmt = select(TagRow).order_by(TagRow.name_key)
         if search and search.strip():

@@ -6,12 +6,14 @@ from enum import Enum
 
 import strawberry
 
+from unicrm.core.authz.declare import guard
 from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.node import Node
 from unicrm.core.graph.tags import models
 
 
+@guard("core.tag")
 @strawberry.type(name="Tag", description="A label put on customers by hand.")
 class Tag(Node):
     pk: strawberry.Private[uuid.UUID]

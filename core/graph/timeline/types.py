@@ -6,11 +6,13 @@ from datetime import datetime
 import strawberry
 from strawberry.scalars import JSON
 
+from unicrm.core.authz.declare import guard
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.node import Node
 from unicrm.core.graph.timeline import models
 
 
+@guard("core.timeline")
 @strawberry.type(name="TimelineEntry", description="One thing that happened to a customer.")
 class TimelineEntry(Node):
     pk: strawberry.Private[uuid.UUID]

@@ -4,11 +4,13 @@ import uuid
 
 import strawberry
 
+from unicrm.core.authz.declare import guard
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.node import Node
 from unicrm.core.graph.users import models
 
 
+@guard("core.user")
 @strawberry.type(description="A member of staff who works in UniCRM.")
 class User(Node):
     pk: strawberry.Private[uuid.UUID]

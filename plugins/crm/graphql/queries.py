@@ -3,6 +3,7 @@ from __future__ import annotations
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from unicrm.core.authz.declare import requires
 from unicrm.core.graph.pagination import Connection, Page, PageRequest, count_of, paginate
 from unicrm.core.graph.queries import run_query
 from unicrm.plugins.crm import models
@@ -12,7 +13,10 @@ from unicrm.plugins.crm.services.cases import cases_stmt
 
 @strawberry.type
 class CrmQuery:
-    @strawberry.field(description="Cases, most recently opened first, keyset-paginated.")
+    @strawberry.field(
+        metadata=requires("crm.case:read"),
+        description="Cases, most recently opened first, keyset-paginated.",
+    )
     async def cases(
         self,
         info: strawberry.Info,

@@ -6,6 +6,7 @@ from enum import Enum
 
 import strawberry
 
+from unicrm.core.authz.declare import guard
 from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.loaders import load_one
@@ -30,6 +31,7 @@ class CasePriority(Enum):
     URGENT = "urgent"
 
 
+@guard("crm.case")
 @strawberry.type(description="A service request or complaint raised by a customer.")
 class Case(Node):
     pk: strawberry.Private[uuid.UUID]

@@ -6,6 +6,7 @@ from enum import Enum
 
 import strawberry
 
+from unicrm.core.authz.declare import guard
 from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.loaders import load_one
@@ -21,6 +22,7 @@ class LoyaltyMemberStatus(Enum):
     CLOSED = "closed"
 
 
+@guard("loyalty.member")
 @strawberry.type(description="A customer's membership of the loyalty programme.")
 class LoyaltyMember(Node):
     pk: strawberry.Private[uuid.UUID]

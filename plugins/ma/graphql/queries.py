@@ -3,10 +3,12 @@ from __future__ import annotations
 import strawberry
 from sqlalchemy import func, select
 
+from unicrm.core.authz.declare import guard, requires
 from unicrm.core.graph.queries import run_query
 from unicrm.plugins.ma.models import LeadScore
 
 
+@guard("ma.lead_score")
 @strawberry.type(description="How many leads sit in each score band.")
 class ScoreBand:
     lower: int
@@ -16,7 +18,10 @@ class ScoreBand:
 
 @strawberry.type
 class MaQuery:
-    @strawberry.field(description="Lead counts per band of 25 score points.")
+    @strawberry.field(
+        metadata=requires("ma.lead_score:read"),
+        description="Lead counts per band of 25 score points.",
+    )
     async def lead_score_distribution(self, info: strawberry.Info) -> list[ScoreBand]:
         band = (LeadScore.value / 25).label("band")
 

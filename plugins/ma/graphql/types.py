@@ -4,7 +4,10 @@ from datetime import datetime
 
 import strawberry
 
+from unicrm.core.authz.declare import guard
 
+
+@guard("ma.lead_score")
 @strawberry.type(description="A customer's lead score under a scoring model.")
 class LeadScore:
     value: int

@@ -3,6 +3,7 @@ from __future__ import annotations
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from unicrm.core.authz.declare import requires
 from unicrm.core.graph.pagination import Connection, Page, PageRequest, count_of, paginate
 from unicrm.core.graph.queries import run_query
 from unicrm.plugins.sfa import models
@@ -12,7 +13,9 @@ from unicrm.plugins.sfa.services.deals import deals_stmt
 
 @strawberry.type
 class SfaQuery:
-    @strawberry.field(description="Deals, newest first, keyset-paginated.")
+    @strawberry.field(
+        metadata=requires("sfa.deal:read"), description="Deals, newest first, keyset-paginated."
+    )
     async def deals(
         self,
         info: strawberry.Info,

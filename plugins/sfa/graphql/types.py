@@ -6,6 +6,7 @@ from enum import Enum
 
 import strawberry
 
+from unicrm.core.authz.declare import guard
 from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.loaders import load_one
@@ -25,6 +26,7 @@ class DealStage(Enum):
     CLOSED_LOST = "closed_lost"
 
 
+@guard("sfa.deal")
 @strawberry.type(description="A sales opportunity with one customer.")
 class Deal(Node):
     pk: strawberry.Private[uuid.UUID]
