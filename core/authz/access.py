@@ -59,6 +59,7 @@ class Authorizer(Protocol):
 
 
 _cache: dict[tuple[Any, ...], Decision] = {}
+_scopes: dict[tuple[Any, ...], str | None] = {}
 
 
 class Access:
@@ -121,7 +122,19 @@ class Access:
             raise Forbidden(f"not allowed to {action} {permission}")
 
     def scope(self, permission: str, action: str = READ) -> str | None:
-        return self.authz.scope(self.subject, self.department, permission, action)
+        key = (
+            id(self.authz),
+            self.authz.version,
+            self.subject,
+            self.department,
+            permission,
+            action,
+        )
+        if key not in _scopes:
+            if len(_scopes) >= CACHE_LIMIT:
+                _scopes.clear()
+            _scopes[key] = self.authz.scope(self.subject, self.department, permission, action)
+        return _scopes[key]
 
     def roles(self) -> frozenset[str]:
         return self.authz.roles_for(self.subject, self.department)

@@ -14,6 +14,7 @@ from strawberry.tools import merge_types
 AGGREGATES = (
     "departments",
     "users",
+    "viewer",
     "customers",
     "relationships",
     "contacts",

@@ -15,6 +15,7 @@ from strawberry.dataloader import DataLoader
 from unicrm.core.errors import NotFound
 
 if TYPE_CHECKING:
+    from unicrm.core.authz.access import Access
     from unicrm.core.graph.departments.services import DepartmentInfo
     from unicrm.core.state import AppState
 
@@ -60,6 +61,7 @@ class RequestContext:
     department: DepartmentInfo
     actor: Actor
     request: Any = None
+    access: Access | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -20,16 +20,26 @@ from strawberry.dataloader import DataLoader
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
-Fetch = Callable[[AsyncSession, list[Any]], Awaitable[Sequence[tuple[Any, Any]]]]
+Fetch = Callable[..., Awaitable[Sequence[tuple[Any, Any]]]]
+Scope = Callable[[Any], ColumnElement[bool] | None]
 
 
-def one_per_key(fetch: Fetch) -> Callable[[Any], DataLoader]:
-    """A loader factory for ``key → one value or None``; ``fetch`` returns (key, value) pairs."""
+def _scoped(scope: Scope | None, ctx: Any) -> tuple[Any, ...]:
+    """The extra ``fetch`` argument of a row-scoped loader: the request's visibility predicate
+    (core/authz/rows.py), computed once per request."""
+    return () if scope is None else (scope(ctx),)
+
+
+def one_per_key(fetch: Fetch, scope: Scope | None = None) -> Callable[[Any], DataLoader]:
+    """A loader factory for ``key → one value or None``; ``fetch`` returns (key, value) pairs.
+    With ``scope``, ``fetch(session, keys, where)`` also gets the actor's row predicate."""
 
     def factory(ctx: Any) -> DataLoader:
+        extra = _scoped(scope, ctx)
+
         async def load(keys: list[Any]) -> list[Any]:
             async with ctx.db.session() as session:
-                found = dict(await fetch(session, keys))
+                found = dict(await fetch(session, keys, *extra))
             return [found.get(k) for k in keys]
 
         return DataLoader(load_fn=load)
@@ -37,14 +47,17 @@ def one_per_key(fetch: Fetch) -> Callable[[Any], DataLoader]:
     return factory
 
 
-def many_per_key(fetch: Fetch) -> Callable[[Any], DataLoader]:
-    """A loader factory for ``key → list of values`` in the order ``fetch`` returns them."""
+def many_per_key(fetch: Fetch, scope: Scope | None = None) -> Callable[[Any], DataLoader]:
+    """A loader factory for ``key → list of values`` in the order ``fetch`` returns them
+    (row-scoped like ``one_per_key``)."""
 
     def factory(ctx: Any) -> DataLoader:
+        extra = _scoped(scope, ctx)
+
         async def load(keys: list[Any]) -> list[list[Any]]:
             grouped: dict[Any, list[Any]] = defaultdict(list)
             async with ctx.db.session() as session:
-                for key, value in await fetch(session, keys):
+                for key, value in await fetch(session, keys, *extra):
                     grouped[key].append(value)
             return [grouped.get(k, []) for k in keys]
 
@@ -73,8 +86,11 @@ def entities_by(column: InstrumentedAttribute[Any], *order_by: ColumnElement[Any
     ``column`` value, in ``order_by``: ``many_per_key(entities_by(Deal.customer_id, ...))``."""
     stmt = select(column.class_).order_by(*order_by)
 
-    async def fetch(session: AsyncSession, keys: list[Any]) -> list[tuple[Any, Any]]:
-        rows = await session.scalars(stmt.where(column.in_(keys)))
+    async def fetch(
+        session: AsyncSession, keys: list[Any], where: ColumnElement[bool] | None = None
+    ) -> list[tuple[Any, Any]]:
+        scoped = stmt if where is None else stmt.where(where)
+        rows = await session.scalars(scoped.where(column.in_(keys)))
         return [(getattr(row, column.key), row) for row in rows]
 
     return fetch

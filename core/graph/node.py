@@ -15,7 +15,9 @@ from typing import Any
 
 import strawberry
 
-from unicrm.core.errors import BadRequest
+from unicrm.core.authz.access import READ, Decision, Requirement
+from unicrm.core.authz.declare import PUBLIC, type_permission
+from unicrm.core.errors import BadRequest, Forbidden
 from unicrm.core.graph.ids import InvalidGlobalId, from_global_id
 
 
@@ -52,8 +54,22 @@ def _node_type(info: strawberry.Info, global_id: str) -> tuple[type[Node], uuid.
     return origin, pk
 
 
+def _check_readable(info: strawberry.Info, node_type: type[Node], global_id: str) -> None:
+    """``node`` answers only for types the actor may read, so ``node(id) { id }`` does not
+    reveal that a record exists to someone who may not see its kind."""
+    access = getattr(info.context, "access", None)
+    permission = type_permission(node_type)
+    if access is None or permission in (None, PUBLIC):
+        return
+    if access.decide(Requirement(f"node:{permission}", needs=((permission, READ),))) is not (
+        Decision.ALLOW
+    ):
+        raise Forbidden(f"not allowed to read {global_id!r}")
+
+
 async def resolve_node(info: strawberry.Info, global_id: str) -> Node | None:
     node_type, pk = _node_type(info, global_id)
+    _check_readable(info, node_type, global_id)
     return await node_type.load_node(info, pk)
 
 
@@ -64,4 +80,6 @@ async def resolve_nodes(info: strawberry.Info, global_ids: Sequence[str]) -> lis
     if len(global_ids) > limit:
         raise BadRequest(f"at most {limit} ids")
     wanted = [_node_type(info, global_id) for global_id in global_ids]
+    for (node_type, _), global_id in zip(wanted, global_ids, strict=True):
+        _check_readable(info, node_type, global_id)
     return list(await asyncio.gather(*(node_type.load_node(info, pk) for node_type, pk in wanted)))

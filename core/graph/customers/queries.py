@@ -5,6 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core.authz.declare import public, requires
+from unicrm.core.authz.rows import where_visible
 from unicrm.core.graph.customers import services
 from unicrm.core.graph.customers.models import Customer as CustomerRow
 from unicrm.core.graph.customers.models import CustomerKind as RowKind
@@ -68,8 +69,10 @@ class CustomerQuery:
             if order.field is CustomerSortField.NAME
             else CustomerRow.created_at
         )
-        stmt = services.filtered(select(CustomerRow), _filter(filter))
         ctx = info.context
+        stmt = where_visible(
+            services.filtered(select(CustomerRow), _filter(filter)), services.visible_to(ctx)
+        )
 
         async def work(session: AsyncSession) -> Page[CustomerRow]:
             return await paginate(

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from unicrm.core.authz.rows import visible
 from unicrm.core.db.ids import uuid7
 from unicrm.core.db.types import utcnow
 from unicrm.core.errors import DomainError, FieldError
@@ -167,6 +168,11 @@ class CustomerFilter:
     department_id: uuid.UUID | None = None
     parent_id: uuid.UUID | None = None
     ids: tuple[uuid.UUID, ...] | None = None
+
+
+def visible_to(ctx: Any) -> ColumnElement[bool] | None:
+    """The customers the request's actor may see (their row scope of ``core.customer``)."""
+    return visible(ctx, "core.customer", owner=Customer.owner_id, department=Customer.department_id)
 
 
 def filtered(stmt: Select[Any], f: CustomerFilter) -> Select[Any]:

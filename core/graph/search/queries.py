@@ -4,8 +4,10 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core.authz.declare import requires
+from unicrm.core.authz.rows import where_visible
 from unicrm.core.errors import BadRequest
 from unicrm.core.graph.customers.models import Customer as CustomerRow
+from unicrm.core.graph.customers.services import visible_to
 from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.pagination import Connection, Page, PageRequest, count_of, paginate
 from unicrm.core.graph.queries import run_query
@@ -32,7 +34,7 @@ class SearchQuery:
         if not terms:
             raise BadRequest(f"a search needs at least {MIN_QUERY_LENGTH} characters")
         ctx = info.context
-        stmt = matching_customers(ctx.db.dialect, terms)
+        stmt = where_visible(matching_customers(ctx.db.dialect, terms), visible_to(ctx))
 
         async def work(session: AsyncSession) -> Page[CustomerRow]:
             return await paginate(

@@ -4,11 +4,12 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core.authz.declare import requires
+from unicrm.core.authz.rows import where_visible
 from unicrm.core.graph.pagination import Connection, Page, PageRequest, count_of, paginate
 from unicrm.core.graph.queries import run_query
 from unicrm.plugins.sfa import models
 from unicrm.plugins.sfa.graphql.types import Deal, DealStage
-from unicrm.plugins.sfa.services.deals import deals_stmt
+from unicrm.plugins.sfa.services.deals import deals_stmt, visible_to
 
 
 @strawberry.type
@@ -23,8 +24,10 @@ class SfaQuery:
         after: str | None = None,
         stage: DealStage | None = None,
     ) -> Connection[Deal]:
-        stmt = deals_stmt(models.DealStage(stage.value) if stage else None)
         ctx = info.context
+        stmt = where_visible(
+            deals_stmt(models.DealStage(stage.value) if stage else None), visible_to(ctx)
+        )
 
         async def work(session: AsyncSession) -> Page[models.Deal]:
             return await paginate(
