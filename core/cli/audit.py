@@ -97,6 +97,8 @@ def list_entries(
         out.print(orjson.dumps(body, option=orjson.OPT_INDENT_2).decode(), markup=False)
         return
     table = Table("at", "actor", "department", "action", "field", "targets", "outcome", "trace")
+    for column in table.columns:  # a narrow terminal wraps ids, never cuts them short
+        column.overflow = "fold"
     for e in page.rows:
         actor = f"{e.actor_name} ({e.actor_kind})"
         table.add_row(
