@@ -29,6 +29,7 @@ from graphql import (
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    value_from_ast_untyped,
 )
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
@@ -121,13 +122,13 @@ class FieldCall:
 
 
 def _root_fields(
-    selection_set: SelectionSetNode, fragments: dict[str, Any], out: dict[str, str]
-) -> dict[str, str]:
-    """Response key → field name of an operation's root selections, fragments included."""
+    selection_set: SelectionSetNode, fragments: dict[str, Any], out: dict[str, FieldNode]
+) -> dict[str, FieldNode]:
+    """Response key → field node of an operation's root selections, fragments included."""
     for selection in selection_set.selections:
         if isinstance(selection, FieldNode):
             key = selection.alias.value if selection.alias else selection.name.value
-            out.setdefault(key, selection.name.value)
+            out.setdefault(key, selection)
         elif isinstance(selection, InlineFragmentNode):
             _root_fields(selection.selection_set, fragments, out)
         elif isinstance(selection, FragmentSpreadNode):
@@ -205,7 +206,8 @@ class MutationAudit(SchemaExtension):
             if error.path and len(error.path) == 1
         }
         entries = []
-        for key, field in _root_fields(operation.selection_set, fragments, {}).items():
+        variables = context.variables or {}
+        for key, node in _root_fields(operation.selection_set, fragments, {}).items():
             call = self.capture.calls.get(key)
             if call is not None:
                 targets = [*targets_of(call.arguments)]
@@ -215,11 +217,19 @@ class MutationAudit(SchemaExtension):
                     targets += targets_of(call.result)
                     outcome, details = payload_outcome(call.result)
             elif key in refused:  # refused before its resolver ran (authorization)
-                targets, outcome, details = [], _code(refused[key]), None
+                arguments = {
+                    a.name.value: value_from_ast_untyped(a.value, variables) for a in node.arguments
+                }
+                targets, outcome, details = [*targets_of(arguments)], _code(refused[key]), None
             else:  # never executed: an earlier field's failure stopped the operation
                 continue
             entries.append(
-                {"field": field, "targets": targets, "outcome": outcome, "details": details}
+                {
+                    "field": node.name.value,
+                    "targets": targets,
+                    "outcome": outcome,
+                    "details": details,
+                }
             )
         return entries
 

@@ -9,8 +9,11 @@ from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import select, text
 
 from audit.conftest import audit_entries, post
+from unicrm.core.authz.access import Access
+from unicrm.core.graph.context import Actor
 from unicrm.core.graph.customers.models import Customer
 from unicrm.core.graph.ids import to_global_id
+from unicrm.schema.context import make_context
 
 CREATE = """
 mutation AddPerson($input: CustomerCreateInput!) {
@@ -196,3 +199,50 @@ async def test_no_personal_data_or_secret_reaches_the_log(gql, probe, unicrm_sta
     for name, value in SECRETS.items():
         assert value.lower() not in stored, name
     assert "66812345678" not in stored
+
+
+class ReadOnly:
+    """A policy that lets its subject read everything and write nothing."""
+
+    version = 1
+
+    def allowed(self, subject: str, department: str, obj: str, action: str) -> bool:
+        return action == "read"
+
+    def denied(self, subject: str, department: str, obj: str, action: str) -> bool:
+        return False
+
+    def roles_for(self, subject: str, department: str) -> frozenset[str]:
+        return frozenset({"viewer"})
+
+    def scope(self, subject: str, department: str, permission: str, action: str) -> None:
+        return None
+
+
+async def test_a_mutation_refused_by_authorization_is_recorded_with_its_targets(unicrm_state):
+    state = unicrm_state
+    department = await state.departments.get(None)
+    actor = Actor(user_id=uuid.UUID(int=0xBE), name="Ben", kind="user")
+    context = make_context(state, department, actor=actor)
+    context.access = Access(ReadOnly(), "ben", department.slug)  # what sign-in will attach
+    target = to_global_id("Customer", uuid.UUID(int=5))
+
+    result = await state.schema_for(department.plugins).execute(
+        EMAIL_ADD,
+        variable_values={"input": {"customerId": target, "address": "ben@example.com"}},
+        context_value=context,
+    )
+    assert [e.original_error.code for e in result.errors] == ["FORBIDDEN"]
+
+    (entry,) = await audit_entries(state)
+    assert (entry.field, entry.outcome, entry.targets) == (
+        "customerEmailAdd",
+        "FORBIDDEN",
+        [target],
+    )
+    assert (entry.actor_kind, entry.actor_id, entry.actor_name) == (
+        "user",
+        to_global_id("User", actor.user_id),
+        "Ben",
+    )
+    assert entry.client_address is None
