@@ -1,4 +1,5 @@
-"""The per-request schema extensions: parser and validation caches, request limits.
+"""The per-request schema extensions: parser and validation caches, request limits, and the
+audit of every mutation (``MutationAudit``, see core/audit/extension.py).
 
 Strawberry's ``QueryDepthLimiter`` and ``MaxAliasesLimiter`` build a new validation rule class
 on every instantiation. Made per request (extensions are factories, never shared instances),

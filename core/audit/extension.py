@@ -115,7 +115,6 @@ def payload_outcome(payload: Any) -> tuple[str, dict[str, Any] | None]:
 class FieldCall:
     """One root mutation field as executed."""
 
-    field: str
     arguments: dict[str, Any]
     result: Any = None
     error: BaseException | None = None
@@ -147,7 +146,7 @@ class MutationCapture:
     def resolve(self, next_: Any, root: Any, info: Any, **arguments: Any) -> Any:
         if info.path.prev is not None:
             return next_(root, info, **arguments)
-        call = self.calls[info.path.key] = FieldCall(info.field_name, arguments)
+        call = self.calls[info.path.key] = FieldCall(arguments)
         try:
             result = next_(root, info, **arguments)
         except Exception as exc:
@@ -173,7 +172,7 @@ class MutationAudit(SchemaExtension):
     def __init__(self) -> None:
         self.capture = MutationCapture()
 
-    async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
+    async def on_execute(self) -> AsyncIterator[None]:
         yield
         context = self.execution_context
         if context.operation_type is not OperationType.MUTATION:
