@@ -24,7 +24,7 @@ from unicrm.core.plugins.manager import CORE_PLUGIN_NAME
 from unicrm.core.state import AppState
 from unicrm.schema.authz import Requirements, field_guard
 from unicrm.schema.errors import log_unexpected
-from unicrm.schema.extensions import request_extensions
+from unicrm.schema.extensions import request_extensions, with_mutation_audit
 
 
 class ComposedSchema(strawberry.Schema):
@@ -59,6 +59,9 @@ class ComposedSchema(strawberry.Schema):
             )
             if guard is not None:
                 middleware_manager = MiddlewareManager(guard, *middleware_manager.middlewares)
+        middleware_manager = with_mutation_audit(
+            execution_context, extensions_runner, middleware_manager
+        )
         return await super()._execute_operation(
             execution_context, extensions_runner, middleware_manager, *args
         )

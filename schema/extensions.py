@@ -1,4 +1,5 @@
-"""The per-request schema extensions: parser and validation caches, request limits.
+"""The per-request schema extensions: parser and validation caches, request limits, and the
+audit of every mutation (``MutationAudit``, see core/audit/extension.py).
 
 Strawberry's ``QueryDepthLimiter`` and ``MaxAliasesLimiter`` build a new validation rule class
 on every instantiation. Made per request (extensions are factories, never shared instances),
@@ -13,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from graphql import ASTValidationRule
+from graphql.execution.middleware import MiddlewareManager
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
@@ -22,7 +24,10 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
+from unicrm.core.audit.extension import MutationAudit
 from unicrm.core.config import Settings
 
 CACHE_SIZE = 1024
@@ -57,5 +62,19 @@ def request_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]
         lambda: RequestLimits(frozen, limits.max_tokens),
         lambda: ParserCache(maxsize=CACHE_SIZE),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
+        MutationAudit,
     ]
     return factories
+
+
+def with_mutation_audit(
+    execution_context: ExecutionContext, extensions_runner: Any, middleware: MiddlewareManager
+) -> MiddlewareManager:
+    """For a mutation, ``middleware`` plus the ``MutationAudit`` capture (innermost, so a field
+    refused by authorization is recorded from its error); anything else runs unchanged."""
+    if execution_context.operation_type is not OperationType.MUTATION:
+        return middleware
+    audits = [e for e in extensions_runner.extensions if isinstance(e, MutationAudit)]
+    if not audits:
+        return middleware
+    return MiddlewareManager(*middleware.middlewares, *(a.capture for a in audits))

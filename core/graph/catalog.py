@@ -30,7 +30,9 @@ AGGREGATES = (
 )
 """Core aggregate packages under ``unicrm.core.graph``, in foreign-key order."""
 
-EXTRA_MODEL_MODULES = ("unicrm.core.events.models",)
+EXTRA_MODEL_MODULES = ("unicrm.core.events.models", "unicrm.core.audit.models")
+EXTRA_QUERY_MODULES = ("unicrm.core.audit.queries",)
+"""Core packages outside ``unicrm.core.graph`` with tables or root query fields."""
 
 
 def _optional(package: str, module: str) -> ModuleType | None:
@@ -60,7 +62,8 @@ def _roots(module: str, attr: str) -> list[type]:
 
 
 def query() -> type:
-    return merge_types("CoreQuery", tuple(_roots("queries", "QUERY")))
+    extra = [importlib.import_module(m).QUERY for m in EXTRA_QUERY_MODULES]
+    return merge_types("CoreQuery", (*_roots("queries", "QUERY"), *extra))
 
 
 def mutation() -> type:

@@ -17,6 +17,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import text
 
+from unicrm.core.audit import ddl as audit_ddl
 from unicrm.core.config import BUILTIN_PLUGINS, load_settings
 from unicrm.core.db.base import Base
 from unicrm.core.db.database import Database
@@ -105,7 +106,10 @@ async def empty_tables(db: Database) -> None:
     async with db.engine.begin() as conn:
         if db.is_sqlite:
             for table in tables:
-                await conn.execute(table.delete())
+                if table.name == audit_ddl.TABLE:  # append-only: its one documented reset
+                    await conn.run_sync(audit_ddl.purge_all)
+                else:
+                    await conn.execute(table.delete())
         else:
             names = ", ".join(f'"{t.name}"' for t in tables)
             await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))

@@ -24,10 +24,13 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.util import ClauseAdapter
 
+from unicrm.core.audit.services import record
 from unicrm.core.errors import DomainError, FieldError
 from unicrm.core.events.outbox import emit
+from unicrm.core.graph.context import Actor
 from unicrm.core.graph.customers.models import Customer, CustomerAlias
 from unicrm.core.graph.customers.services import resolve_id
+from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.merge.journal import MergeJournal
 from unicrm.core.graph.merge.models import CustomerMerge
 from unicrm.core.graph.merge.tables import Reference, UniqueKey, references
@@ -241,7 +244,7 @@ async def merge_customers(
 
     Core rows move first, then the plugins move theirs through ``customer_merge`` with the
     same session and journal; only then is the source deleted, so foreign-key cascades find
-    nothing left to destroy. Emits ``customer.merged``.
+    nothing left to destroy. Emits ``customer.merged`` and writes a ``merge`` audit entry.
     """
     source, target = await _lock(session, source_id, target_id)
     actor = session.info.get("actor")
@@ -267,6 +270,17 @@ async def merge_customers(
     await session.flush()
     await journal.write(session)
     mark_stale(session, [source.id, target.id])
+    await record(
+        session,
+        actor=actor or Actor.system(),
+        action="merge",
+        department=session.info.get("department"),
+        targets=[
+            to_global_id("Customer", source.id),
+            to_global_id("Customer", target.id),
+            to_global_id("CustomerMerge", merge.id),
+        ],
+    )
     emit(
         session,
         "customer.merged",

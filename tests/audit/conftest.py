@@ -1,0 +1,53 @@
+"""Fixtures of the audit tests: reading the log back, and a server with the probe plugin."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest_asyncio
+from sqlalchemy import select
+
+from audit import probe_plugin
+from unicrm.core.app import create_app
+from unicrm.core.audit.models import AuditEntry
+from unicrm.core.config import load_settings
+from unicrm.core.graph.departments.services import create_department
+from unicrm.core.state import AppState, create_state
+from unicrm.schema.composer import build_schema
+
+
+async def audit_entries(state: AppState) -> list[AuditEntry]:
+    """Every audit entry, oldest first."""
+    async with state.db.session() as session:
+        stmt = select(AuditEntry).order_by(AuditEntry.at, AuditEntry.id)
+        return list((await session.scalars(stmt)).all())
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def probe(
+    unicrm_state: AppState, unicrm_plugins: dict[str, object]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of a server whose ``probe`` department enables the probe plugin."""
+    plugins = {**unicrm_plugins, probe_plugin.NAME: probe_plugin}
+    settings = load_settings(
+        database_url=unicrm_state.settings.database_url, plugins=list(plugins), environment="test"
+    )
+    state = create_state(settings, plugins=plugins, schema_factory=build_schema)
+    async with state.db.transaction() as session:
+        await create_department(
+            session, state.registry, slug="probe", name="Probe", plugins=[probe_plugin.NAME]
+        )
+    transport = httpx.ASGITransport(app=create_app(state=state))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://unicrm.test") as http:
+            yield http
+    finally:
+        await state.db.dispose()
+
+
+async def post(http: httpx.AsyncClient, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    response = await http.post("/graphql/probe", json={"query": query, "variables": variables})
+    assert response.status_code == 200, response.text
+    return response.json()
