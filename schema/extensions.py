@@ -1,4 +1,4 @@
-"""The per-request schema extensions: parser and validation caches, request limits.
+"""The per-request schema extensions: telemetry, parser and validation caches, request limits.
 
 Strawberry's ``QueryDepthLimiter`` and ``MaxAliasesLimiter`` build a new validation rule class
 on every instantiation. Made per request (extensions are factories, never shared instances),
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from graphql import ASTValidationRule
+from graphql import ASTValidationRule, GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
@@ -24,6 +24,8 @@ from strawberry.extensions import (
 )
 
 from unicrm.core.config import Settings
+from unicrm.core.telemetry.graphql import OperationTelemetry
+from unicrm.schema.errors import format_error
 
 CACHE_SIZE = 1024
 
@@ -40,6 +42,11 @@ class RequestLimits(AddValidationRules):
         yield from super().on_operation()
 
 
+def error_code(error: GraphQLError) -> str:
+    """The ``extensions.code`` a client sees for ``error`` (for the error metrics)."""
+    return str(format_error(error)["extensions"].get("code", ""))
+
+
 def request_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     """Extension factories for one schema: caches, depth/alias/token limits, introspection.
 
@@ -54,6 +61,7 @@ def request_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]
         rules.append(NoSchemaIntrospectionCustomRule)
     frozen = tuple(rules)
     factories: list[Callable[[], Any]] = [
+        lambda: OperationTelemetry(error_code=error_code),
         lambda: RequestLimits(frozen, limits.max_tokens),
         lambda: ParserCache(maxsize=CACHE_SIZE),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
