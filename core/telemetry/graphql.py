@@ -13,12 +13,15 @@ from typing import Any
 
 from graphql import GraphQLError
 from opentelemetry.trace import Span, Status, StatusCode
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from unicrm.core.telemetry import metrics, tracing
 from unicrm.core.telemetry.asgi import RequestInfo, current_request
 
 ErrorCode = Callable[[GraphQLError], str]
+REQUEST_ERRORS = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
 
 
 class OperationTelemetry(SchemaExtension):
@@ -35,12 +38,30 @@ class OperationTelemetry(SchemaExtension):
         started = perf_counter()
         active = tracing.tracer()
         if active is None:
-            yield
-            self._finish(None, started)
+            try:
+                yield
+            except Exception as exc:
+                self._finish(None, started, exc)
+                raise
+            self._finish(None, started, None)
             return
         with active.start_as_current_span("graphql.operation") as current:
-            yield
-            self._finish(current, started)
+            try:
+                yield
+            except Exception as exc:
+                self._finish(current, started, exc)
+                raise
+            self._finish(current, started, None)
+
+    def _codes(self, raised: Exception | None) -> list[str]:
+        """The ``extensions.code`` of every error the client will get."""
+        if isinstance(raised, GraphQLError):  # strawberry returns it as the only error
+            return [self.error_code(raised)]
+        if raised is not None:
+            # Operation-level request errors (no query, a wrong operation type) are answered
+            # by the HTTP layer; anything else becomes one internal error.
+            return [] if isinstance(raised, REQUEST_ERRORS) else ["INTERNAL"]
+        return [self.error_code(error) for error in self._errors()]
 
     def _errors(self) -> list[GraphQLError]:
         context = self.execution_context
@@ -55,7 +76,7 @@ class OperationTelemetry(SchemaExtension):
         except Exception:  # an unparsable document or an unknown operation has no type
             return None
 
-    def _finish(self, current: Span | None, started: float) -> None:
+    def _finish(self, current: Span | None, started: float, raised: Exception | None) -> None:
         context = self.execution_context
         name = context.operation_name
         kind = self._operation_type()
@@ -65,8 +86,7 @@ class OperationTelemetry(SchemaExtension):
         info = current_request()
         if info is not None:
             _fill(info, name, kind, department, actor_kind)
-        errors = self._errors()
-        codes = [self.error_code(error) for error in errors]
+        codes = self._codes(raised)
         if current is not None:
             current.update_name(" ".join(p for p in (kind or "graphql", name) if p))
             current.set_attributes(
@@ -74,7 +94,7 @@ class OperationTelemetry(SchemaExtension):
                     "graphql.operation.name": name or "",
                     "graphql.operation.type": kind or "",
                     "graphql.document.hash": _document_hash(context.query),
-                    "unicrm.graphql.error_count": len(errors),
+                    "unicrm.graphql.error_count": len(codes),
                     "unicrm.department": department or "",
                     "unicrm.actor.kind": actor_kind or "",
                 }
