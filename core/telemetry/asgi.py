@@ -80,6 +80,8 @@ class TelemetryMiddleware:
             else:
                 with active.start_as_current_span(
                     scope["method"],
+                    record_exception=False,
+                    set_status_on_exception=False,
                     context=propagate.extract(_headers(scope)),
                     kind=SpanKind.SERVER,
                     attributes={
@@ -90,6 +92,9 @@ class TelemetryMiddleware:
                 ) as current:
                     try:
                         await self.app(scope, receive, send_status)
+                    except BaseException as exc:
+                        tracing.mark_failed(current, exc)
+                        raise
                     finally:
                         _describe(current, scope, status, info)
         finally:

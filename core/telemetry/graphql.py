@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from time import perf_counter
 from typing import Any
 
@@ -37,15 +38,15 @@ class OperationTelemetry(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         started = perf_counter()
         active = tracing.tracer()
-        if active is None:
-            try:
-                yield
-            except Exception as exc:
-                self._finish(None, started, exc)
-                raise
-            self._finish(None, started, None)
-            return
-        with active.start_as_current_span("graphql.operation") as current:
+        opened = (
+            nullcontext()
+            if active is None
+            # Exception messages may quote the document (a syntax error does): type only.
+            else active.start_as_current_span(
+                "graphql.operation", record_exception=False, set_status_on_exception=False
+            )
+        )
+        with opened as current:
             try:
                 yield
             except Exception as exc:
@@ -103,6 +104,8 @@ class OperationTelemetry(SchemaExtension):
                 current.set_attribute("unicrm.graphql.error_codes", sorted(set(codes)))
             if "INTERNAL" in codes:
                 current.set_status(Status(StatusCode.ERROR, "internal error"))
+            if raised is not None:
+                tracing.mark_failed(current, raised)
         instruments = metrics.instruments()
         if instruments is None:
             return

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import SpanKind
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -68,9 +68,7 @@ def instrument_engine(engine: Engine) -> None:
         context = exception_context.execution_context
         current = _take_span(context)
         if current is not None:
-            error = exception_context.original_exception
-            current.record_exception(error)
-            current.set_status(Status(StatusCode.ERROR, type(error).__name__))
+            tracing.mark_failed(current, exception_context.original_exception)
             current.end()
 
     event.listen(engine, "before_cursor_execute", before)

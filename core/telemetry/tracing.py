@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace import Span, Tracer, TracerProvider
+from opentelemetry.trace import Span, Status, StatusCode, Tracer, TracerProvider
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.util.types import AttributeValue
 
@@ -38,14 +38,34 @@ def span(name: str, **attributes: AttributeValue) -> Iterator[Span]:
     """A span around a block, a child of the current span; a no-op while tracing is off.
 
     ``with span("loyalty.expire_points", batch=100) as s: ...``. An exception escaping the
-    block is recorded on the span and marks it as an error.
+    block marks the span as an error with the exception's type (see :func:`mark_failed`).
     """
     active = _tracer
     if active is None:
         yield trace.INVALID_SPAN
         return
-    with active.start_as_current_span(name, attributes=attributes or None) as current:
-        yield current
+    with active.start_as_current_span(
+        name,
+        attributes=attributes or None,
+        record_exception=False,
+        set_status_on_exception=False,
+    ) as current:
+        try:
+            yield current
+        except BaseException as exc:
+            mark_failed(current, exc)
+            raise
+
+
+def mark_failed(current: Span, error: BaseException) -> None:
+    """Mark ``current`` as failed by ``error``'s type only.
+
+    Never the message: database and GraphQL errors quote values and documents, which may be
+    personal data. The traceback is in the log line that carries the same trace id.
+    """
+    name = type(error).__name__
+    current.set_attribute("error.type", name)
+    current.set_status(Status(StatusCode.ERROR, name))
 
 
 def current_traceparent() -> str | None:

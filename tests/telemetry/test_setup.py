@@ -125,7 +125,7 @@ def test_otlp_exports_spans_metrics_and_logs_to_the_endpoint(otlp_receiver):
         OTEL_SERVICE_NAME="unicrm-export-test",
     )
     done = subprocess.run(
-        [sys.executable, "-c", EXPORT_SCRIPT], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", EXPORT_SCRIPT], env=env, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr
     by_path: dict[str, bytes] = {}
@@ -173,7 +173,7 @@ def test_without_otel_variables_telemetry_is_off_and_the_sdk_never_loads(tmp_pat
         env=_clean_env(),
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "off"
@@ -198,7 +198,7 @@ def test_otlp_without_the_exporter_package_names_the_extra(tmp_path: Path):
     )
     env = _clean_env(OTEL_TRACES_EXPORTER="otlp", PYTHONPATH=str(tmp_path))
     done = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr
     assert "unicrm[otlp]" in done.stdout

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from starlette.responses import PlainTextResponse
 
 from unicrm.core.telemetry.asgi import TelemetryMiddleware
@@ -129,3 +132,27 @@ async def test_tracing_off_makes_no_spans_in_a_request():
         response = await http.get("/anything", headers={"traceparent": TRACEPARENT})
     assert response.status_code == 200
     assert seen == [trace.INVALID_SPAN]
+
+
+async def test_a_syntax_error_does_not_put_the_document_in_the_span(client, telemetry):
+    broken = f'mutation Leak {{ customerCreate(input: {{firstName: "{SECRET_NAME}"'
+    await client.post("/graphql", json={"query": broken})
+    operation = telemetry.named("graphql")
+    assert operation.attributes["error.type"] == "GraphQLSyntaxError"
+    assert operation.attributes["unicrm.graphql.error_codes"] == ("GRAPHQL_PARSE_FAILED",)
+    for recorded in telemetry.spans():
+        assert SECRET_NAME not in _values(recorded) + str(recorded.status.description)
+        assert recorded.events == ()
+
+
+async def test_a_failing_statement_marks_its_span_without_the_values(unicrm_state, telemetry):
+    with pytest.raises(DBAPIError):
+        async with unicrm_state.db.session() as session:
+            await session.execute(
+                text("SELECT id FROM no_such_table WHERE name = :name"), {"name": SECRET_NAME}
+            )
+    (failed,) = [s for s in telemetry.spans() if "no_such_table" in _values(s)]
+    assert failed.attributes["error.type"]
+    assert not failed.status.is_ok
+    assert SECRET_NAME not in _values(failed) + str(failed.status.description)
+    assert failed.events == ()
