@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -19,6 +20,9 @@ from starlette.routing import BaseRoute, Route
 from unicrm.core.config import Settings, get_settings
 from unicrm.core.migrations.runner import is_migrated
 from unicrm.core.state import AppState, create_state
+from unicrm.core.telemetry import bind_gauges, setup_telemetry, shutdown_telemetry, unbind_gauges
+from unicrm.core.telemetry.asgi import TelemetryMiddleware
+from unicrm.core.telemetry.logs import configure_logging
 
 log = logging.getLogger("unicrm.app")
 
@@ -65,6 +69,9 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
     elif state.schema_factory is None:
         state.schema_factory = build_schema
 
+    configure_logging(state.settings.log_format, state.settings.log_level)
+    setup_telemetry()
+
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
@@ -77,12 +84,15 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await state.manager.acall("startup", app=app)
+        bind_gauges(state.db)
         try:
             yield
         finally:
+            unbind_gauges()
             await state.manager.acall("shutdown", app=app)
             await state.db.dispose()
+            shutdown_telemetry()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(TelemetryMiddleware)])
     app.state.unicrm = state
     return app

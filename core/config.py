@@ -15,7 +15,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
@@ -42,6 +42,11 @@ DATABASE_URL_FORM = (
 )
 PLUGINS_FORM = "plugin names such as ma,sfa,crm,loyalty"
 _PLUGIN_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
+
+
+class LogFormat(StrEnum):
+    PLAIN = "plain"
+    JSON = "json"
 
 
 class Environment(StrEnum):
@@ -82,6 +87,8 @@ class Settings(BaseSettings):
     introspection: bool | None = None
     graphiql: bool | None = None
     limits: Limits = Field(default_factory=Limits)
+    log_format: LogFormat = LogFormat.PLAIN
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @classmethod
     def settings_customise_sources(

@@ -1,5 +1,5 @@
-"""The per-request schema extensions: parser and validation caches, request limits, and the
-audit of every mutation (``MutationAudit``, see core/audit/extension.py).
+"""The per-request schema extensions: telemetry, parser and validation caches, request
+limits, and the audit of every mutation (``MutationAudit``, see core/audit/extension.py).
 
 Strawberry's ``QueryDepthLimiter`` and ``MaxAliasesLimiter`` build a new validation rule class
 on every instantiation. Made per request (extensions are factories, never shared instances),
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from graphql import ASTValidationRule
+from graphql import ASTValidationRule, GraphQLError
 from graphql.execution.middleware import MiddlewareManager
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
@@ -29,6 +29,8 @@ from strawberry.types.graphql import OperationType
 
 from unicrm.core.audit.extension import MutationAudit
 from unicrm.core.config import Settings
+from unicrm.core.telemetry.graphql import OperationTelemetry
+from unicrm.schema.errors import format_error
 
 CACHE_SIZE = 1024
 
@@ -45,6 +47,11 @@ class RequestLimits(AddValidationRules):
         yield from super().on_operation()
 
 
+def error_code(error: GraphQLError) -> str:
+    """The ``extensions.code`` a client sees for ``error`` (for the error metrics)."""
+    return str(format_error(error)["extensions"].get("code", ""))
+
+
 def request_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     """Extension factories for one schema: caches, depth/alias/token limits, introspection.
 
@@ -59,6 +66,7 @@ def request_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]
         rules.append(NoSchemaIntrospectionCustomRule)
     frozen = tuple(rules)
     factories: list[Callable[[], Any]] = [
+        lambda: OperationTelemetry(error_code=error_code),
         lambda: RequestLimits(frozen, limits.max_tokens),
         lambda: ParserCache(maxsize=CACHE_SIZE),
         lambda: ValidationCache(maxsize=CACHE_SIZE),

@@ -106,4 +106,5 @@ def serve(
         reload_dirs=[str(d) for d in SOURCE_DIRS if d.is_dir()] if reload else None,
         loop=_fastest("uvloop", "asyncio"),
         http=_fastest("httptools", "h11"),
+        access_log=False,  # UniCRM writes its own access log line (unicrm.access)
     )

@@ -1,0 +1,163 @@
+"""UniCRM's metrics: request and operation latency, GraphQL errors, and registered gauges.
+
+The instruments exist only while telemetry is on (:func:`instruments` is None otherwise).
+Other modules publish a value sampled from the database (outbox lag, job queue depth, webhook
+failures) by registering an async probe with :func:`gauge`; the probe runs on the
+application's event loop whenever the metrics are collected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from opentelemetry.metrics import (
+    CallbackOptions,
+    Counter,
+    Histogram,
+    Meter,
+    MeterProvider,
+    Observation,
+)
+
+from unicrm.core.telemetry.tracing import INSTRUMENTATION_NAME
+
+if TYPE_CHECKING:
+    from unicrm.core.db.database import Database
+
+log = logging.getLogger("unicrm.telemetry")
+
+HTTP_DURATION = "http.server.request.duration"
+OPERATION_DURATION = "unicrm.graphql.operation.duration"
+GRAPHQL_ERRORS = "unicrm.graphql.errors"
+PROBE_TIMEOUT_SECONDS = 5.0
+
+Probe = Callable[["Database"], Awaitable[float | Sequence[Observation]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Instruments:
+    """The synchronous instruments the request path records into."""
+
+    http_duration: Histogram
+    operation_duration: Histogram
+    graphql_errors: Counter
+
+    @classmethod
+    def on(cls, meter: Meter) -> Instruments:
+        return cls(
+            http_duration=meter.create_histogram(
+                HTTP_DURATION, unit="s", description="Duration of HTTP requests."
+            ),
+            operation_duration=meter.create_histogram(
+                OPERATION_DURATION,
+                unit="s",
+                description="Duration of GraphQL operations, by operation name and type.",
+            ),
+            graphql_errors=meter.create_counter(
+                GRAPHQL_ERRORS,
+                unit="{error}",
+                description="GraphQL errors returned to clients, by extensions.code.",
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class GaugeSpec:
+    name: str
+    probe: Probe
+    unit: str
+    description: str
+
+
+_gauges: dict[str, GaugeSpec] = {}
+_meter: Meter | None = None
+_instruments: Instruments | None = None
+_binding: tuple[asyncio.AbstractEventLoop, Database] | None = None
+
+
+def instruments() -> Instruments | None:
+    """The active instruments, or None while metrics are off."""
+    return _instruments
+
+
+def gauge(name: str, *, unit: str = "1", description: str = "") -> Callable[[Probe], Probe]:
+    """Register ``probe`` as the observable gauge ``name``.
+
+    ``probe(db)`` returns a number, or ``Observation``s with attributes (one per queue, say).
+    It runs on the application's event loop when metrics are collected, never on a request.
+    """
+
+    def register(probe: Probe) -> Probe:
+        if name in _gauges and _gauges[name].probe is not probe:
+            raise ValueError(f"a gauge named {name!r} is already registered")
+        spec = _gauges[name] = GaugeSpec(name, probe, unit, description)
+        if _meter is not None:
+            _create_gauge(_meter, spec)
+        return probe
+
+    return register
+
+
+def registered_gauges() -> list[str]:
+    return sorted(_gauges)
+
+
+def activate_metrics(provider: MeterProvider | None) -> None:
+    """Record UniCRM's metrics with ``provider`` (None turns metrics off)."""
+    global _meter, _instruments
+    if provider is None:
+        _meter = _instruments = None
+        return
+    _meter = provider.get_meter(INSTRUMENTATION_NAME)
+    _instruments = Instruments.on(_meter)
+    for spec in _gauges.values():
+        _create_gauge(_meter, spec)
+
+
+def bind_gauges(db: Database, loop: asyncio.AbstractEventLoop | None = None) -> None:
+    """Let the gauges probe ``db`` on ``loop`` (the running loop by default)."""
+    global _binding
+    _binding = (loop or asyncio.get_running_loop(), db)
+
+
+def unbind_gauges() -> None:
+    global _binding
+    _binding = None
+
+
+def _create_gauge(meter: Meter, spec: GaugeSpec) -> None:
+    meter.create_observable_gauge(
+        spec.name, callbacks=[_observer(spec)], unit=spec.unit, description=spec.description
+    )
+
+
+def _observer(spec: GaugeSpec) -> Callable[[CallbackOptions], Iterable[Observation]]:
+    def observe(options: CallbackOptions) -> Iterable[Observation]:
+        binding = _binding
+        if binding is None:
+            return []
+        loop, db = binding
+        try:
+            in_loop = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            in_loop = False
+        if in_loop or loop.is_closed():
+            # Collection on the loop's own thread cannot wait for the loop: skip this round.
+            return []
+        future = asyncio.run_coroutine_threadsafe(spec.probe(db), loop)
+        timeout = min(options.timeout_millis / 1000, PROBE_TIMEOUT_SECONDS)
+        try:
+            value = future.result(timeout)
+        except Exception as exc:
+            future.cancel()
+            log.warning("gauge %s: probe failed: %s", spec.name, type(exc).__name__)
+            return []
+        if isinstance(value, int | float):
+            return [Observation(value)]
+        return list(value)
+
+    return observe
