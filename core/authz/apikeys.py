@@ -147,6 +147,16 @@ async def list_api_keys(session: AsyncSession) -> list[ApiKeyInfo]:
     return [_info(row, slug) for row, slug in rows]
 
 
+async def key_id_by_prefix(session: AsyncSession, prefix: str) -> uuid.UUID:
+    """The id of the key whose public prefix is ``prefix`` (``ucrm_<prefix>_...``)."""
+    key_id = await session.scalar(select(ApiKey.id).where(ApiKey.prefix == prefix.strip()))
+    if key_id is None:
+        raise DomainError.single(
+            "NOT_FOUND", f"no API key with prefix {prefix.strip()!r}", "prefix"
+        )
+    return key_id
+
+
 async def revoke_api_key(session: AsyncSession, key_id: uuid.UUID) -> ApiKeyInfo:
     """Revoke a key at once; revoking a revoked key changes nothing."""
     found = (
