@@ -50,7 +50,11 @@ def _login_name(email: str) -> str:
 
 
 async def _verified_user(
-    session: AsyncSession, login_name: str, password: str, totp_code: str | None
+    session: AsyncSession,
+    login_name: str,
+    password: str,
+    totp_code: str | None,
+    settings: Settings,
 ) -> User:
     user = await session.scalar(select(User).where(User.email == login_name))
     if user is None or user.password_hash is None:
@@ -63,7 +67,7 @@ async def _verified_user(
     if await totp.is_enrolled(session, user.id):
         if not totp_code:
             raise LoginFailed("TOTP_REQUIRED", "this account needs a two-factor code", counts=False)
-        if not await totp.verify(session, user.id, totp_code):
+        if not await totp.verify(session, user.id, totp_code, settings):
             raise LoginFailed("INVALID_TOTP", "the two-factor code is not valid")
     elif totp.totp_required(user):
         raise LoginFailed(
@@ -94,7 +98,7 @@ async def password_login(
     failure: LoginFailed | None = None
     async with db.transaction() as session:
         try:
-            user = await _verified_user(session, login_name, password, totp_code)
+            user = await _verified_user(session, login_name, password, totp_code, settings)
         except LoginFailed as exc:
             failure = exc
         else:

@@ -1,7 +1,7 @@
 """The tables of authentication: sessions and their refresh tokens, API keys, login throttles
 and TOTP second factors. Secrets are never stored: only SHA-256 hashes of random tokens and
-argon2id hashes of passwords (on ``app_user``); the TOTP seed is the one exception, because
-verifying a code needs it."""
+argon2id hashes of passwords (on ``app_user``); the TOTP seed, which verifying a code needs,
+is stored sealed with a key derived from ``secret_key``."""
 
 from __future__ import annotations
 
@@ -89,7 +89,7 @@ class TotpCredential(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True
     )
-    secret: Mapped[str] = mapped_column(String(64))
+    sealed_secret: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None]
     last_step: Mapped[int | None]

@@ -171,7 +171,7 @@ class AuthMutation:
         actor = _signed_in(info.context)
 
         async def work(session: AsyncSession) -> totp.Enrollment:
-            return await totp.enroll(session, await _user(session, actor))
+            return await totp.enroll(session, await _user(session, actor), info.context.settings)
 
         outcome = await in_transaction(info, work)
         if isinstance(outcome, DomainError):
@@ -185,7 +185,8 @@ class AuthMutation:
         actor = _signed_in(info.context)
 
         async def work(session: AsyncSession) -> None:
-            await totp.confirm(session, await _user(session, actor), input.code)
+            user = await _user(session, actor)
+            await totp.confirm(session, user, input.code, info.context.settings)
 
         outcome = await in_transaction(info, work)
         if isinstance(outcome, DomainError):
@@ -199,7 +200,8 @@ class AuthMutation:
         actor = _signed_in(info.context)
 
         async def work(session: AsyncSession) -> None:
-            await totp.disable(session, await _user(session, actor), input.code)
+            user = await _user(session, actor)
+            await totp.disable(session, user, input.code, info.context.settings)
 
         outcome = await in_transaction(info, work)
         if isinstance(outcome, DomainError):

@@ -88,7 +88,7 @@ def upgrade() -> None:
     op.create_table(
         "auth_totp",
         sa.Column("user_id", sa.Uuid(), nullable=False),
-        sa.Column("secret", sa.String(length=64), nullable=False),
+        sa.Column("sealed_secret", sa.String(length=100), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_step", sa.Integer(), nullable=True),
