@@ -51,10 +51,6 @@ class Actor:
     def system(cls, name: str = "system") -> Actor:
         return cls(user_id=None, name=name, kind="system", subject="system", auth="system")
 
-    @property
-    def is_authenticated(self) -> bool:
-        return self.kind not in ("anonymous",)
-
 
 class Loaders:
     """DataLoaders of one request, each made on first use from its registered factory."""
