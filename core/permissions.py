@@ -17,4 +17,5 @@ CORE_PERMISSIONS = (
     Permission("core.department", description="Departments and their enabled plugins."),
     Permission("core.user", description="Users (staff) and their departments."),
     Permission("core.audit", ("read",), description="The append-only audit log."),
+    Permission("core.apikey", description="API keys of integrations: create, list, revoke."),
 )

@@ -7,7 +7,18 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from unicrm.core.cli import audit, config, db, demo, departments, plugins, schema, serve, users
+from unicrm.core.cli import (
+    apikeys,
+    audit,
+    config,
+    db,
+    demo,
+    departments,
+    plugins,
+    schema,
+    serve,
+    users,
+)
 from unicrm.core.cli.runtime import Cli, describe, fail
 
 
@@ -56,6 +67,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(departments.app, name="departments")
 app.add_typer(config.app, name="config")
 app.add_typer(audit.app, name="audit")
+app.add_typer(apikeys.app, name="apikeys")
 
 
 def main() -> None:

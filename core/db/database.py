@@ -50,7 +50,9 @@ class Database:
         parsed = make_url(url)
         self.url = url
         self.dialect = parsed.get_backend_name()
-        kwargs: dict[str, Any] = {"echo": echo}
+        # Statement parameters stay out of logs and errors: they carry personal data and
+        # secrets (TOTP seeds, hashes).
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.dialect == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

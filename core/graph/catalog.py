@@ -15,6 +15,7 @@ AGGREGATES = (
     "departments",
     "users",
     "viewer",
+    "auth",
     "customers",
     "relationships",
     "contacts",
@@ -30,7 +31,11 @@ AGGREGATES = (
 )
 """Core aggregate packages under ``unicrm.core.graph``, in foreign-key order."""
 
-EXTRA_MODEL_MODULES = ("unicrm.core.events.models", "unicrm.core.audit.models")
+EXTRA_MODEL_MODULES = (
+    "unicrm.core.events.models",
+    "unicrm.core.audit.models",
+    "unicrm.core.authz.models",
+)
 EXTRA_QUERY_MODULES = ("unicrm.core.audit.queries",)
 """Core packages outside ``unicrm.core.graph`` with tables or root query fields."""
 
