@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from unicrm.core.authz.lifecycle import start_policies, stop_policies
 from unicrm.core.config import Settings, get_settings
 from unicrm.core.migrations.runner import is_migrated
 from unicrm.core.state import AppState, create_state
@@ -76,11 +77,13 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await start_policies(state)
         await state.manager.acall("startup", app=app)
         try:
             yield
         finally:
             await state.manager.acall("shutdown", app=app)
+            await stop_policies(state)
             await state.db.dispose()
 
     app = Starlette(routes=routes, lifespan=lifespan)

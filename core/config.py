@@ -82,6 +82,7 @@ class Settings(BaseSettings):
     introspection: bool | None = None
     graphiql: bool | None = None
     limits: Limits = Field(default_factory=Limits)
+    redis_url: str = ""
 
     @classmethod
     def settings_customise_sources(

@@ -26,10 +26,11 @@ AGGREGATES = (
     "timeline",
     "search",
     "merge",
+    "access",
 )
 """Core aggregate packages under ``unicrm.core.graph``, in foreign-key order."""
 
-EXTRA_MODEL_MODULES = ("unicrm.core.events.models",)
+EXTRA_MODEL_MODULES = ("unicrm.core.events.models", "unicrm.core.authz.models")
 
 
 def _optional(package: str, module: str) -> ModuleType | None:

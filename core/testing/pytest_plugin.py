@@ -17,6 +17,8 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import text
 
+from unicrm.core.authz.defaults import sync_default_roles
+from unicrm.core.authz.store import load_policies
 from unicrm.core.config import BUILTIN_PLUGINS, load_settings
 from unicrm.core.db.base import Base
 from unicrm.core.db.database import Database
@@ -113,12 +115,15 @@ async def empty_tables(db: Database) -> None:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def unicrm_state(unicrm_session_state: AppState) -> AsyncIterator[AppState]:
-    """The process state on a freshly emptied database with its default department."""
+    """The process state on a freshly emptied database with its default department, the
+    default roles synchronised and the policies loaded into ``state.authz``."""
     state = unicrm_session_state
     await empty_tables(state.db)
     async with state.db.transaction() as session:
         await ensure_default(session, state.registry, state.settings.default_department)
+        await sync_default_roles(session, state.registry)
     state.departments.invalidate()
+    await load_policies(state)
     yield state
 
 
