@@ -374,8 +374,10 @@ def _check_role_held(editor: Editor, role: str, department: str) -> None:
         return
     roles = {role, *held.roles_for(role, department)}
     for rule in held.rules:
-        sub, dom, obj, action, effect = (*rule.values, "")[:5]
-        if rule.is_grant and effect == ALLOW and sub in roles and key_match(department, dom):
+        if not rule.is_grant:
+            continue
+        sub, dom, obj, action, effect = rule.values
+        if effect == ALLOW and sub in roles and key_match(department, dom):
             editor.check_holds(department, obj, action)
 
 
