@@ -2,7 +2,8 @@
 
 - ``RedisWatcher`` (when ``redis_url`` is configured): Redis pub/sub.
 - ``PostgresWatcher`` (PostgreSQL without Redis): ``LISTEN``/``NOTIFY``.
-- ``LocalWatcher`` (SQLite: one process): the states of this process that share a database.
+- ``LocalWatcher`` (SQLite: one process): the states of this process that share a database,
+  plus a once-a-second look at the latest policy version for changes made by the CLI.
 
 A change is announced after its transaction commits (``notify``); every watcher, the writer's
 own included, then calls its ``on_change`` callback, which reloads the rules from the database.
@@ -52,9 +53,35 @@ _local: dict[str, set[LocalWatcher]] = {}
 
 
 class LocalWatcher(Watcher):
+    """In-process on SQLite; a change by another process (the command line) is noticed by
+    reading the latest policy version once a second."""
+
+    def __init__(self, key: str, database: Any, interval: float = 1.0) -> None:
+        super().__init__(key)
+        self._db = database
+        self._interval = interval
+        self._task: asyncio.Task[None] | None = None
+
     async def start(self, on_change: OnChange) -> None:
         await super().start(on_change)
         _local.setdefault(self.key, set()).add(self)
+        self._task = asyncio.get_running_loop().create_task(self._poll(await self._latest()))
+
+    async def _latest(self) -> int | None:
+        async with self._db.engine.connect() as conn:
+            return await conn.scalar(text("SELECT max(number) FROM authz_policy_version"))
+
+    async def _poll(self, seen: int | None) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                latest = await self._latest()
+            except Exception:  # the database is busy or gone: try again next time
+                log.warning("cannot read the policy version", exc_info=True)
+                continue
+            if latest != seen:
+                seen = latest
+                await self._changed()
 
     async def notify(self) -> None:
         for watcher in list(_local.get(self.key, ())):
@@ -62,6 +89,11 @@ class LocalWatcher(Watcher):
 
     async def stop(self) -> None:
         _local.get(self.key, set()).discard(self)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
         await super().stop()
 
 
@@ -129,7 +161,16 @@ class RedisWatcher(Watcher):
                 await pubsub.aclose()
 
     async def notify(self) -> None:
-        await self._redis.publish(self.channel, b"changed")
+        if self._redis is not None:
+            await self._redis.publish(self.channel, b"changed")
+            return
+        import redis.asyncio as redis
+
+        client = redis.from_url(self._url)  # a process that only writes (the command line)
+        try:
+            await client.publish(self.channel, b"changed")
+        finally:
+            await client.aclose()
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -150,5 +191,5 @@ def watcher_for(database: Any, redis_url: str) -> Watcher:
     if redis_url:
         return RedisWatcher(key, redis_url)
     if database.is_sqlite:
-        return LocalWatcher(key)
+        return LocalWatcher(url.database or "", database)
     return PostgresWatcher(key, database)
