@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from unicrm.core.authz import routes as auth_routes
+from unicrm.core.authz.lifecycle import start_policies, stop_policies
 from unicrm.core.authz.tokens import check_startup
 from unicrm.core.config import Settings, get_settings
 from unicrm.core.migrations.runner import is_migrated
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await start_policies(state)
         await state.manager.acall("startup", app=app)
         bind_gauges(state.db)
         try:
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
         finally:
             unbind_gauges()
             await state.manager.acall("shutdown", app=app)
+            await stop_policies(state)
             await state.db.dispose()
             shutdown_telemetry()
 

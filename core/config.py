@@ -108,6 +108,7 @@ class Settings(BaseSettings):
     log_format: LogFormat = LogFormat.PLAIN
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    redis_url: str = ""
 
     @classmethod
     def settings_customise_sources(

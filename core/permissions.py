@@ -1,6 +1,10 @@
-"""The permissions core declares; plugins declare theirs through ``register_permissions``."""
+"""The permissions core declares, and core's part of the default roles.
 
-from unicrm.core.plugins.contracts import Permission
+Plugins declare theirs through ``register_permissions`` and ``register_default_roles``; the
+grants of one role add up across core and plugins.
+"""
+
+from unicrm.core.plugins.contracts import Permission, RoleGrant
 
 CORE_PERMISSIONS = (
     Permission(
@@ -18,4 +22,141 @@ CORE_PERMISSIONS = (
     Permission("core.user", description="Users (staff) and their departments."),
     Permission("core.audit", ("read",), description="The append-only audit log."),
     Permission("core.apikey", description="API keys of integrations: create, list, revoke."),
+    Permission(
+        "core.role", description="Roles, their inheritance and their grants (allow and deny rules)."
+    ),
+    Permission(
+        "core.policy",
+        ("read", "write"),
+        description="Role assignments, policy versions, import/export, explain and access review.",
+    ),
+)
+
+CUSTOMER_DATA = ("core.customer", "core.contact", "core.identity", "core.consent", "core.tag")
+CATALOGUE = ("core.product:read", "core.order:read", "core.timeline:read")
+ADMINISTRATION = {"core.role", "core.policy", "core.department", "core.user"}
+
+
+def _reads(*permissions: str) -> tuple[str, ...]:
+    return tuple(f"{p}:read" for p in permissions)
+
+
+def _read_write(*permissions: str, scope: str = "") -> tuple[str, ...]:
+    suffix = f"@{scope}" if scope else ""
+    return tuple(f"{p}:{a}{suffix}" for p in permissions for a in ("read", "write"))
+
+
+ROLES = (
+    RoleGrant("admin", ("*:*",), "Everything, in every department, personal data in clear."),
+    RoleGrant(
+        "department_admin",
+        (
+            "core.role:*",
+            "core.policy:*",
+            "core.user:*",
+            "core.department:read",
+        ),
+        "Runs a department: manages its roles, grants and users, and works as its manager.",
+        inherits=("manager",),
+    ),
+    RoleGrant(
+        "analyst",
+        _reads(
+            *(
+                p.name
+                for p in CORE_PERMISSIONS
+                if p.name not in ADMINISTRATION and "read" in p.actions
+            )
+        ),
+        "Reads everything that is not personal data; changes nothing.",
+    ),
+    RoleGrant(
+        "manager",
+        (
+            *_read_write(*CUSTOMER_DATA),
+            *CATALOGUE,
+            "core.order:write",
+            "core.merge:write",
+            "core.user:read",
+            "pii:*:read",
+            "pii:*:read_masked",
+        ),
+        "Leads a team: works every customer of the department, personal data in clear.",
+        inherits=("analyst",),
+    ),
+    RoleGrant(
+        "marketer",
+        (
+            *_read_write("core.customer", "core.consent", "core.tag"),
+            "core.contact:read",
+            "core.identity:read",
+            *CATALOGUE,
+            "pii:contact:read",
+            "pii:profile:read",
+        ),
+        "Builds audiences and campaigns; respects consents.",
+    ),
+    RoleGrant(
+        "inside_sales",
+        (
+            *_read_write("core.customer", "core.contact", "core.tag"),
+            "core.identity:read",
+            "core.consent:read",
+            *CATALOGUE,
+            "pii:contact:read",
+            "pii:profile:read",
+        ),
+        "Sells by phone and e-mail to every customer of the department.",
+    ),
+    RoleGrant(
+        "field_sales",
+        (
+            *_read_write("core.customer", "core.contact", scope="own"),
+            "core.tag:read@own",
+            "core.consent:read@own",
+            "core.order:read@own",
+            "core.timeline:read@own",
+            "core.product:read",
+            "pii:contact:read",
+            "pii:profile:read",
+        ),
+        "Visits its own customers and works its own deals.",
+    ),
+    RoleGrant(
+        "support_agent",
+        (
+            *_read_write("core.customer", "core.contact"),
+            "core.identity:read",
+            "core.consent:read",
+            "core.tag:read",
+            *CATALOGUE,
+            "pii:contact:read",
+            "pii:profile:read",
+        ),
+        "Answers customers and works their cases to resolution.",
+    ),
+    RoleGrant(
+        "technician",
+        (
+            "core.customer:read",
+            "core.contact:read",
+            "core.product:read",
+            "core.order:read",
+            "pii:contact:read",
+            "pii:profile:read",
+        ),
+        "Installs and repairs at the customer's place; works the cases assigned to it.",
+    ),
+    RoleGrant(
+        "store_staff",
+        (
+            *_read_write("core.customer", "core.identity", "core.order"),
+            "core.contact:read",
+            "core.consent:read",
+            "core.product:read",
+            "pii:contact:read_masked",
+            "pii:profile:read",
+        ),
+        "Serves customers at the till: enrols members, records sales; contacts masked.",
+    ),
 )

@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from unicrm.core import demo
 from unicrm.core.graph import catalog
 from unicrm.core.permissions import CORE_PERMISSIONS
+from unicrm.core.permissions import ROLES as CORE_ROLES
 from unicrm.core.plugins import hookimpl
-from unicrm.core.plugins.contracts import Migrations, Permission, PluginManifest
+from unicrm.core.plugins.contracts import Migrations, Permission, PluginManifest, RoleGrant
 
 VERSION = "0.1.0"
 
@@ -46,6 +47,11 @@ def register_migrations() -> Migrations:
 @hookimpl
 def register_permissions() -> list[Permission]:
     return list(CORE_PERMISSIONS)
+
+
+@hookimpl
+def register_default_roles() -> list[RoleGrant]:
+    return list(CORE_ROLES)
 
 
 @hookimpl

@@ -6,6 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from unicrm.core.authz.enforcer import Authorizer
+from unicrm.core.authz.vocabulary import Vocabulary
+from unicrm.core.authz.watcher import Watcher
 from unicrm.core.config import Settings
 from unicrm.core.db.database import Database
 from unicrm.core.events.outbox import EventBus
@@ -25,6 +28,9 @@ class AppState:
     departments: DepartmentDirectory
     events: EventBus
     schema_factory: SchemaFactory | None = None
+    authz: Authorizer = field(default_factory=Authorizer)
+    vocabulary: Vocabulary | None = None
+    policy_watcher: Watcher | None = None
     _schemas: dict[frozenset[str], Any] = field(default_factory=dict)
 
     def schema_for(self, plugins: frozenset[str]) -> Any:

@@ -16,10 +16,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from unicrm.core.authz.admin import PolicyAdmin, assign
 from unicrm.core.authz.models import ApiKey
+from unicrm.core.authz.policy_models import AuthzRule
+from unicrm.core.authz.store import record_version
 from unicrm.core.authz.tokens import InvalidToken
 from unicrm.core.db.database import Database
 from unicrm.core.db.types import utcnow
@@ -32,6 +35,9 @@ MAX_NAME = 200
 ROLE_RE = re.compile(r"^[a-z][a-z0-9_.-]{0,99}$")
 LAST_USED_EVERY = timedelta(minutes=1)
 _KEY_RE = re.compile(rf"^{KEY_PREFIX}_([0-9a-f]{{12}})_([A-Za-z0-9_-]{{43}})$")
+
+SUBJECT_KIND = "apikey"
+"""Policies name a key ``apikey:<id>``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,10 +117,13 @@ async def create_api_key(
     department: str,
     role: str,
     created_by: uuid.UUID | None,
+    admin: PolicyAdmin,
     expires_at: datetime | None = None,
 ) -> CreatedApiKey:
     """Create a key for ``department`` acting as ``role``; the result holds the only copy of
-    the key."""
+    the key. The key holds its role through a policy link (``g, apikey:<id>, role,
+    department``), written in the same transaction as a new policy version, so only an
+    editor who may hand out ``role`` there can create it. Reload the policies after commit."""
     clean_name, role = _checked(name, role, expires_at)
     try:
         row_department = await get_department(session, department)
@@ -134,6 +143,10 @@ async def create_api_key(
     )
     session.add(row)
     await session.flush()
+    comment = await assign(
+        admin, subject=f"{SUBJECT_KIND}:{row.id}", role=role, department=row_department.slug
+    )(session)
+    await record_version(session, admin.editor.subject, comment)
     return CreatedApiKey(_info(row, row_department.slug), f"{KEY_PREFIX}_{prefix}_{secret}")
 
 
@@ -171,6 +184,11 @@ async def revoke_api_key(session: AsyncSession, key_id: uuid.UUID) -> ApiKeyInfo
     row, slug = found
     if row.revoked_at is None:
         row.revoked_at = utcnow()
+        await session.execute(
+            delete(AuthzRule).where(
+                AuthzRule.ptype == "g", AuthzRule.v0 == f"{SUBJECT_KIND}:{row.id}"
+            )
+        )
         await session.flush()
     return _info(row, slug)
 

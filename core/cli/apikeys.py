@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 import typer
 
 from unicrm.core.authz import apikeys
+from unicrm.core.authz.admin import Editor, PolicyAdmin
+from unicrm.core.authz.lifecycle import policies_changed
 from unicrm.core.cli.runtime import cli_of, out, require_migrated, run
 from unicrm.core.db.types import utcnow
 from unicrm.core.state import AppState
@@ -35,14 +37,17 @@ def create(
     async def work(state: AppState) -> apikeys.CreatedApiKey:
         await require_migrated(state)
         async with state.db.transaction() as session:
-            return await apikeys.create_api_key(
+            created = await apikeys.create_api_key(
                 session,
                 name=name,
                 department=department,
                 role=role,
                 created_by=None,
+                admin=PolicyAdmin(state, Editor("system")),
                 expires_at=expires,
             )
+        await policies_changed(state)
+        return created
 
     created = run(state, work)
     out.print(
@@ -93,6 +98,8 @@ def revoke(
         await require_migrated(state)
         async with state.db.transaction() as session:
             key_id = await apikeys.key_id_by_prefix(session, prefix)
-            return await apikeys.revoke_api_key(session, key_id)
+            revoked = await apikeys.revoke_api_key(session, key_id)
+        await policies_changed(state)
+        return revoked
 
     out.print(f"revoked API key {run(state, work).prefix}", markup=False)

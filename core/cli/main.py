@@ -14,7 +14,10 @@ from unicrm.core.cli import (
     db,
     demo,
     departments,
+    grants,
     plugins,
+    policies,
+    roles,
     schema,
     serve,
     users,
@@ -68,6 +71,9 @@ app.add_typer(departments.app, name="departments")
 app.add_typer(config.app, name="config")
 app.add_typer(audit.app, name="audit")
 app.add_typer(apikeys.app, name="apikeys")
+app.add_typer(roles.app, name="roles")
+app.add_typer(grants.app, name="grants")
+app.add_typer(policies.app, name="policies")
 
 
 def main() -> None:

@@ -28,6 +28,7 @@ AGGREGATES = (
     "timeline",
     "search",
     "merge",
+    "access",
 )
 """Core aggregate packages under ``unicrm.core.graph``, in foreign-key order."""
 
@@ -35,6 +36,7 @@ EXTRA_MODEL_MODULES = (
     "unicrm.core.events.models",
     "unicrm.core.audit.models",
     "unicrm.core.authz.models",
+    "unicrm.core.authz.policy_models",
 )
 EXTRA_QUERY_MODULES = ("unicrm.core.audit.queries",)
 """Core packages outside ``unicrm.core.graph`` with tables or root query fields."""

@@ -13,7 +13,13 @@ from types import ModuleType
 from typing import Any
 
 from unicrm.core.errors import PluginError
-from unicrm.core.plugins.contracts import Migrations, Permission, PluginManifest, RoleGrant
+from unicrm.core.plugins.contracts import (
+    Migrations,
+    Permission,
+    PluginManifest,
+    RoleGrant,
+    split_grant,
+)
 from unicrm.core.plugins.manager import CORE_PLUGIN_NAME, PluginManager
 
 EventHandler = Callable[..., Any]
@@ -102,15 +108,14 @@ def build_registry(manager: PluginManager) -> Registry:
         for grant in _as_list(result):
             if not isinstance(grant, RoleGrant):
                 raise PluginError(f"plugin {plugin_name!r}: register_default_roles needs RoleGrant")
-            for item in grant.grants:
-                perm, _, action = item.partition(":")
-                known = registry.permissions.get(perm)
-                if known is None or (action not in known.actions and action != "*"):
-                    raise PluginError(
-                        f"plugin {plugin_name!r} grants unknown permission {item!r} "
-                        f"to role {grant.role!r}"
-                    )
+            _check_role_grant(registry, plugin_name, grant)
             registry.roles.setdefault(grant.role, []).append(grant)
+    for role, grants in registry.roles.items():
+        for grant in grants:
+            for parent in grant.inherits:
+                if parent not in registry.roles:
+                    raise PluginError(f"role {role!r} inherits the undeclared role {parent!r}")
+    _check_no_cycle(registry.roles)
 
     for plugin_name, result in manager.collect("register_migrations"):
         migrations = result if isinstance(result, Migrations) else Migrations(*result)
@@ -153,6 +158,37 @@ def build_registry(manager: PluginManager) -> Registry:
     _collect_lists(manager, "segment_filters", registry.segment_filters)
     _collect_lists(manager, "register_channels", registry.channels)
     return registry
+
+
+def _check_role_grant(registry: Registry, plugin_name: str, grant: RoleGrant) -> None:
+    """Every grant and deny of a default role names a declared permission and action."""
+    from unicrm.core.authz.enforcer import SCOPES
+    from unicrm.core.authz.vocabulary import Vocabulary
+
+    vocabulary = Vocabulary.of(registry, None)
+    for kind, items in (("grants", grant.grants), ("denies", grant.denies)):
+        for item in items:
+            obj, action, scope = split_grant(item)
+            problem = vocabulary.problem(obj, action)
+            if problem is None and (scope not in SCOPES or (kind == "denies" and "@" in item)):
+                problem = ("BAD_SCOPE", f"bad scope in {item!r}")
+            if problem is not None:
+                raise PluginError(
+                    f"plugin {plugin_name!r} {kind} {item!r} to role {grant.role!r}: {problem[1]}"
+                )
+
+
+def _check_no_cycle(roles: dict[str, list[RoleGrant]]) -> None:
+    parents = {role: {p for g in grants for p in g.inherits} for role, grants in roles.items()}
+
+    def visit(role: str, path: tuple[str, ...]) -> None:
+        if role in path:
+            raise PluginError("default roles inherit in a cycle: " + " → ".join((*path, role)))
+        for parent in parents.get(role, ()):
+            visit(parent, (*path, role))
+
+    for role in parents:
+        visit(role, ())
 
 
 def _collect_lists(manager: PluginManager, hook: str, into: dict[str, list[Any]]) -> None:

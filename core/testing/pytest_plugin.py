@@ -18,10 +18,15 @@ import pytest_asyncio
 from sqlalchemy import text
 
 from unicrm.core.audit import ddl as audit_ddl
+from unicrm.core.authz.defaults import sync_default_roles
+from unicrm.core.authz.enforcer import Rule
+from unicrm.core.authz.sessions import start_session
+from unicrm.core.authz.store import load_policies, to_row
 from unicrm.core.config import BUILTIN_PLUGINS, load_settings
 from unicrm.core.db.base import Base
 from unicrm.core.db.database import Database
 from unicrm.core.graph.departments.services import ensure_default
+from unicrm.core.graph.users.models import User
 from unicrm.core.state import AppState, create_state
 from unicrm.core.testing.databases import (
     drop_postgres_database,
@@ -117,22 +122,53 @@ async def empty_tables(db: Database) -> None:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def unicrm_state(unicrm_session_state: AppState) -> AsyncIterator[AppState]:
-    """The process state on a freshly emptied database with its default department."""
+    """The process state on a freshly emptied database with its default department, the
+    default roles synchronised and the policies loaded into ``state.authz``."""
     state = unicrm_session_state
     await empty_tables(state.db)
     async with state.db.transaction() as session:
         await ensure_default(session, state.registry, state.settings.default_department)
+        await sync_default_roles(session, state.registry)
     state.departments.invalidate()
+    await load_policies(state)
     yield state
+
+
+async def sign_in_as(state: AppState, email: str, role: str, department: str = "*") -> str:
+    """An access token of a new user (no password) holding ``role`` in ``department``
+    (``*``: every department), with the policies reloaded: how tests act as a role."""
+    async with state.db.transaction() as session:
+        user = User(email=email, display_name=email.split("@")[0])
+        session.add(user)
+        await session.flush()
+        session.add(to_row(Rule.link(f"user:{user.id}", role, department)))
+        tokens = await start_session(
+            session, user, client_address=None, user_agent="unicrm tests", settings=state.settings
+        )
+    await load_policies(state)
+    return tokens.access_token
+
+
+def _client(state: AppState, token: str | None = None) -> httpx.AsyncClient:
+    from unicrm.core.app import create_app
+
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    transport = httpx.ASGITransport(app=create_app(state=state))
+    return httpx.AsyncClient(transport=transport, base_url="http://unicrm.test", headers=headers)
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def client(unicrm_state: AppState) -> AsyncIterator[httpx.AsyncClient]:
-    from unicrm.core.app import create_app
+    """An HTTP client signed in as an organization-wide admin (``admin@unicrm.test``)."""
+    token = await sign_in_as(unicrm_state, "admin@unicrm.test", "admin")
+    async with _client(unicrm_state, token) as http:
+        yield http
 
-    app = create_app(state=unicrm_state)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://unicrm.test") as http:
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def anonymous_client(unicrm_state: AppState) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client that sends no credentials."""
+    async with _client(unicrm_state) as http:
         yield http
 
 

@@ -10,4 +10,9 @@ ROLES = [
         ("crm.case:read", "crm.case:write"),
         "Answers customers and works their cases to resolution.",
     ),
+    RoleGrant("manager", ("crm.case:*",)),
+    RoleGrant("analyst", ("crm.case:read",)),
+    RoleGrant("technician", ("crm.case:read@own", "crm.case:write@own")),
+    RoleGrant("store_staff", ("crm.case:read@own", "crm.case:write@own")),
+    RoleGrant("field_sales", ("crm.case:read@own",)),
 ]

@@ -12,4 +12,9 @@ ROLES = [
         ("loyalty.member:read", "loyalty.member:write"),
         "Enrols members and looks after their cards and points.",
     ),
+    RoleGrant("manager", ("loyalty.member:*",)),
+    RoleGrant("analyst", ("loyalty.member:read",)),
+    RoleGrant("marketer", ("loyalty.member:read",)),
+    RoleGrant("support_agent", ("loyalty.member:read",)),
+    RoleGrant("store_staff", ("loyalty.member:read", "loyalty.member:write")),
 ]

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core.plugins import hookimpl
-from unicrm.core.plugins.contracts import Migrations, Permission, PluginManifest
+from unicrm.core.plugins.contracts import Migrations, Permission, PluginManifest, RoleGrant
 
 HERE = Path(__file__).parent
 
@@ -43,6 +43,13 @@ def register_permissions() -> list[Permission]:
     from unicrm.plugins.ma.permissions import PERMISSIONS
 
     return PERMISSIONS
+
+
+@hookimpl
+def register_default_roles() -> list[RoleGrant]:
+    from unicrm.plugins.ma.permissions import ROLES
+
+    return ROLES
 
 
 @hookimpl

@@ -10,4 +10,8 @@ ROLES = [
         ("sfa.deal:read", "sfa.deal:write"),
         "Works deals through the pipeline.",
     ),
+    RoleGrant("manager", ("sfa.deal:*",)),
+    RoleGrant("analyst", ("sfa.deal:read",)),
+    RoleGrant("inside_sales", ("sfa.deal:read", "sfa.deal:write")),
+    RoleGrant("field_sales", ("sfa.deal:read@own", "sfa.deal:write@own")),
 ]

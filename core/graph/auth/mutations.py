@@ -13,9 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core.authz import apikeys, sessions, totp
 from unicrm.core.authz.declare import public, requires
+from unicrm.core.authz.lifecycle import policies_changed
 from unicrm.core.authz.login import MAX_EMAIL, password_login
 from unicrm.core.authz.passwords import MAX_PASSWORD
 from unicrm.core.errors import DomainError, FieldError, Unauthenticated
+from unicrm.core.graph.access.mutations import admin_of
 from unicrm.core.graph.auth.types import (
     ApiKey,
     ApiKeyCreateInput,
@@ -224,12 +226,14 @@ class AuthMutation:
                 department=input.department,
                 role=input.role,
                 created_by=ctx.actor.user_id,
+                admin=admin_of(info),
                 expires_at=input.expires_at,
             )
 
         outcome = await in_transaction(info, work)
         if isinstance(outcome, DomainError):
             return ApiKeyCreatePayload(errors=_errors(outcome))
+        await policies_changed(ctx.state)
         return ApiKeyCreatePayload(errors=[], api_key=ApiKey.of(outcome.info), key=outcome.key)
 
     @strawberry.mutation(
@@ -245,6 +249,7 @@ class AuthMutation:
         outcome = await in_transaction(info, work)
         if isinstance(outcome, DomainError):
             return ApiKeyPayload(errors=_errors(outcome))
+        await policies_changed(info.context.state)
         return ApiKeyPayload(errors=[], api_key=ApiKey.of(outcome))
 
 

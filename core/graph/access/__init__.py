@@ -1,0 +1,1 @@
+"""The access-admin API: permissions, roles, grants, assignments, versions, review."""
