@@ -31,7 +31,7 @@ LIST = "{ apiKeys { id prefix name department role lastUsedAt revokedAt } }"
 
 
 async def create_key(gql, **overrides) -> dict:
-    fields = {"name": "POS sync", "department": "default", "role": "pos_writer", **overrides}
+    fields = {"name": "POS sync", "department": "default", "role": "admin", **overrides}
     body = await gql(CREATE, {"input": fields})
     return body["data"]["apiKeyCreate"]
 
@@ -43,7 +43,7 @@ async def test_a_key_is_shown_once_and_stored_only_as_a_hash(gql, unicrm_state):
     assert created["errors"] == []
     assert key.startswith(f"ucrm_{created['apiKey']['prefix']}_")
     assert created["apiKey"]["department"] == "default"
-    assert created["apiKey"]["role"] == "pos_writer"
+    assert created["apiKey"]["role"] == "admin"
     listed = (await gql(LIST))["data"]["apiKeys"]
     assert [k["prefix"] for k in listed] == [created["apiKey"]["prefix"]]
     assert key not in str(listed)

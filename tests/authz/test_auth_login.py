@@ -25,10 +25,10 @@ from unicrm.core.graph.users.services import disable_user
 ME = "mutation { logout { revoked errors { code } } }"
 
 
-async def test_login_answers_tokens_that_identify_the_user(client, unicrm_state):
+async def test_login_answers_tokens_that_identify_the_user(anonymous_client, unicrm_state):
     await make_user(unicrm_state)
 
-    body = await login(client, " Somchai@Example.com ")
+    body = await login(anonymous_client, " Somchai@Example.com ")
 
     tokens = body["data"]["login"]["tokens"]
     assert body["data"]["login"]["errors"] == []
@@ -36,16 +36,16 @@ async def test_login_answers_tokens_that_identify_the_user(client, unicrm_state)
     assert tokens["accessToken"].count(".") == 2
     assert tokens["refreshToken"] and tokens["refreshToken"] != tokens["accessToken"]
     assert tokens["accessTokenExpiresAt"] < tokens["refreshTokenExpiresAt"]
-    signed_in = await graphql(client, ME, token=tokens["accessToken"])
+    signed_in = await graphql(anonymous_client, ME, token=tokens["accessToken"])
     assert signed_in.json()["data"]["logout"] == {"revoked": True, "errors": []}
     assert await count(unicrm_state, AuthSession) == 1
 
 
-async def test_wrong_password_and_unknown_email_get_the_same_answer(client, unicrm_state):
+async def test_wrong_password_and_unknown_email_get_the_same_answer(anonymous_client, unicrm_state):
     await make_user(unicrm_state)
 
-    wrong = await login(client, password="not the password")
-    unknown = await login(client, email="nobody@example.com")
+    wrong = await login(anonymous_client, password="not the password")
+    unknown = await login(anonymous_client, email="nobody@example.com")
 
     for body in (wrong, unknown):
         assert body["data"] is None
@@ -55,26 +55,26 @@ async def test_wrong_password_and_unknown_email_get_the_same_answer(client, unic
     assert await count(unicrm_state, AuthSession) == 0
 
 
-async def test_a_disabled_user_cannot_sign_in(client, unicrm_state):
+async def test_a_disabled_user_cannot_sign_in(anonymous_client, unicrm_state):
     await make_user(unicrm_state)
     async with unicrm_state.db.transaction() as session:
         await disable_user(session, "somchai@example.com")
 
-    body = await login(client)
+    body = await login(anonymous_client)
 
     assert body["errors"][0]["extensions"]["reason"] == "USER_DISABLED"
     assert await count(unicrm_state, AuthSession) == 0
 
 
-async def test_a_user_without_a_password_cannot_sign_in_with_one(client, unicrm_state):
+async def test_a_user_without_a_password_cannot_sign_in_with_one(anonymous_client, unicrm_state):
     await make_user(unicrm_state, password=None)
 
-    body = await login(client, password="anything at all")
+    body = await login(anonymous_client, password="anything at all")
 
     assert body["errors"][0]["extensions"]["reason"] == "INVALID_CREDENTIALS"
 
 
-async def test_an_account_is_throttled_after_repeated_failures(client, unicrm_state):
+async def test_an_account_is_throttled_after_repeated_failures(anonymous_client, unicrm_state):
     await make_user(unicrm_state)
     limited = with_auth(unicrm_state, max_failures_per_account=3, lockout_seconds=600)
     async with client_for(limited) as http:
@@ -101,7 +101,7 @@ async def test_an_account_is_throttled_after_repeated_failures(client, unicrm_st
     assert await count(unicrm_state, AuthSession) == 0
 
 
-async def test_a_client_address_is_throttled_across_accounts(client, unicrm_state):
+async def test_a_client_address_is_throttled_across_accounts(anonymous_client, unicrm_state):
     await make_user(unicrm_state)
     limited = with_auth(unicrm_state, max_failures_per_address=4, max_failures_per_account=100)
     async with client_for(limited) as http:
@@ -112,7 +112,7 @@ async def test_a_client_address_is_throttled_across_accounts(client, unicrm_stat
     assert body["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
 
 
-async def test_success_clears_the_account_count_and_a_lock_runs_out(client, unicrm_state):
+async def test_success_clears_the_account_count_and_a_lock_runs_out(anonymous_client, unicrm_state):
     await make_user(unicrm_state)
     limited = with_auth(unicrm_state, max_failures_per_account=3)
     async with client_for(limited) as http:
@@ -132,11 +132,13 @@ async def test_success_clears_the_account_count_and_a_lock_runs_out(client, unic
         assert (await login(http))["data"]["login"]["tokens"]
 
 
-async def test_login_rejects_blank_and_oversized_input_without_writing(client, unicrm_state):
+async def test_login_rejects_blank_and_oversized_input_without_writing(
+    anonymous_client, unicrm_state
+):
     await make_user(unicrm_state)
 
-    blank = await login(client, email=" ", password="")
-    huge = await login(client, password="x" * 5000)
+    blank = await login(anonymous_client, email=" ", password="")
+    huge = await login(anonymous_client, password="x" * 5000)
 
     assert blank["data"]["login"] == {
         "tokens": None,
@@ -152,14 +154,14 @@ async def test_login_rejects_blank_and_oversized_input_without_writing(client, u
     assert await count(unicrm_state, AuthSession) == 0
 
 
-async def test_a_hash_with_old_parameters_is_replaced_at_sign_in(client, unicrm_state):
+async def test_a_hash_with_old_parameters_is_replaced_at_sign_in(anonymous_client, unicrm_state):
     user = await make_user(unicrm_state)
     weak = PasswordHasher(time_cost=1, memory_cost=8192).hash(PASSWORD)
     async with unicrm_state.db.transaction() as session:
         await session.execute(update(User).where(User.id == user.id).values(password_hash=weak))
     assert needs_rehash(weak)
 
-    assert (await login(client))["data"]["login"]["tokens"]
+    assert (await login(anonymous_client))["data"]["login"]["tokens"]
 
     async with unicrm_state.db.session() as session:
         stored = await session.scalar(select(User.password_hash).where(User.id == user.id))

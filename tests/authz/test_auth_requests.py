@@ -6,6 +6,7 @@ import pytest
 from starlette.requests import Request
 
 from authz.auth_support import graphql, make_user, tokens
+from unicrm.core.authz.admin import Editor, PolicyAdmin
 from unicrm.core.authz.apikeys import create_api_key
 from unicrm.core.authz.authenticate import authenticate, request_department
 from unicrm.core.authz.tokens import InvalidToken
@@ -36,10 +37,12 @@ async def sales(state) -> None:
     state.departments.invalidate()
 
 
-async def test_a_user_token_names_the_user_session_and_primary_department(client, unicrm_state):
+async def test_a_user_token_names_the_user_session_and_primary_department(
+    anonymous_client, unicrm_state
+):
     await sales(unicrm_state)
     user = await make_user(unicrm_state, departments=("sales",))
-    issued = await tokens(client)
+    issued = await tokens(anonymous_client)
 
     actor = await authenticate(
         request_with({"Authorization": f"Bearer {issued['accessToken']}"}), unicrm_state
@@ -65,7 +68,12 @@ async def test_an_api_key_acts_as_itself_in_its_department_only(unicrm_state):
     await sales(unicrm_state)
     async with unicrm_state.db.transaction() as session:
         created = await create_api_key(
-            session, name="POS", department="sales", role="pos", created_by=None
+            session,
+            name="POS",
+            department="sales",
+            role="store_staff",
+            created_by=None,
+            admin=PolicyAdmin(unicrm_state, Editor("system")),
         )
 
     actor = await authenticate(
@@ -94,29 +102,31 @@ async def test_without_a_credential_plugins_answer_first_else_anonymous(unicrm_s
         await request_department(request_with({}, "nowhere"), unicrm_state, nobody)
 
 
-async def test_a_bad_credential_is_never_downgraded_to_a_plugin_or_anonymous(client, unicrm_state):
+async def test_a_bad_credential_is_never_downgraded_to_a_plugin_or_anonymous(
+    anonymous_client, unicrm_state
+):
     request = request_with({"Authorization": "Bearer nonsense", "X-Example-Token": "letmein"})
     with pytest.raises(InvalidToken):
         await authenticate(request, unicrm_state)
 
     response = await graphql(
-        client, PROBE, token="nonsense", headers={"X-Example-Token": "letmein"}
+        anonymous_client, PROBE, token="nonsense", headers={"X-Example-Token": "letmein"}
     )
-    unknown = await graphql(client, PROBE, path="/graphql/nowhere")
+    unknown = await graphql(anonymous_client, PROBE, path="/graphql/nowhere")
 
     assert response.status_code == 401
     assert unknown.status_code == 404
     assert unknown.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
 
 
-async def test_a_disabled_users_tokens_stop_working(client, unicrm_state):
+async def test_a_disabled_users_tokens_stop_working(anonymous_client, unicrm_state):
     from unicrm.core.authz import sessions
     from unicrm.core.graph.users.services import disable_user
 
     await make_user(unicrm_state)
-    issued = await tokens(client)
+    issued = await tokens(anonymous_client)
     async with unicrm_state.db.transaction() as session:
         await disable_user(session, "somchai@example.com")
     sessions._active_cache.clear()  # what another worker sees once its cache entry ages out
 
-    assert (await graphql(client, PROBE, token=issued["accessToken"])).status_code == 401
+    assert (await graphql(anonymous_client, PROBE, token=issued["accessToken"])).status_code == 401

@@ -33,9 +33,9 @@ def status_of(response) -> tuple[int, str]:
     return response.status_code, response.json()["errors"][0]["extensions"]["code"]
 
 
-async def test_expired_tampered_and_malformed_tokens_are_401(client, unicrm_state):
+async def test_expired_tampered_and_malformed_tokens_are_401(anonymous_client, unicrm_state):
     user = await make_user(unicrm_state)
-    good = (await tokens(client))["accessToken"]
+    good = (await tokens(anonymous_client))["accessToken"]
     sid = jwt.decode(good, options={"verify_signature": False})["sid"]
 
     expired, _ = issue_access_token(
@@ -53,16 +53,16 @@ async def test_expired_tampered_and_malformed_tokens_are_401(client, unicrm_stat
         "alg-none-header": base64.urlsafe_b64encode(b'{"alg":"none"}').decode() + ".e30.",
     }
     for name, token in bad.items():
-        response = await graphql(client, PROBE, token=token)
+        response = await graphql(anonymous_client, PROBE, token=token)
         assert status_of(response) == (401, "UNAUTHENTICATED"), name
         assert "data" not in response.json()
         assert response.headers["www-authenticate"].startswith("Bearer")
     for header in ("Basic dXNlcjpwdw==", "Bearer", "Bearer a b"):
-        response = await client.post(
+        response = await anonymous_client.post(
             "/graphql", json={"query": PROBE}, headers={"Authorization": header}
         )
         assert status_of(response) == (401, "UNAUTHENTICATED"), header
-    assert (await graphql(client, PROBE, token=good)).status_code == 200
+    assert (await graphql(anonymous_client, PROBE, token=good)).status_code == 200
 
 
 async def test_tokens_of_a_still_configured_old_key_work_and_a_removed_key_fails(unicrm_state):

@@ -52,24 +52,27 @@ def code_for(secret: str, offset_steps: int = 0) -> str:
     return totp.hotp(totp._key(secret), step)
 
 
-async def enrolled_user(client, unicrm_state) -> tuple[str, dict]:
+async def enrolled_user(anonymous_client, unicrm_state) -> tuple[str, dict]:
     """A user with confirmed TOTP: their secret and the tokens of the enrolling session."""
     await make_user(unicrm_state)
-    issued = await tokens(client)
-    enrolled = (await graphql(client, ENROLL, token=issued["accessToken"])).json()
+    issued = await tokens(anonymous_client)
+    enrolled = (await graphql(anonymous_client, ENROLL, token=issued["accessToken"])).json()
     secret = enrolled["data"]["totpEnroll"]["secret"]
     confirm = await graphql(
-        client, CONFIRM, {"input": {"code": code_for(secret, -1)}}, token=issued["accessToken"]
+        anonymous_client,
+        CONFIRM,
+        {"input": {"code": code_for(secret, -1)}},
+        token=issued["accessToken"],
     )
     assert confirm.json()["data"]["totpConfirm"] == {"enabled": True, "errors": []}
     return secret, issued
 
 
-async def test_enrollment_shows_a_secret_and_otpauth_uri(client, unicrm_state):
+async def test_enrollment_shows_a_secret_and_otpauth_uri(anonymous_client, unicrm_state):
     await make_user(unicrm_state)
-    issued = await tokens(client)
+    issued = await tokens(anonymous_client)
 
-    body = (await graphql(client, ENROLL, token=issued["accessToken"])).json()
+    body = (await graphql(anonymous_client, ENROLL, token=issued["accessToken"])).json()
 
     enrolled = body["data"]["totpEnroll"]
     uri = urlparse(enrolled["uri"])
@@ -78,17 +81,19 @@ async def test_enrollment_shows_a_secret_and_otpauth_uri(client, unicrm_state):
     assert parse_qs(uri.query)["secret"] == [enrolled["secret"]]
     assert parse_qs(uri.query)["issuer"] == ["UniCRM"]
     # not yet confirmed: signing in still needs only the password
-    assert (await login(client))["data"]["login"]["tokens"]
+    assert (await login(anonymous_client))["data"]["login"]["tokens"]
 
 
-async def test_an_enrolled_user_signs_in_with_a_code_used_only_once(client, unicrm_state):
-    secret, _ = await enrolled_user(client, unicrm_state)
+async def test_an_enrolled_user_signs_in_with_a_code_used_only_once(anonymous_client, unicrm_state):
+    secret, _ = await enrolled_user(anonymous_client, unicrm_state)
 
-    without = await login(client)
-    wrong = await login(client, totp_code="000000" if code_for(secret) != "000000" else "111111")
+    without = await login(anonymous_client)
+    wrong = await login(
+        anonymous_client, totp_code="000000" if code_for(secret) != "000000" else "111111"
+    )
     code = code_for(secret)
-    good = await login(client, totp_code=code)
-    replayed = await login(client, totp_code=code)
+    good = await login(anonymous_client, totp_code=code)
+    replayed = await login(anonymous_client, totp_code=code)
 
     assert without["errors"][0]["extensions"]["reason"] == "TOTP_REQUIRED"
     assert wrong["errors"][0]["extensions"]["reason"] == "INVALID_TOTP"
@@ -96,12 +101,16 @@ async def test_an_enrolled_user_signs_in_with_a_code_used_only_once(client, unic
     assert replayed["errors"][0]["extensions"]["reason"] == "INVALID_TOTP"
 
 
-async def test_disabling_needs_a_current_code_then_the_password_is_enough(client, unicrm_state):
-    secret, issued = await enrolled_user(client, unicrm_state)
+async def test_disabling_needs_a_current_code_then_the_password_is_enough(
+    anonymous_client, unicrm_state
+):
+    secret, issued = await enrolled_user(anonymous_client, unicrm_state)
     token = issued["accessToken"]
 
-    refused = await graphql(client, DISABLE, {"input": {"code": "12"}}, token=token)
-    done = await graphql(client, DISABLE, {"input": {"code": code_for(secret)}}, token=token)
+    refused = await graphql(anonymous_client, DISABLE, {"input": {"code": "12"}}, token=token)
+    done = await graphql(
+        anonymous_client, DISABLE, {"input": {"code": code_for(secret)}}, token=token
+    )
 
     assert refused.json()["data"]["totpDisable"] == {
         "enabled": True,
@@ -109,22 +118,24 @@ async def test_disabling_needs_a_current_code_then_the_password_is_enough(client
     }
     assert done.json()["data"]["totpDisable"] == {"enabled": False, "errors": []}
     assert await count(unicrm_state, TotpCredential) == 0
-    assert (await login(client))["data"]["login"]["tokens"]
+    assert (await login(anonymous_client))["data"]["login"]["tokens"]
 
 
-async def test_totp_mutations_refuse_bad_input_and_anonymous_callers(client, unicrm_state):
-    secret, issued = await enrolled_user(client, unicrm_state)
+async def test_totp_mutations_refuse_bad_input_and_anonymous_callers(
+    anonymous_client, unicrm_state
+):
+    secret, issued = await enrolled_user(anonymous_client, unicrm_state)
     token = issued["accessToken"]
     sessions_before = await count(unicrm_state, AuthSession)
 
-    again = (await graphql(client, ENROLL, token=token)).json()
+    again = (await graphql(anonymous_client, ENROLL, token=token)).json()
     confirm_again = await graphql(
-        client, CONFIRM, {"input": {"code": code_for(secret)}}, token=token
+        anonymous_client, CONFIRM, {"input": {"code": code_for(secret)}}, token=token
     )
     anonymous = [
-        (await graphql(client, ENROLL)).json(),
-        (await graphql(client, CONFIRM, {"input": {"code": "123456"}})).json(),
-        (await graphql(client, DISABLE, {"input": {"code": "123456"}})).json(),
+        (await graphql(anonymous_client, ENROLL)).json(),
+        (await graphql(anonymous_client, CONFIRM, {"input": {"code": "123456"}})).json(),
+        (await graphql(anonymous_client, DISABLE, {"input": {"code": "123456"}})).json(),
     ]
 
     assert again["data"]["totpEnroll"] == {
@@ -143,13 +154,13 @@ async def test_totp_mutations_refuse_bad_input_and_anonymous_callers(client, uni
     assert await count(unicrm_state, AuthSession) == sessions_before
 
 
-async def test_confirming_needs_an_enrollment_and_a_valid_code(client, unicrm_state):
+async def test_confirming_needs_an_enrollment_and_a_valid_code(anonymous_client, unicrm_state):
     await make_user(unicrm_state)
-    token = (await tokens(client))["accessToken"]
+    token = (await tokens(anonymous_client))["accessToken"]
 
-    early = await graphql(client, CONFIRM, {"input": {"code": "123456"}}, token=token)
-    await graphql(client, ENROLL, token=token)
-    bad = await graphql(client, CONFIRM, {"input": {"code": "abcdef"}}, token=token)
+    early = await graphql(anonymous_client, CONFIRM, {"input": {"code": "123456"}}, token=token)
+    await graphql(anonymous_client, ENROLL, token=token)
+    bad = await graphql(anonymous_client, CONFIRM, {"input": {"code": "abcdef"}}, token=token)
 
     assert early.json()["data"]["totpConfirm"]["errors"] == [
         {"field": None, "code": "NOT_ENROLLED"}
