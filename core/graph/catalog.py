@@ -29,7 +29,10 @@ AGGREGATES = (
 )
 """Core aggregate packages under ``unicrm.core.graph``, in foreign-key order."""
 
-EXTRA_MODEL_MODULES = ("unicrm.core.events.models",)
+EXTRA_MODEL_MODULES = (
+    "unicrm.core.events.models",
+    "unicrm.core.authz.oidc_models",
+)
 
 
 def _optional(package: str, module: str) -> ModuleType | None:
