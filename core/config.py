@@ -71,6 +71,24 @@ class Limits(BaseModel):
     max_request_bytes: int = Field(default=1_000_000, ge=1024)
 
 
+class AuthSettings(BaseModel):
+    """Sign-in, tokens and throttling (docs/authentication.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    signing_keys: dict[str, SecretStr] = Field(default_factory=dict)
+    active_kid: str | None = None
+    issuer: str = "unicrm"
+    audience: str = "unicrm"
+    access_token_minutes: int = Field(default=15, ge=1, le=1440)
+    refresh_token_days: int = Field(default=30, ge=1, le=365)
+    session_cache_seconds: float = Field(default=5.0, ge=0, le=60)
+    max_failures_per_account: int = Field(default=5, ge=1)
+    max_failures_per_address: int = Field(default=20, ge=1)
+    failure_window_seconds: int = Field(default=900, ge=1)
+    lockout_seconds: int = Field(default=900, ge=1)
+
+
 def _comma_list(value: Any, form: str) -> Any:
     """``"a, b"`` → ``["a", "b"]``; a JSON list string is decoded; lists pass through."""
     if isinstance(value, str):
@@ -153,6 +171,7 @@ class Settings(BaseSettings):
     introspection: bool | None = None
     graphiql: bool | None = None
     limits: Limits = Field(default_factory=Limits)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
     oidc: OidcSettings = Field(default_factory=OidcSettings)
 
     @classmethod
@@ -263,7 +282,7 @@ def _expected(error: Any) -> str:
     if error["type"] == "extra_forbidden":
         model: type[BaseModel] = Settings
         for part in error["loc"][:-1]:
-            model = model.model_fields[part].annotation  # Limits and OidcSettings nest
+            model = model.model_fields[part].annotation  # Limits, AuthSettings, OidcSettings
         return f"unknown setting; expected one of {', '.join(model.model_fields)}"
     message = str(error["msg"])
     return message.removeprefix("Value error, ")

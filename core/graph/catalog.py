@@ -31,6 +31,7 @@ AGGREGATES = (
 
 EXTRA_MODEL_MODULES = (
     "unicrm.core.events.models",
+    "unicrm.core.authz.models",
     "unicrm.core.authz.oidc_models",
 )
 

@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from cli.support import ok, one_line_error
+from unicrm.core.authz.passwords import verify_password
 from unicrm.core.config import load_settings
 from unicrm.core.graph.customers.models import Customer, CustomerKind
 from unicrm.core.graph.relationships.models import CompanyContact
 from unicrm.core.graph.users.models import User
-from unicrm.core.graph.users.services import verify_password
 from unicrm.core.state import create_state
 from unicrm.plugins.ma.models import LeadScore
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from unicrm.core.authz.passwords import verify_password
 from unicrm.core.errors import DomainError
 from unicrm.core.graph.departments.services import create_department
 from unicrm.core.graph.users import services
@@ -41,9 +42,9 @@ async def test_password_is_stored_as_an_argon2_hash_that_verifies(unicrm_state):
             session, email="a@example.com", display_name="A", password="ไม่บอกหรอก123"
         )
     assert user.password_hash.startswith("$argon2id$")
-    assert services.verify_password(user.password_hash, "ไม่บอกหรอก123")
-    assert not services.verify_password(user.password_hash, "guess-again")
-    assert not services.verify_password(None, "anything")
+    assert verify_password(user.password_hash, "ไม่บอกหรอก123")
+    assert not verify_password(user.password_hash, "guess-again")
+    assert not verify_password(None, "anything")
 
 
 @pytest.mark.parametrize(

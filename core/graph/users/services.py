@@ -1,7 +1,8 @@
 """Users (staff): creation, listing, disabling and department membership.
 
 E-mail addresses are the login names: normalized (trimmed, lower-cased, validated) and unique.
-Passwords are optional (single sign-on users have none) and stored as argon2id hashes.
+Passwords are optional (single sign-on users have none) and stored as argon2id hashes
+(``unicrm.core.authz.passwords``).
 """
 
 from __future__ import annotations
@@ -10,22 +11,17 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from unicrm.core.authz.passwords import hash_password
 from unicrm.core.errors import DomainError
 from unicrm.core.graph.contacts.services import normalize_email as normalize_contact_email
 from unicrm.core.graph.departments.models import Department
 from unicrm.core.graph.departments.services import get_department
 from unicrm.core.graph.users.models import User, UserDepartment
 
-MIN_PASSWORD = 8
-MAX_PASSWORD = 1024
 MAX_NAME = 200
-
-_hasher = PasswordHasher()
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,25 +37,6 @@ class UserInfo:
 def normalize_email(raw: str) -> str:
     """The canonical form of a login e-mail, normalized as customers' addresses are."""
     return normalize_contact_email(raw, field="email")
-
-
-def hash_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD:
-        raise DomainError.single(
-            "TOO_SHORT", f"a password needs at least {MIN_PASSWORD} characters", "password"
-        )
-    if len(password) > MAX_PASSWORD:
-        raise DomainError.single("TOO_LONG", "the password is too long", "password")
-    return _hasher.hash(password)
-
-
-def verify_password(password_hash: str | None, password: str) -> bool:
-    if password_hash is None:
-        return False
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
 
 
 def _display_name(raw: str) -> str:

@@ -1,0 +1,152 @@
+"""Short-lived JWT access tokens (HS256) signed with rotating keys.
+
+Tokens carry ``sub`` (the user id), ``sid`` (the session), ``iat``, ``exp``, ``iss``, ``aud``
+and ``jti``, and name their signing key in the ``kid`` header. They are signed with the active
+key of ``auth.signing_keys`` and verified with any configured key, so a key can be rotated by
+adding a new one, making it active, and removing the old one once its tokens have expired
+(``auth.access_token_minutes``). A token naming an unknown key is rejected.
+
+In development and tests, without configured keys, one key is derived from ``secret_key``;
+production refuses to start without signing keys or with the default ``secret_key``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from unicrm.core.config import Settings
+from unicrm.core.db.types import utcnow
+from unicrm.core.errors import ConfigError, Unauthenticated
+
+ALGORITHM = "HS256"
+DEFAULT_SECRET_KEY = "change-me-in-production"
+DERIVED_KID = "derived"
+MIN_KEY_LENGTH = 32
+REQUIRED_CLAIMS = ("sub", "sid", "iat", "exp", "iss", "aud", "jti")
+
+
+class InvalidToken(Unauthenticated):
+    """A bearer credential that is malformed, expired, tampered with or revoked."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRing:
+    """The signing keys by ``kid`` and the one new tokens are signed with."""
+
+    keys: dict[str, bytes]
+    active_kid: str
+
+    @property
+    def active_key(self) -> bytes:
+        return self.keys[self.active_kid]
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    token_id: str
+    expires_at: datetime
+
+
+PRODUCTION_KEYS = (
+    "bad setting auth.signing_keys (UNICRM_AUTH__SIGNING_KEYS): production needs "
+    "auth.signing_keys, auth.active_kid and a secret_key other than the default"
+)
+
+
+def check_startup(settings: Settings) -> None:
+    """Refuse to start production with the default secret key or without signing keys, and
+    any environment with malformed keys."""
+    if settings.is_production and settings.secret_key.get_secret_value() == DEFAULT_SECRET_KEY:
+        raise ConfigError(PRODUCTION_KEYS)
+    keyring(settings)
+
+
+def keyring(settings: Settings) -> KeyRing:
+    """The configured keys, or in development one key derived from ``secret_key``."""
+    auth = settings.auth
+    if not auth.signing_keys:
+        if settings.is_production:
+            raise ConfigError(PRODUCTION_KEYS)
+        secret = settings.secret_key.get_secret_value().encode()
+        derived = hmac.new(secret, b"unicrm access tokens", hashlib.sha256).digest()
+        return KeyRing({DERIVED_KID: derived}, DERIVED_KID)
+    keys = {kid: value.get_secret_value().encode() for kid, value in auth.signing_keys.items()}
+    short = sorted(kid for kid, key in keys.items() if len(key) < MIN_KEY_LENGTH)
+    if short:
+        raise ConfigError(
+            f"bad setting auth.signing_keys (UNICRM_AUTH__SIGNING_KEYS): key {short[0]!r} is "
+            f"shorter than {MIN_KEY_LENGTH} characters; expected a long random secret"
+        )
+    active = auth.active_kid or (next(iter(keys)) if len(keys) == 1 else None)
+    if active not in keys:
+        raise ConfigError(
+            "bad setting auth.active_kid (UNICRM_AUTH__ACTIVE_KID): expected one of "
+            f"{', '.join(sorted(keys))}"
+        )
+    return KeyRing(keys, active)
+
+
+def issue_access_token(
+    settings: Settings, *, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime | None = None
+) -> tuple[str, datetime]:
+    """A signed access token for ``user_id`` in ``session_id`` and its expiry."""
+    ring = keyring(settings)
+    issued = (now or utcnow()).replace(microsecond=0)
+    expires = issued + timedelta(minutes=settings.auth.access_token_minutes)
+    claims = {
+        "sub": str(user_id),
+        "sid": str(session_id),
+        "iat": issued,
+        "exp": expires,
+        "iss": settings.auth.issuer,
+        "aud": settings.auth.audience,
+        "jti": uuid.uuid4().hex,
+    }
+    token = jwt.encode(claims, ring.active_key, ALGORITHM, headers={"kid": ring.active_kid})
+    return token, expires
+
+
+def looks_like_jwt(credential: str) -> bool:
+    return credential.count(".") == 2
+
+
+def decode_access_token(settings: Settings, token: str) -> AccessClaims:
+    """The claims of a valid token; anything else raises ``InvalidToken`` (UNAUTHENTICATED).
+
+    The messages never include the token or its claims.
+    """
+    ring = keyring(settings)
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+    except jwt.InvalidTokenError:
+        raise InvalidToken("the access token is malformed") from None
+    key = ring.keys.get(kid) if isinstance(kid, str) else None
+    if key is None:
+        raise InvalidToken("the access token was signed with an unknown key")
+    try:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            audience=settings.auth.audience,
+            issuer=settings.auth.issuer,
+            options={"require": list(REQUIRED_CLAIMS)},
+        )
+        return AccessClaims(
+            user_id=uuid.UUID(claims["sub"]),
+            session_id=uuid.UUID(claims["sid"]),
+            token_id=str(claims["jti"]),
+            expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+        )
+    except jwt.ExpiredSignatureError:
+        raise InvalidToken("the access token has expired") from None
+    except (jwt.InvalidTokenError, ValueError, TypeError):
+        raise InvalidToken("the access token is invalid") from None
