@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from unicrm.core.authz import oidc_routes
 from unicrm.core.config import Settings, get_settings
 from unicrm.core.migrations.runner import is_migrated
 from unicrm.core.state import AppState, create_state
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
         Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
         Route("/graphql/{department}", graphql_endpoint, methods=["GET", "POST"]),
     ]
+    routes.extend(oidc_routes.routes(state))
     for plugin_routes in state.registry.routes.values():
         routes.extend(plugin_routes)
 

@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -168,6 +169,13 @@ class OidcClient:
         self._keys: dict[str | None, dict[str, Any]] = {}
         self._keys_until = 0.0
         self._lock = asyncio.Lock()
+        self._tls: ssl.SSLContext | None = None
+
+    def _http(self) -> httpx.AsyncClient:
+        """A client for one exchange; the TLS context, costly to build, is built once."""
+        if self._tls is None:
+            self._tls = httpx.create_ssl_context()  # certifi, or SSL_CERT_FILE / SSL_CERT_DIR
+        return httpx.AsyncClient(timeout=HTTP_TIMEOUT_SECONDS, verify=self._tls)
 
     @property
     def discovery_url(self) -> str:
@@ -175,7 +183,7 @@ class OidcClient:
 
     async def _get_json(self, url: str, what: str) -> dict[str, Any]:
         try:
-            async with httpx.AsyncClient(timeout=HTTP_TIMEOUT_SECONDS) as http:
+            async with self._http() as http:
                 response = await http.get(url, headers={"Accept": "application/json"})
         except httpx.HTTPError as exc:
             raise OidcError(
@@ -333,7 +341,7 @@ class OidcClient:
             pair = f"{quote(self.settings.client_id, safe='')}:{quote(secret, safe='')}"
             headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
         try:
-            async with httpx.AsyncClient(timeout=HTTP_TIMEOUT_SECONDS) as http:
+            async with self._http() as http:
                 response = await http.post(metadata.token_endpoint, data=form, headers=headers)
         except httpx.HTTPError as exc:
             raise OidcError(

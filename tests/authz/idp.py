@@ -5,8 +5,10 @@ It publishes a discovery document and a JWKS, auto-approves its configured user 
 credentials and the PKCE verifier before answering with an RS256 ID token. The token is
 signed here with ``cryptography`` directly, independently of the library UniCRM verifies with.
 
-Tests change its behaviour through plain attributes (``user``, ``claims``, ``deny``,
-``sign_with``, ``rotate()``) and read what it saw (``hits``, ``token_requests``).
+Tests change its behaviour through plain attributes (``user``, ``claims`` merged into the
+next ID tokens, ``deny`` to refuse at ``/authorize``, ``sign_with`` a key other than the
+published one, ``auth_methods``, ``rotate()``) and read what it saw (``hits``,
+``token_requests``).
 """
 
 from __future__ import annotations
@@ -67,8 +69,8 @@ class SigningKey:
             "e": b64url(_int_bytes(numbers.e)),
         }
 
-    def sign(self, claims: dict[str, Any], *, kid: str) -> str:
-        header = {"alg": "RS256", "typ": "JWT", "kid": kid}
+    def sign(self, claims: dict[str, Any]) -> str:
+        header = {"alg": "RS256", "typ": "JWT", "kid": self.kid}
         signing_input = ".".join(
             b64url(json.dumps(part, separators=(",", ":")).encode()) for part in (header, claims)
         )
@@ -149,8 +151,7 @@ class IdentityProvider:
         if grant.nonce is not None:
             claims["nonce"] = grant.nonce
         claims.update(self.claims)
-        signer = self.sign_with or self.key
-        return signer.sign(claims, kid=self.key.kid)
+        return (self.sign_with or self.key).sign(claims)
 
     # --- endpoints ---------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """OpenID Connect single sign-on: pending sign-in attempts and identity-provider user links.
 
 Revision ID: b7a0c0de0007
-Revises: 6b1341888238
+Revises: b1a0c0de0001
 Create Date: 2026-11-23 12:32:46.043548
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "b7a0c0de0007"
-down_revision: str | Sequence[str] | None = "6b1341888238"
+down_revision: str | Sequence[str] | None = "b1a0c0de0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
