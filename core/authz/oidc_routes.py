@@ -19,6 +19,8 @@ from starlette.routing import BaseRoute, Route
 from unicrm.core.authz.oidc import LOGIN_TTL, OidcClient, OidcError
 from unicrm.core.authz.oidc_users import sign_in_user
 from unicrm.core.authz.sessions import IssuedTokens, start_session
+from unicrm.core.config import Settings
+from unicrm.core.errors import ConfigError
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.users.models import User
 from unicrm.core.state import AppState
@@ -109,10 +111,24 @@ class OidcEndpoints:
         return response
 
 
+def _check_production(settings: Settings) -> None:
+    for name in ("issuer", "redirect_uri"):
+        if not getattr(settings.oidc, name).startswith("https://"):
+            raise ConfigError(
+                f"bad setting oidc.{name} (UNICRM_OIDC__{name.upper()}): "
+                "production needs an https URL"
+            )
+
+
 def routes(state: AppState) -> list[BaseRoute]:
-    """The single sign-on routes of ``state``'s process; none when it is not enabled."""
+    """The single sign-on routes of ``state``'s process; none when it is not enabled.
+
+    Production refuses to start with a plain-http issuer or redirect URI.
+    """
     if not state.settings.oidc.enabled:
         return []
+    if state.settings.is_production:
+        _check_production(state.settings)
     endpoints = OidcEndpoints(state)
     return [
         Route("/auth/oidc/login", endpoints.login, methods=["GET"]),

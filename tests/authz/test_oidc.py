@@ -31,6 +31,7 @@ from authz.idp import (
 from sqlalchemy import func, select, update
 
 from unicrm.core.app import create_app
+from unicrm.core.authz import oidc_routes
 from unicrm.core.authz.models import AuthSession
 from unicrm.core.authz.oidc import OidcClient, OidcError
 from unicrm.core.authz.oidc_models import OidcLoginAttempt, OidcUserLink
@@ -325,10 +326,13 @@ async def test_a_callback_without_a_known_state_is_refused(
         assert await nothing_provisioned(unicrm_state)
 
 
+@pytest.mark.parametrize("victim_started", [False, True], ids=["no-cookie", "own-cookie"])
 async def test_a_callback_in_another_browser_is_refused_and_uses_the_state_up(
-    browser: Browser, unicrm_state: AppState
+    browser: Browser, unicrm_state: AppState, victim_started: bool
 ):
     async with browser(follow=False) as victim, browser(follow=False) as attacker:
+        if victim_started:  # the victim's browser holds a cookie of its own sign-in
+            assert (await victim.get(LOGIN)).status_code == 302
         url = await callback_url(attacker)
         response = await victim.get(url)
         assert (response.status_code, error_code(response)) == (400, "OIDC_INVALID_STATE")
@@ -538,6 +542,20 @@ async def test_unsigned_and_shared_secret_id_tokens_are_refused(idp: IdentityPro
 async def test_single_sign_on_is_not_served_unless_enabled(client: httpx.AsyncClient):
     for path in ("/auth/oidc/login", "/auth/oidc/callback"):
         assert (await client.get(path)).status_code == 404
+
+
+def test_production_refuses_plain_http_single_sign_on(
+    idp: IdentityProvider, unicrm_plugins: dict[str, object], tmp_path
+):
+    settings = load_settings(
+        environment="production",
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}",
+        plugins=list(unicrm_plugins),
+        oidc=oidc_settings(idp),
+    )
+    state = create_state(settings, plugins=unicrm_plugins, schema_factory=build_schema)
+    with pytest.raises(ConfigError, match=r"oidc.issuer .* production needs an https URL"):
+        oidc_routes.routes(state)
 
 
 # --- settings --------------------------------------------------------------------------
