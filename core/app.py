@@ -1,4 +1,5 @@
-"""The starlette application: /graphql[/{department}], /healthz, /readyz and plugin routes.
+"""The starlette application: /graphql[/{department}], /auth/token, /auth/oidc/*, /healthz,
+/readyz and plugin routes.
 
 This module and ``unicrm.core.cli`` are the composition root: the only core modules that
 import the schema layer, to hand its composer to the process state.
@@ -17,6 +18,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from unicrm.core.authz import oidc_routes
+from unicrm.core.authz import routes as auth_routes
+from unicrm.core.authz.tokens import check_startup
 from unicrm.core.config import Settings, get_settings
 from unicrm.core.migrations.runner import is_migrated
 from unicrm.core.state import AppState, create_state
@@ -62,7 +65,9 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
     from unicrm.schema.http import graphql_endpoint
 
     if state is None:
-        state = create_state(settings or get_settings(), schema_factory=build_schema)
+        settings = settings or get_settings()
+        check_startup(settings)
+        state = create_state(settings, schema_factory=build_schema)
     elif state.schema_factory is None:
         state.schema_factory = build_schema
 
@@ -72,6 +77,7 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
         Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
         Route("/graphql/{department}", graphql_endpoint, methods=["GET", "POST"]),
     ]
+    routes.extend(auth_routes.ROUTES)
     routes.extend(oidc_routes.routes(state))
     for plugin_routes in state.registry.routes.values():
         routes.extend(plugin_routes)

@@ -16,4 +16,5 @@ CORE_PERMISSIONS = (
     Permission("core.merge", ("write",), description="Merging duplicate customers."),
     Permission("core.department", description="Departments and their enabled plugins."),
     Permission("core.user", description="Users (staff) and their departments."),
+    Permission("core.apikey", description="API keys of integrations: create, list, revoke."),
 )

@@ -16,7 +16,9 @@ Follows the GraphQL-over-HTTP draft (https://graphql.github.io/graphql-over-http
 * A mutation over GET is 405 with ``Allow: POST``; subscriptions are served over WebSocket only.
 
 The department comes from ``/graphql/{department}``, else the ``UniCRM-Department`` header,
-else the caller's primary department (until sign-in exists: the default department).
+else the caller's own (an API key's, a user's primary one), else the default
+(``unicrm.core.authz.authenticate``). The caller is authenticated first: a bad credential is
+401 with ``WWW-Authenticate``, an API key used in another department 403.
 """
 
 from __future__ import annotations
@@ -32,13 +34,16 @@ from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
+from unicrm.core.authz.authenticate import authenticate, request_department
+from unicrm.core.errors import Forbidden, NotFound, Unauthenticated
+from unicrm.core.graph.context import Actor
+from unicrm.core.graph.departments.services import DepartmentInfo
 from unicrm.core.state import AppState
 from unicrm.schema.context import make_context
 from unicrm.schema.errors import format_error
 
 log = logging.getLogger("unicrm.http")
 
-DEPARTMENT_HEADER = "unicrm-department"
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 QUERIES_ONLY = (OperationType.QUERY,)
@@ -198,24 +203,32 @@ def _status(errors: list[dict[str, Any]], executed: bool, media_type: str) -> in
     return 500 if any(e.get("extensions", {}).get("code") == "INTERNAL" for e in errors) else 400
 
 
+async def _caller(request: Request, state: AppState) -> tuple[Actor, DepartmentInfo]:
+    """Who is calling and in which department; a refused credential is 401, another
+    department than an API key's is 403, an unknown department 404."""
+    try:
+        actor = await authenticate(request, state)
+        return actor, await request_department(request, state, actor)
+    except Unauthenticated as exc:
+        challenge = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+        raise HttpError(401, exc.message, exc.code, challenge) from None
+    except (Forbidden, NotFound) as exc:
+        raise HttpError(403 if isinstance(exc, Forbidden) else 404, exc.message, exc.code) from None
+
+
 async def _execute(request: Request, state: AppState, media_type: str) -> Response:
     post = request.method == "POST"
     limit = state.settings.limits.max_request_bytes
     params = await _post_params(request, limit) if post else _get_params(request)
     query, variables, operation_name, extensions = _checked(params)
 
-    slug = request.path_params.get("department") or request.headers.get(DEPARTMENT_HEADER)
-    department = await state.departments.get(slug)
-    if department is None:
-        message = f"no department {slug!r}" if slug else "no department exists"
-        raise HttpError(404, message, "NOT_FOUND")
-
+    actor, department = await _caller(request, state)
     schema = state.schema_for(department.plugins)
     try:
         result = await schema.execute(
             query,
             variable_values=variables,
-            context_value=make_context(state, department, request=request),
+            context_value=make_context(state, department, actor, request=request),
             operation_name=operation_name,
             allowed_operation_types=QUERIES_AND_MUTATIONS if post else QUERIES_ONLY,
             operation_extensions=extensions,

@@ -10,6 +10,7 @@ import typer
 import uvicorn
 from sqlalchemy import select
 
+from unicrm.core.authz.tokens import check_startup
 from unicrm.core.cli.demo import DEFAULT_SIZE, DemoSummary, load_demo
 from unicrm.core.cli.runtime import NotMigrated, cli_of, out, run
 from unicrm.core.graph.customers.models import Customer
@@ -86,6 +87,7 @@ def serve(
     On first start an empty SQLite database is migrated and given the default department
     with every installed plugin enabled.
     """
+    check_startup(cli_of(ctx).settings)
     state = cli_of(ctx).state()
     ready = run(state, lambda s: prepare(s, demo=demo, size=demo_size, seed=seed))
     if ready.migrated:

@@ -14,6 +14,7 @@ from strawberry.tools import merge_types
 AGGREGATES = (
     "departments",
     "users",
+    "auth",
     "customers",
     "relationships",
     "contacts",

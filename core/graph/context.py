@@ -21,19 +21,39 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who is asking. ``user_id`` is None for anonymous and system actors."""
+    """Who is asking, set once per request by ``unicrm.core.authz.authenticate``.
+
+    ``subject`` is the name access policies use: ``user:<uuid>``, ``apikey:<uuid>``,
+    ``anonymous`` or ``system``. ``user_id`` is None for API keys, anonymous and system
+    actors. ``session_id`` is the sign-in session of a user's access token; ``department_id``
+    pins an API key to its department; ``auth`` says how the caller proved who they are
+    (``password``, ``sso``, ``api_key``, or a plugin's own name).
+    """
 
     user_id: Any | None
     name: str
     kind: str = "user"  # user | api_key | system | anonymous
+    subject: str = ""
+    session_id: Any | None = None
+    department_id: Any | None = None
+    auth: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.subject:
+            subject = f"user:{self.user_id}" if self.user_id is not None else self.kind
+            object.__setattr__(self, "subject", subject)
 
     @classmethod
     def anonymous(cls) -> Actor:
-        return cls(user_id=None, name="anonymous", kind="anonymous")
+        return cls(user_id=None, name="anonymous", kind="anonymous", subject="anonymous")
 
     @classmethod
     def system(cls, name: str = "system") -> Actor:
-        return cls(user_id=None, name=name, kind="system")
+        return cls(user_id=None, name=name, kind="system", subject="system", auth="system")
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.kind not in ("anonymous",)
 
 
 class Loaders:

@@ -150,3 +150,7 @@ class DepartmentDirectory:
         if slug is None:
             return self._default
         return self._by_slug.get(slug)
+
+    async def by_id(self, department_id: uuid.UUID) -> DepartmentInfo | None:
+        await self._refresh()
+        return next((d for d in self._by_slug.values() if d.id == department_id), None)
