@@ -2,9 +2,10 @@
 
 They are served only when ``oidc.enabled`` is set. The login endpoint redirects the browser
 to the identity provider and keeps a random secret in a short-lived cookie scoped to the
-callback's path; the callback answers with UniCRM tokens as JSON (``accessToken``,
-``refreshToken``, their expiry times and the ``user``), or with an error
-``{"errors": [{"message", "extensions": {"code"}}]}`` and the status of its ``Failure``.
+callback's path. The callback answers with UniCRM tokens, in the body ``POST /auth/token``
+answers with (``access_token``, ``refresh_token``, ``expires_in``, ...) plus the ``user``; or
+with an error ``{"errors": [{"message", "extensions": {"code"}}]}`` and the status of its
+``Failure``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from unicrm.core.authz.oidc import LOGIN_TTL, OidcClient, OidcError
 from unicrm.core.authz.oidc_users import sign_in_user
+from unicrm.core.authz.routes import NO_STORE, _granted
 from unicrm.core.authz.sessions import IssuedTokens, start_session
 from unicrm.core.config import Settings
 from unicrm.core.errors import ConfigError
@@ -31,21 +33,13 @@ COOKIE = "unicrm_oidc"
 
 
 def _signed_in(user: User, tokens: IssuedTokens) -> Response:
-    return JSONResponse(
-        {
-            "tokenType": tokens.token_type,
-            "accessToken": tokens.access_token,
-            "accessTokenExpiresAt": tokens.access_token_expires_at.isoformat(),
-            "refreshToken": tokens.refresh_token,
-            "refreshTokenExpiresAt": tokens.refresh_token_expires_at.isoformat(),
-            "user": {
-                "id": to_global_id("User", user.id),
-                "email": user.email,
-                "displayName": user.display_name,
-            },
-        },
-        headers={"Cache-Control": "no-store"},
-    )
+    """The body ``POST /auth/token`` answers with, and the user who signed in."""
+    user_body = {
+        "id": to_global_id("User", user.id),
+        "email": user.email,
+        "display_name": user.display_name,
+    }
+    return JSONResponse(_granted(tokens) | {"user": user_body}, headers=NO_STORE)
 
 
 def _error(exc: OidcError) -> Response:

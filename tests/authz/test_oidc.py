@@ -19,6 +19,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import jwt
 import pytest
+from sqlalchemy import func, select, update
+
 from authz.idp import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -28,8 +30,6 @@ from authz.idp import (
     b64url,
     serving,
 )
-from sqlalchemy import func, select, update
-
 from unicrm.core.app import create_app
 from unicrm.core.authz import oidc_routes
 from unicrm.core.authz.models import AuthSession
@@ -143,17 +143,22 @@ async def test_sign_in_provisions_the_user_and_answers_with_unicrm_tokens(
 ):
     async with browser() as http:
         response = await http.get(LOGIN)
-    assert response.status_code == 200, response.text
+        assert response.status_code == 200, response.text
+        body = response.json()
+        refreshed = await http.post(
+            "http://unicrm.test/auth/token",
+            data={"grant_type": "refresh_token", "refresh_token": body["refresh_token"]},
+        )
+    assert refreshed.status_code == 200, refreshed.text  # a session like any other
     assert response.url.path == "/auth/oidc/callback"
     assert response.headers["cache-control"] == "no-store"
-    body = response.json()
-    assert body["tokenType"] == "Bearer"
+    assert body["token_type"] == "Bearer" and 0 < body["expires_in"] <= 15 * 60
     assert body["user"]["email"] == "somchai@example.com"
-    assert body["user"]["displayName"] == "Somchai Jaidee"
+    assert body["user"]["display_name"] == "Somchai Jaidee"
     user_id = from_global_id(body["user"]["id"])[1]
-    claims = decode_access_token(unicrm_state.settings, body["accessToken"])
+    claims = decode_access_token(unicrm_state.settings, body["access_token"])
     assert claims.user_id == user_id
-    assert body["refreshToken"]
+    assert body["refresh_token"]
 
     async with unicrm_state.db.session() as session:
         user = await session.get_one(User, user_id)
@@ -206,7 +211,7 @@ async def test_a_second_sign_in_reuses_the_provisioned_user(
         idp.user.name = "Somchai J."
         second = (await http.get(LOGIN)).json()
     assert first["user"]["id"] == second["user"]["id"]
-    assert first["refreshToken"] != second["refreshToken"]
+    assert first["refresh_token"] != second["refresh_token"]
     assert (await count(unicrm_state, User), await count(unicrm_state, OidcUserLink)) == (1, 1)
     assert await count(unicrm_state, AuthSession) == 2
     assert idp.hits["discovery"] == 1 and idp.hits["jwks"] == 1  # both cached
