@@ -1,5 +1,5 @@
-"""The starlette application: /graphql[/{department}], /auth/token, /healthz, /readyz and
-plugin routes.
+"""The starlette application: /graphql[/{department}], /auth/token, /auth/oidc/*, /healthz,
+/readyz and plugin routes.
 
 This module and ``unicrm.core.cli`` are the composition root: the only core modules that
 import the schema layer, to hand its composer to the process state.
@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from unicrm.core.authz import oidc_routes
 from unicrm.core.authz import routes as auth_routes
 from unicrm.core.authz.lifecycle import start_policies, stop_policies
 from unicrm.core.authz.tokens import check_startup
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
         Route("/graphql/{department}", graphql_endpoint, methods=["GET", "POST"]),
     ]
     routes.extend(auth_routes.ROUTES)
+    routes.extend(oidc_routes.routes(state))
     for plugin_routes in state.registry.routes.values():
         routes.extend(plugin_routes)
 

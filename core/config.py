@@ -19,7 +19,15 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -42,6 +50,7 @@ DATABASE_URL_FORM = (
 )
 PLUGINS_FORM = "plugin names such as ma,sfa,crm,loyalty"
 _PLUGIN_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
+_WEB_ADDRESS = re.compile(r"https?://[^/?#\s]+[^?#\s]*\Z")
 
 
 class LogFormat(StrEnum):
@@ -85,6 +94,68 @@ class AuthSettings(BaseModel):
     lockout_seconds: int = Field(default=900, ge=1)
 
 
+def _comma_list(value: Any, form: str) -> Any:
+    """``"a, b"`` → ``["a", "b"]``; a JSON list string is decoded; lists pass through."""
+    if isinstance(value, str):
+        if value.strip().startswith("["):
+            try:
+                return orjson.loads(value)
+            except orjson.JSONDecodeError:
+                raise ValueError(f"expected {form}") from None
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class OidcSettings(BaseModel):
+    """OpenID Connect single sign-on (docs/single-sign-on.md); off unless ``enabled``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = False
+    issuer: str = ""
+    client_id: str = ""
+    client_secret: SecretStr = SecretStr("")
+    redirect_uri: str = ""
+    scopes: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["openid", "email", "profile"]
+    )
+    department: str = ""
+    role: str = ""
+    allowed_domains: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("scopes", "allowed_domains", mode="before")
+    @classmethod
+    def _lists(cls, value: Any) -> Any:
+        return _comma_list(value, "a comma-separated list")
+
+    @field_validator("issuer", "redirect_uri")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        if value and not _WEB_ADDRESS.match(value):
+            raise ValueError("expected an absolute http(s) URL without query or fragment")
+        return value
+
+    @field_validator("scopes")
+    @classmethod
+    def _openid_scope(cls, value: list[str]) -> list[str]:
+        if "openid" not in value:
+            raise ValueError("expected a list of scopes that includes openid")
+        return list(dict.fromkeys(value))
+
+    @field_validator("allowed_domains")
+    @classmethod
+    def _domains(cls, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(d.strip().lower().lstrip("@") for d in value))
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self) -> OidcSettings:
+        if self.enabled:
+            for name in ("issuer", "client_id", "redirect_uri"):
+                if not getattr(self, name):
+                    raise ValueError(f"{name} is required when single sign-on is enabled")
+        return self
+
+
 def _config_file() -> Path:
     return Path(os.environ.get(CONFIG_ENV, "unicrm.toml"))
 
@@ -109,6 +180,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     auth: AuthSettings = Field(default_factory=AuthSettings)
     redis_url: str = ""
+    oidc: OidcSettings = Field(default_factory=OidcSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -140,14 +212,7 @@ class Settings(BaseSettings):
     @field_validator("plugins", mode="before")
     @classmethod
     def _plugin_list(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            if value.strip().startswith("["):
-                try:
-                    return orjson.loads(value)
-                except orjson.JSONDecodeError:
-                    raise ValueError(f"expected {PLUGINS_FORM}") from None
-            return [name.strip() for name in value.split(",") if name.strip()]
-        return value
+        return _comma_list(value, PLUGINS_FORM)
 
     @field_validator("plugins")
     @classmethod
@@ -225,7 +290,7 @@ def _expected(error: Any) -> str:
     if error["type"] == "extra_forbidden":
         model: type[BaseModel] = Settings
         for part in error["loc"][:-1]:
-            model = model.model_fields[part].annotation  # Limits and AuthSettings nest
+            model = model.model_fields[part].annotation  # Limits, AuthSettings, OidcSettings
         return f"unknown setting; expected one of {', '.join(model.model_fields)}"
     message = str(error["msg"])
     return message.removeprefix("Value error, ")

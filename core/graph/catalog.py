@@ -37,6 +37,7 @@ EXTRA_MODEL_MODULES = (
     "unicrm.core.audit.models",
     "unicrm.core.authz.models",
     "unicrm.core.authz.policy_models",
+    "unicrm.core.authz.oidc_models",
 )
 EXTRA_QUERY_MODULES = ("unicrm.core.audit.queries",)
 """Core packages outside ``unicrm.core.graph`` with tables or root query fields."""

@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from cli.support import ok, one_line_error
-from unicrm.core.config import Limits, Settings
+from unicrm.core.config import Settings
 from unicrm.core.plugins import hookimpl
 from unicrm.core.plugins.contracts import PluginManifest
 from unicrm.plugins.ma import plugin as ma
@@ -146,10 +147,19 @@ def test_plugins_list_says_when_the_database_is_not_migrated(unicrm, database_ur
     assert "database not migrated: run `unicrm db upgrade`" in result.stderr
 
 
+def _setting_names(model: type[BaseModel], prefix: str = "") -> list[str]:
+    """Every leaf setting of ``model``, nested ones dotted (``limits.max_depth``)."""
+    names: list[str] = []
+    for name, field in model.model_fields.items():
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+            names += _setting_names(field.annotation, f"{prefix}{name}.")
+        else:
+            names.append(prefix + name)
+    return names
+
+
 def test_readme_documents_every_setting_and_its_variable():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    names = [n for n in Settings.model_fields if n != "limits"]
-    names += [f"limits.{n}" for n in Limits.model_fields]
-    for name in names:
+    for name in _setting_names(Settings):
         variable = "UNICRM_" + name.upper().replace(".", "__")
         assert f"| `{name}` | `{variable}` |" in readme, name
