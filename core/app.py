@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from unicrm.core.config import Settings, get_settings
+from unicrm.core.events.dispatcher import run_dispatcher
 from unicrm.core.migrations.runner import is_migrated
 from unicrm.core.state import AppState, create_state
 
@@ -77,9 +78,18 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await state.manager.acall("startup", app=app)
+        stop = asyncio.Event()
+        dispatcher = (
+            asyncio.create_task(run_dispatcher(state, stop))
+            if state.settings.events.dispatcher_in_server
+            else None
+        )
         try:
             yield
         finally:
+            stop.set()
+            if dispatcher is not None:
+                await dispatcher
             await state.manager.acall("shutdown", app=app)
             await state.db.dispose()
 

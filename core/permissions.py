@@ -16,4 +16,6 @@ CORE_PERMISSIONS = (
     Permission("core.merge", ("write",), description="Merging duplicate customers."),
     Permission("core.department", description="Departments and their enabled plugins."),
     Permission("core.user", description="Users (staff) and their departments."),
+    Permission("core.event", ("read", "write"), description="Event deliveries to handlers."),
+    Permission("core.webhook", description="Outbound webhook endpoints and their deliveries."),
 )

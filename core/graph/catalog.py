@@ -26,10 +26,12 @@ AGGREGATES = (
     "timeline",
     "search",
     "merge",
+    "events",
+    "webhooks",
 )
 """Core aggregate packages under ``unicrm.core.graph``, in foreign-key order."""
 
-EXTRA_MODEL_MODULES = ("unicrm.core.events.models",)
+EXTRA_MODEL_MODULES = ("unicrm.core.events.models", "unicrm.core.webhooks.models")
 
 
 def _optional(package: str, module: str) -> ModuleType | None:
