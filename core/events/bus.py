@@ -101,15 +101,14 @@ class EventBus:
         return len(events)
 
     async def _add_deliveries(self, session: AsyncSession, events: list[Any]) -> None:
-        existing = set(
-            (
-                await session.execute(
-                    select(EventDelivery.event_id, EventDelivery.handler).where(
-                        EventDelivery.event_id.in_([e.id for e in events])
-                    )
+        existing = {
+            (event_id, handler)
+            for event_id, handler in await session.execute(
+                select(EventDelivery.event_id, EventDelivery.handler).where(
+                    EventDelivery.event_id.in_([e.id for e in events])
                 )
-            ).tuples()
-        )
+            )
+        }
         now = utcnow()
         for event in events:
             for plugin, handler in self._registry.handlers_for(event.type):

@@ -19,24 +19,24 @@ from pydantic.dataclasses import dataclass
 
 from unicrm.core.errors import DomainError, FieldError
 
-_STRICT = ConfigDict(extra="forbid", strict=True)
+_PAYLOAD = ConfigDict(extra="forbid")
 
 _TYPE = r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+"
 EVENT_TYPE = re.compile(_TYPE + r"\Z")
 EVENT_PATTERN = re.compile(rf"(?:\*|{_TYPE}|[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*\.\*)\Z")
 
 
-@dataclass(config=_STRICT, frozen=True)
+@dataclass(config=_PAYLOAD, frozen=True)
 class CustomerCreated:
     kind: str
 
 
-@dataclass(config=_STRICT, frozen=True)
+@dataclass(config=_PAYLOAD, frozen=True)
 class CustomerUpdated:
     fields: list[str]
 
 
-@dataclass(config=_STRICT, frozen=True)
+@dataclass(config=_PAYLOAD, frozen=True)
 class CustomerMerged:
     """The payload's customer (``customer_id`` of the event) survived; ``source_id`` is gone."""
 
@@ -44,31 +44,31 @@ class CustomerMerged:
     merge_id: str
 
 
-@dataclass(config=_STRICT, frozen=True)
+@dataclass(config=_PAYLOAD, frozen=True)
 class CustomerTagged:
     tag: str
 
 
-@dataclass(config=_STRICT, frozen=True)
+@dataclass(config=_PAYLOAD, frozen=True)
 class IdentityChanged:
     action: str
     source: str
     id: str
 
 
-@dataclass(config=_STRICT, frozen=True)
+@dataclass(config=_PAYLOAD, frozen=True)
 class ContactChanged:
     kind: str
     action: str
     id: str
 
 
-@dataclass(config=_STRICT, frozen=True)
+@dataclass(config=_PAYLOAD, frozen=True)
 class RelationshipChanged:
     company_id: str
 
 
-@dataclass(config=_STRICT, frozen=True)
+@dataclass(config=_PAYLOAD, frozen=True)
 class ConsentChanged:
     event_id: str
     purpose: str
@@ -79,7 +79,7 @@ class ConsentChanged:
     current: str
 
 
-@dataclass(config=_STRICT, frozen=True)
+@dataclass(config=_PAYLOAD, frozen=True)
 class OrderLinePlaced:
     product_id: str
     sku: str
@@ -87,7 +87,7 @@ class OrderLinePlaced:
     line_total: str
 
 
-@dataclass(config=_STRICT, frozen=True)
+@dataclass(config=_PAYLOAD, frozen=True)
 class OrderPlaced:
     order_id: str
     source: str
@@ -99,13 +99,13 @@ class OrderPlaced:
     lines: list[OrderLinePlaced]
 
 
-@dataclass(config=_STRICT, frozen=True)
+@dataclass(config=_PAYLOAD, frozen=True)
 class ProductCreated:
     product_id: str
     sku: str
 
 
-@dataclass(config=_STRICT, frozen=True)
+@dataclass(config=_PAYLOAD, frozen=True)
 class ProductUpdated:
     product_id: str
     fields: list[str]
