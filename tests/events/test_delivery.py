@@ -94,9 +94,10 @@ async def test_undelivered_rows_are_delivered_by_a_restarted_process(probe, unic
     restarted_probe = Probe()
     restarted = probe_state(unicrm_state, restarted_probe)
     assert await dispatch_once(restarted) == 4
-    assert sorted(restarted_probe.calls) == [("flaky", "thing.happened")] * 2 + [
-        ("record", "thing.happened")
-    ] * 2
+    assert (
+        sorted(restarted_probe.calls)
+        == [("flaky", "thing.happened")] * 2 + [("record", "thing.happened")] * 2
+    )
 
 
 async def test_concurrent_dispatchers_deliver_each_delivery_once(probe, unicrm_state):
@@ -108,7 +109,9 @@ async def test_concurrent_dispatchers_deliver_each_delivery_once(probe, unicrm_s
         state.events.deliver_due(), other.events.deliver_due(), state.events.deliver_due()
     )
     assert sum(delivered) == 12
-    assert sorted(seen.calls) == sorted([("flaky", "thing.happened"), ("record", "thing.happened")] * 6)
+    assert sorted(seen.calls) == sorted(
+        [("flaky", "thing.happened"), ("record", "thing.happened")] * 6
+    )
 
 
 async def test_a_handler_that_is_no_longer_registered_is_dead_lettered(probe, unicrm_state):

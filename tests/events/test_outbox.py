@@ -85,7 +85,11 @@ async def test_declared_payloads_are_checked_when_emitted(unicrm_state):
         with pytest.raises(ValueError, match="customer.created"):
             emit(session, "customer.created", {"kind": "person", "extra": 1})
         with pytest.raises(ValueError, match="not the payload"):
-            emit(session, "customer.created", OrderPlaced("o", "pos", None, None, "t", "THB", "1", []))
+            emit(
+                session,
+                "customer.created",
+                OrderPlaced("o", "pos", None, None, "t", "THB", "1", []),
+            )
         row = emit(session, "customer.tagged", {"tag": "vip"})
     event = Event.from_row(row)
     assert event.data.tag == "vip"
