@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 import typer
-from rich.table import Table
 
 from unicrm.core.cli.runtime import cli_of, out, require_migrated, run
 from unicrm.core.errors import DomainError, UniCRMError
@@ -50,7 +49,8 @@ def list_deliveries(
     event_type: str | None = typer.Option(None, "--event-type", help="Only this event type."),
     limit: int = typer.Option(50, min=1, max=1000, help="At most this many, newest first."),
 ) -> None:
-    """List event deliveries, newest first (``--status dead`` shows the dead letters)."""
+    """List event deliveries, newest first, one tab-separated line each (``--status dead``
+    shows the dead letters)."""
     where = deliveries.DeliveryFilter(_status(status), handler, event_type)
     state = cli_of(ctx).state()
 
@@ -59,18 +59,20 @@ def list_deliveries(
         async with state.db.session() as session:
             return await deliveries.latest(session, where, limit)
 
-    table = Table("id", "event", "handler", "status", "attempts", "next attempt", "last error")
+    columns = ("id", "status", "attempts", "event", "handler", "next attempt", "last error")
+    out.print("\t".join(columns), markup=False)
     for row in run(state, work):
-        table.add_row(
+        next_at = row.next_attempt_at
+        fields = (
             to_global_id("EventDelivery", row.id),
-            row.event_type,
-            row.handler,
             row.status.value,
             str(row.attempts),
-            row.next_attempt_at.isoformat(timespec="seconds") if row.next_attempt_at else "-",
-            (row.last_error or "-").splitlines()[0][:80],
+            row.event_type,
+            row.handler,
+            next_at.isoformat(timespec="seconds") if next_at else "-",
+            (row.last_error or "-").splitlines()[0][:200],
         )
-    out.print(table)
+        out.print("\t".join(fields), markup=False)
 
 
 @app.command("retry")

@@ -12,7 +12,9 @@ Dispatch has two steps, both safe to run in any number of processes at once:
    savepoint back and schedules a retry with exponential backoff; after
    ``events.max_attempts`` failures the delivery is ``dead`` until retried by an admin.
 
-Nothing depends on process memory: a restarted process picks up every undelivered row.
+Nothing depends on process memory: a restarted process picks up every undelivered row. A
+process claims only deliveries of handlers it has, so during a rolling upgrade a delivery to
+a handler that only newer processes know waits for them (it shows as pending).
 """
 
 from __future__ import annotations
@@ -57,12 +59,13 @@ class EventBus:
         s = self.settings
         return RetryPolicy(s.max_attempts, s.backoff_base_seconds, s.backoff_max_seconds)
 
-    def _handlers(self) -> dict[str, tuple[str, EventHandler]]:
-        found: dict[str, tuple[str, EventHandler]] = {}
-        for event_type, handlers in self._registry.event_handlers.items():
-            for plugin, handler in handlers:
-                found[f"{event_type} {handler_name(plugin, handler)}"] = (plugin, handler)
-        return found
+    def _handlers(self) -> dict[str, EventHandler]:
+        """Every handler this process runs, by its delivery name."""
+        return {
+            handler_name(plugin, handler): handler
+            for handlers in self._registry.event_handlers.values()
+            for plugin, handler in handlers
+        }
 
     async def after_commit(self) -> None:
         """Called after a unit of work commits: wake the dispatcher loop, or, without one
@@ -135,12 +138,15 @@ class EventBus:
         """Claim and run one due delivery: 1 delivered, 0 failed, None when nothing is due."""
         moment = now or utcnow()
         handlers = self._handlers()
+        if not handlers:
+            return None
         async with self._db.transaction() as session:
             delivery = await session.scalar(
                 select(EventDelivery)
                 .where(
                     EventDelivery.status.in_(DUE_STATUSES),
                     EventDelivery.next_attempt_at <= moment,
+                    EventDelivery.handler.in_(list(handlers)),
                 )
                 .order_by(EventDelivery.next_attempt_at, EventDelivery.id)
                 .limit(1)
@@ -151,9 +157,9 @@ class EventBus:
             row = await session.get_one(OutboxEvent, delivery.event_id)
             event = Event.from_row(row)
             delivery_id, attempts = delivery.id, delivery.attempts + 1
-            found = handlers.get(f"{event.type} {delivery.handler}")
-            error = await self._run(session, event, delivery.handler, found, row.traceparent)
-            await self._settle(session, delivery_id, attempts, error, moment, found is None)
+            handler = handlers[delivery.handler]
+            error = await self._run(session, event, delivery.handler, handler, row.traceparent)
+            await self._settle(session, delivery_id, attempts, error, moment)
             return 1 if error is None else 0
 
     async def _run(
@@ -161,17 +167,15 @@ class EventBus:
         session: AsyncSession,
         event: Event,
         name: str,
-        found: tuple[str, EventHandler] | None,
+        handler: EventHandler,
         traceparent: str | None,
     ) -> str | None:
         """Run the handler under a savepoint; the error text if it failed, else None."""
-        if found is None:
-            return f"no handler {name} is registered for {event.type} any more"
         attributes = {"unicrm.event.type": event.type, "unicrm.event.handler": name}
         with event_span(f"event {event.type}", traceparent, attributes) as span:
             try:
                 async with session.begin_nested():
-                    await found[1](event, session)
+                    await handler(event, session)
             except Exception as exc:  # a failing handler must not stop the dispatcher
                 span.record_exception(exc)
                 log.exception("event handler failed", extra={"event": event.type, "handler": name})
@@ -185,7 +189,6 @@ class EventBus:
         attempts: int,
         error: str | None,
         now: datetime,
-        hopeless: bool,
     ) -> None:
         values: dict[str, Any] = {"attempts": attempts, "last_error": error}
         if error is None:
@@ -193,7 +196,7 @@ class EventBus:
                 status=DeliveryStatus.DELIVERED, delivered_at=utcnow(), next_attempt_at=None
             )
         else:
-            retry_at = None if hopeless else self.policy.next_attempt(attempts, now)
+            retry_at = self.policy.next_attempt(attempts, now)
             values.update(
                 status=DeliveryStatus.DEAD if retry_at is None else DeliveryStatus.RETRYING,
                 next_attempt_at=retry_at,

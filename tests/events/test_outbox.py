@@ -80,9 +80,9 @@ async def test_declared_payloads_are_checked_when_emitted(unicrm_state):
         EVENT_TYPES
     )
     async with unicrm_state.db.transaction() as session:
-        with pytest.raises(ValueError, match="customer.merged"):
+        with pytest.raises(ValueError, match=r"customer\.merged"):
             emit(session, "customer.merged", {"source_id": "x"})  # merge_id missing
-        with pytest.raises(ValueError, match="customer.created"):
+        with pytest.raises(ValueError, match=r"customer\.created"):
             emit(session, "customer.created", {"kind": "person", "extra": 1})
         with pytest.raises(ValueError, match="not the payload"):
             emit(

@@ -56,8 +56,11 @@ async def receiver() -> AsyncIterator[Receiver]:
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    for _ in range(500):
+        if server.started:
+            break
         await asyncio.sleep(0.01)
+    assert server.started, "the receiver did not start"
     yield state
     server.should_exit = True
     await task
