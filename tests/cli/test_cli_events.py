@@ -20,7 +20,9 @@ def _dead_delivery() -> uuid.UUID:
     """Emit one event whose failing handler dies on its only attempt; its delivery id."""
 
     async def go() -> uuid.UUID:
-        state = create_state(load_settings(), plugins={"probe": probe_plugin(Probe(failures_left=1))})
+        state = create_state(
+            load_settings(), plugins={"probe": probe_plugin(Probe(failures_left=1))}
+        )
         state.events.settings = EventSettings(max_attempts=1)
         try:
             async with state.db.transaction() as session:
