@@ -23,6 +23,7 @@ from unicrm.core.authz import routes as auth_routes
 from unicrm.core.authz.lifecycle import start_policies, stop_policies
 from unicrm.core.authz.tokens import check_startup
 from unicrm.core.config import Settings, get_settings
+from unicrm.core.events.dispatcher import run_dispatcher
 from unicrm.core.migrations.runner import is_migrated
 from unicrm.core.state import AppState, create_state
 from unicrm.core.telemetry import bind_gauges, setup_telemetry, shutdown_telemetry, unbind_gauges
@@ -95,9 +96,18 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
         await start_policies(state)
         await state.manager.acall("startup", app=app)
         bind_gauges(state.db)
+        stop = asyncio.Event()
+        dispatcher = (
+            asyncio.create_task(run_dispatcher(state, stop))
+            if state.settings.events.dispatcher_in_server
+            else None
+        )
         try:
             yield
         finally:
+            stop.set()
+            if dispatcher is not None:
+                await dispatcher
             unbind_gauges()
             await state.manager.acall("shutdown", app=app)
             await stop_policies(state)

@@ -156,6 +156,33 @@ class OidcSettings(BaseModel):
         return self
 
 
+class EventSettings(BaseModel):
+    """Delivery of domain events to handlers (docs/events.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_attempts: int = Field(default=10, ge=1)
+    backoff_base_seconds: float = Field(default=5.0, gt=0)
+    backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    poll_interval_seconds: float = Field(default=1.0, gt=0)
+    batch_size: int = Field(default=100, ge=1)
+    dispatcher_in_server: bool = True
+
+
+class WebhookSettings(BaseModel):
+    """Outbound webhooks (docs/webhooks.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    max_attempts: int = Field(default=8, ge=1)
+    backoff_base_seconds: float = Field(default=30.0, gt=0)
+    backoff_max_seconds: float = Field(default=6 * 3600.0, gt=0)
+    disable_after_failures: int = Field(default=20, ge=1)
+    allow_private_targets: bool = False
+    concurrency: int = Field(default=10, ge=1)
+
+
 def _config_file() -> Path:
     return Path(os.environ.get(CONFIG_ENV, "unicrm.toml"))
 
@@ -181,6 +208,8 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     redis_url: str = ""
     oidc: OidcSettings = Field(default_factory=OidcSettings)
+    events: EventSettings = Field(default_factory=EventSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
 
     @classmethod
     def settings_customise_sources(

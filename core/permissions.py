@@ -30,6 +30,8 @@ CORE_PERMISSIONS = (
         ("read", "write"),
         description="Role assignments, policy versions, import/export, explain and access review.",
     ),
+    Permission("core.event", ("read", "write"), description="Event deliveries to handlers."),
+    Permission("core.webhook", description="Outbound webhook endpoints and their deliveries."),
 )
 
 CUSTOMER_DATA = ("core.customer", "core.contact", "core.identity", "core.consent", "core.tag")

@@ -11,7 +11,7 @@ from unicrm.core.authz.vocabulary import Vocabulary
 from unicrm.core.authz.watcher import Watcher
 from unicrm.core.config import Settings
 from unicrm.core.db.database import Database
-from unicrm.core.events.outbox import EventBus
+from unicrm.core.events.bus import EventBus
 from unicrm.core.graph.departments.services import DepartmentDirectory
 from unicrm.core.plugins.manager import PluginManager, build_manager, load_installed
 from unicrm.core.plugins.registry import Registry, build_registry
@@ -61,6 +61,6 @@ def create_state(
         manager=manager,
         registry=registry,
         departments=DepartmentDirectory(database),
-        events=EventBus(database, registry),
+        events=EventBus(database, registry, settings.events),
         schema_factory=schema_factory,
     )

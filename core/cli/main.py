@@ -14,6 +14,7 @@ from unicrm.core.cli import (
     db,
     demo,
     departments,
+    events,
     grants,
     plugins,
     policies,
@@ -74,6 +75,7 @@ app.add_typer(apikeys.app, name="apikeys")
 app.add_typer(roles.app, name="roles")
 app.add_typer(grants.app, name="grants")
 app.add_typer(policies.app, name="policies")
+app.add_typer(events.app, name="events")
 
 
 def main() -> None:

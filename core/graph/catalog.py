@@ -29,6 +29,8 @@ AGGREGATES = (
     "search",
     "merge",
     "access",
+    "events",
+    "webhooks",
 )
 """Core aggregate packages under ``unicrm.core.graph``, in foreign-key order."""
 
@@ -38,6 +40,7 @@ EXTRA_MODEL_MODULES = (
     "unicrm.core.authz.models",
     "unicrm.core.authz.policy_models",
     "unicrm.core.authz.oidc_models",
+    "unicrm.core.webhooks.models",
 )
 EXTRA_QUERY_MODULES = ("unicrm.core.audit.queries",)
 """Core packages outside ``unicrm.core.graph`` with tables or root query fields."""

@@ -1,0 +1,206 @@
+"""Dispatching committed events: fan-out into deliveries, then delivery with retries.
+
+Dispatch has two steps, both safe to run in any number of processes at once:
+
+1. **Fan-out.** Each outbox event not yet dispatched becomes one ``EventDelivery`` per
+   registered handler and one webhook delivery per subscribed endpoint, in one transaction
+   that marks the event dispatched. Events are claimed with ``FOR UPDATE SKIP LOCKED`` on
+   PostgreSQL (SQLite serializes writers).
+2. **Delivery.** A due delivery is claimed the same way and its handler runs inside that
+   transaction, under a savepoint: success commits the handler's writes together with the
+   ``delivered`` mark, so a handler's database effects happen once. A failure rolls the
+   savepoint back and schedules a retry with exponential backoff; after
+   ``events.max_attempts`` failures the delivery is ``dead`` until retried by an admin.
+
+Nothing depends on process memory: a restarted process picks up every undelivered row. A
+process claims only deliveries of handlers it has, so during a rolling upgrade a delivery to
+a handler that only newer processes know waits for them (it shows as pending).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from unicrm.core.config import EventSettings
+from unicrm.core.db.database import Database
+from unicrm.core.db.types import utcnow
+from unicrm.core.events.models import DUE_STATUSES, DeliveryStatus, EventDelivery, OutboxEvent
+from unicrm.core.events.outbox import Event, handler_name
+from unicrm.core.events.retry import RetryPolicy
+from unicrm.core.events.tracing import event_span
+from unicrm.core.plugins.registry import EventHandler, Registry
+from unicrm.core.webhooks import services as webhooks
+
+log = logging.getLogger("unicrm.events")
+
+MAX_ERROR = 4000
+
+
+class EventBus:
+    def __init__(
+        self, db: Database, registry: Registry, settings: EventSettings | None = None
+    ) -> None:
+        self._db = db
+        self._registry = registry
+        self.settings = settings or EventSettings()
+        self.wake = asyncio.Event()
+        """Set after a commit that emitted events, so a running dispatcher loop looks at once."""
+        self.dispatcher_running = False
+
+    @property
+    def policy(self) -> RetryPolicy:
+        s = self.settings
+        return RetryPolicy(s.max_attempts, s.backoff_base_seconds, s.backoff_max_seconds)
+
+    def _handlers(self) -> dict[str, EventHandler]:
+        """Every handler this process runs, by its delivery name."""
+        return {
+            handler_name(plugin, handler): handler
+            for handlers in self._registry.event_handlers.values()
+            for plugin, handler in handlers
+        }
+
+    async def after_commit(self) -> None:
+        """Called after a unit of work commits: wake the dispatcher loop, or, without one
+        running in this process, deliver to the handlers now (webhooks wait for a loop)."""
+        if self.dispatcher_running:
+            self.wake.set()
+        else:
+            await self.dispatch_pending()
+
+    async def dispatch_pending(self, now: datetime | None = None) -> int:
+        """Fan out every pending event and run every due handler delivery; returns how many
+        deliveries succeeded."""
+        while await self.fan_out():
+            pass
+        return await self.deliver_due(now)
+
+    async def fan_out(self) -> int:
+        """Turn one batch of undispatched events into deliveries; returns the batch size."""
+        async with self._db.transaction() as session:
+            events = (
+                await session.scalars(
+                    select(OutboxEvent)
+                    .where(OutboxEvent.dispatched_at.is_(None))
+                    .order_by(OutboxEvent.id)
+                    .limit(self.settings.batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not events:
+                return 0
+            await self._add_deliveries(session, events)
+            await webhooks.fan_out(session, events)
+            now = utcnow()
+            for event in events:
+                event.dispatched_at = now
+        return len(events)
+
+    async def _add_deliveries(self, session: AsyncSession, events: list[Any]) -> None:
+        existing = {
+            (event_id, handler)
+            for event_id, handler in await session.execute(
+                select(EventDelivery.event_id, EventDelivery.handler).where(
+                    EventDelivery.event_id.in_([e.id for e in events])
+                )
+            )
+        }
+        now = utcnow()
+        for event in events:
+            for plugin, handler in self._registry.handlers_for(event.type):
+                name = handler_name(plugin, handler)
+                if (event.id, name) not in existing:
+                    session.add(
+                        EventDelivery(
+                            event_id=event.id,
+                            event_type=event.type,
+                            handler=name,
+                            status=DeliveryStatus.PENDING,
+                            next_attempt_at=now,
+                        )
+                    )
+
+    async def deliver_due(self, now: datetime | None = None) -> int:
+        """Run due deliveries one by one until none is due; returns how many succeeded."""
+        delivered = 0
+        while (outcome := await self.deliver_one(now)) is not None:
+            delivered += outcome
+        return delivered
+
+    async def deliver_one(self, now: datetime | None = None) -> int | None:
+        """Claim and run one due delivery: 1 delivered, 0 failed, None when nothing is due."""
+        moment = now or utcnow()
+        handlers = self._handlers()
+        if not handlers:
+            return None
+        async with self._db.transaction() as session:
+            delivery = await session.scalar(
+                select(EventDelivery)
+                .where(
+                    EventDelivery.status.in_(DUE_STATUSES),
+                    EventDelivery.next_attempt_at <= moment,
+                    EventDelivery.handler.in_(list(handlers)),
+                )
+                .order_by(EventDelivery.next_attempt_at, EventDelivery.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            if delivery is None:
+                return None
+            row = await session.get_one(OutboxEvent, delivery.event_id)
+            event = Event.from_row(row)
+            delivery_id, attempts = delivery.id, delivery.attempts + 1
+            handler = handlers[delivery.handler]
+            error = await self._run(session, event, delivery.handler, handler, row.traceparent)
+            await self._settle(session, delivery_id, attempts, error, moment)
+            return 1 if error is None else 0
+
+    async def _run(
+        self,
+        session: AsyncSession,
+        event: Event,
+        name: str,
+        handler: EventHandler,
+        traceparent: str | None,
+    ) -> str | None:
+        """Run the handler under a savepoint; the error text if it failed, else None."""
+        attributes = {"unicrm.event.type": event.type, "unicrm.event.handler": name}
+        with event_span(f"event {event.type}", traceparent, attributes) as span:
+            try:
+                async with session.begin_nested():
+                    await handler(event, session)
+            except Exception as exc:  # a failing handler must not stop the dispatcher
+                span.record_exception(exc)
+                log.exception("event handler failed", extra={"event": event.type, "handler": name})
+                return f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
+        return None
+
+    async def _settle(
+        self,
+        session: AsyncSession,
+        delivery_id: uuid.UUID,
+        attempts: int,
+        error: str | None,
+        now: datetime,
+    ) -> None:
+        values: dict[str, Any] = {"attempts": attempts, "last_error": error}
+        if error is None:
+            values.update(
+                status=DeliveryStatus.DELIVERED, delivered_at=utcnow(), next_attempt_at=None
+            )
+        else:
+            retry_at = self.policy.next_attempt(attempts, now)
+            values.update(
+                status=DeliveryStatus.DEAD if retry_at is None else DeliveryStatus.RETRYING,
+                next_attempt_at=retry_at,
+            )
+        await session.execute(
+            update(EventDelivery).where(EventDelivery.id == delivery_id).values(**values)
+        )

@@ -1,0 +1,200 @@
+"""The domain events core emits, each with its payload schema.
+
+``emit`` validates the payload of every registered event type against its dataclass, so a
+handler or webhook receiver can rely on the documented shape (docs/events.md). Event types
+nobody registered (a plugin's own, for instance) are stored as given. Plugins may add their
+own types with ``register_event_type``.
+
+Event type patterns, used by webhook subscriptions: an exact type (``customer.created``),
+a prefix wildcard (``customer.*``, matching every type under ``customer.``) or ``*``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import ConfigDict, TypeAdapter, ValidationError
+from pydantic.dataclasses import dataclass
+
+from unicrm.core.errors import DomainError, FieldError
+
+_PAYLOAD = ConfigDict(extra="forbid")
+
+_TYPE = r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+"
+EVENT_TYPE = re.compile(_TYPE + r"\Z")
+EVENT_PATTERN = re.compile(rf"(?:\*|{_TYPE}|[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*\.\*)\Z")
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class CustomerCreated:
+    kind: str
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class CustomerUpdated:
+    fields: list[str]
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class CustomerMerged:
+    """The payload's customer (``customer_id`` of the event) survived; ``source_id`` is gone."""
+
+    source_id: str
+    merge_id: str
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class CustomerTagged:
+    tag: str
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class IdentityChanged:
+    action: str
+    source: str
+    id: str
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class ContactChanged:
+    kind: str
+    action: str
+    id: str
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class RelationshipChanged:
+    company_id: str
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class ConsentChanged:
+    event_id: str
+    purpose: str
+    channel: str
+    status: str
+    source: str
+    previous: str | None
+    current: str
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class OrderLinePlaced:
+    product_id: str
+    sku: str
+    quantity: int
+    line_total: str
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class OrderPlaced:
+    order_id: str
+    source: str
+    external_id: str | None
+    store_code: str | None
+    placed_at: str
+    currency: str
+    total: str
+    lines: list[OrderLinePlaced]
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class ProductCreated:
+    product_id: str
+    sku: str
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class ProductUpdated:
+    product_id: str
+    fields: list[str]
+
+
+EVENT_TYPES: dict[str, type] = {
+    "customer.created": CustomerCreated,
+    "customer.updated": CustomerUpdated,
+    "customer.merged": CustomerMerged,
+    "customer.tagged": CustomerTagged,
+    "customer.untagged": CustomerTagged,
+    "customer.identity_changed": IdentityChanged,
+    "customer.contact_changed": ContactChanged,
+    "customer.relationship_changed": RelationshipChanged,
+    "consent.changed": ConsentChanged,
+    "order.placed": OrderPlaced,
+    "product.created": ProductCreated,
+    "product.updated": ProductUpdated,
+}
+"""Every event type with a declared payload, core's and those plugins registered."""
+
+_ADAPTERS: dict[type, TypeAdapter[Any]] = {}
+
+
+def _adapter(schema: type) -> TypeAdapter[Any]:
+    adapter = _ADAPTERS.get(schema)
+    if adapter is None:
+        adapter = _ADAPTERS[schema] = TypeAdapter(schema)
+    return adapter
+
+
+def register_event_type(event_type: str, schema: type) -> None:
+    """Declare ``event_type``'s payload as the pydantic dataclass ``schema``."""
+    if not EVENT_TYPE.match(event_type):
+        raise ValueError(f"{event_type!r} is not an event type such as customer.created")
+    known = EVENT_TYPES.get(event_type)
+    if known is not None and known is not schema:
+        raise ValueError(f"event type {event_type!r} is already declared")
+    EVENT_TYPES[event_type] = schema
+
+
+def validated_payload(event_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """``payload`` checked against the type's schema, as JSON-ready data.
+
+    Raises ``ValueError`` for a payload that does not fit: a programming error in the emitter.
+    """
+    schema = EVENT_TYPES.get(event_type)
+    if schema is None:
+        return payload
+    try:
+        adapter = _adapter(schema)
+        return adapter.dump_python(adapter.validate_python(payload), mode="json")
+    except ValidationError as exc:
+        raise ValueError(f"payload of {event_type} does not match its schema: {exc}") from None
+
+
+def typed_payload(event_type: str, payload: dict[str, Any]) -> Any:
+    """The payload as its schema's dataclass, or the plain dict for an undeclared type."""
+    schema = EVENT_TYPES.get(event_type)
+    return payload if schema is None else _adapter(schema).validate_python(payload)
+
+
+def payload_of(event: Any) -> dict[str, Any]:
+    """A typed event instance (one of the dataclasses above) as payload data."""
+    return _adapter(type(event)).dump_python(event, mode="json")
+
+
+def matches(pattern: str, event_type: str) -> bool:
+    """Whether ``event_type`` is selected by a subscription ``pattern``."""
+    if pattern == "*":
+        return True
+    if pattern.endswith(".*"):
+        return event_type.startswith(pattern[:-1])
+    return pattern == event_type
+
+
+def check_patterns(patterns: list[str], field: str) -> list[str]:
+    """Validate subscription patterns; duplicates are dropped, order kept."""
+    cleaned = [p.strip() for p in patterns]
+    if not cleaned:
+        raise DomainError(FieldError("REQUIRED", "give at least one event type", field))
+    for index, pattern in enumerate(cleaned):
+        if len(pattern) > 100 or not EVENT_PATTERN.match(pattern):
+            raise DomainError(
+                FieldError(
+                    "INVALID",
+                    f"{pattern!r} is not an event type or pattern such as customer.created, "
+                    "customer.* or *",
+                    f"{field}.{index}",
+                )
+            )
+    return list(dict.fromkeys(cleaned))

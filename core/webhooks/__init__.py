@@ -1,0 +1,1 @@
+"""Outbound webhooks: endpoints subscribed to event types, signed deliveries with retries."""
