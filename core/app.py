@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from unicrm.core.config import Settings, get_settings
+from unicrm.core.jobs.runtime import EmbeddedJobs, embedded_enabled
 from unicrm.core.migrations.runner import is_migrated
 from unicrm.core.state import AppState, create_state
 
@@ -77,9 +78,12 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await state.manager.acall("startup", app=app)
+        jobs = EmbeddedJobs.start(state) if embedded_enabled(state) else None
         try:
             yield
         finally:
+            if jobs is not None:
+                await jobs.close()
             await state.manager.acall("shutdown", app=app)
             await state.db.dispose()
 

@@ -16,4 +16,7 @@ CORE_PERMISSIONS = (
     Permission("core.merge", ("write",), description="Merging duplicate customers."),
     Permission("core.department", description="Departments and their enabled plugins."),
     Permission("core.user", description="Users (staff) and their departments."),
+    Permission(
+        "core.job", ("read", "write"), description="Durable jobs: the queue and dead letters."
+    ),
 )

@@ -7,7 +7,18 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from unicrm.core.cli import config, db, demo, departments, plugins, schema, serve, users
+from unicrm.core.cli import (
+    config,
+    db,
+    demo,
+    departments,
+    jobs,
+    plugins,
+    schema,
+    serve,
+    users,
+    worker,
+)
 from unicrm.core.cli.runtime import Cli, describe, fail
 
 
@@ -55,6 +66,8 @@ app.add_typer(schema.app, name="schema")
 app.add_typer(users.app, name="users")
 app.add_typer(departments.app, name="departments")
 app.add_typer(config.app, name="config")
+app.add_typer(jobs.app, name="jobs")
+app.command("worker")(worker.worker)
 
 
 def main() -> None:
