@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from unicrm.core.cli.runtime import cli_of, out, require_migrated, run
 from unicrm.core.errors import DomainError
@@ -53,7 +53,8 @@ def list_jobs(
                 session, services.JobFilter(status=status, type=type), limit
             )
 
-    table = Table("id", "type", "status", "attempts", "run at", "last error")
+    table = Table("type", "status", "attempts", "run at", "last error")
+    table.columns.insert(0, Column("id", no_wrap=True, min_width=36))  # ids must be copyable
     for job in run(state, work):
         attempts = f"{job.attempts}/{job.max_attempts}" if job.max_attempts else str(job.attempts)
         error = (job.last_error or "").splitlines()[0][:80] if job.last_error else "-"

@@ -1,7 +1,7 @@
 """The queue operations: enqueue in the caller's transaction, claim under a lease, finish.
 
 Claiming is one statement per batch. On PostgreSQL it is an ``UPDATE … WHERE id IN (SELECT …
-FOR UPDATE SKIP LOCKED)``: concurrent workers skip each other's rows instead of waiting, and
+FOR NO KEY UPDATE SKIP LOCKED)``: concurrent workers skip each other's rows instead of waiting, and
 no job is handed to two of them. On SQLite the same UPDATE … RETURNING runs under ``BEGIN
 IMMEDIATE``, which makes it the only writer. A claimed job carries a lease (``lease_until``)
 that its worker renews while it runs; once a lease expires the job is claimable again.
@@ -162,7 +162,9 @@ async def claim(
             .limit(limit)
         )
         if not db.is_sqlite:
-            pick = pick.with_for_update(skip_locked=True)
+            # NO KEY UPDATE: a running handler's rows referencing the job (job_effect) hold a
+            # key-share lock on it, which must not keep an expired lease from being taken over.
+            pick = pick.with_for_update(skip_locked=True, key_share=True)
         defaults = case(
             {name: t.max_attempts for name, t in types.items()}, value=Job.type, else_=1
         )

@@ -111,18 +111,19 @@ class Worker:
         """Let running jobs finish within the grace period; give the rest back."""
         if not self._running:
             return
-        tasks = list(self._running)
-        _, pending = await asyncio.wait(tasks, timeout=self.settings.shutdown_grace_seconds)
+        running = dict(self._running)
+        _, pending = await asyncio.wait(running, timeout=self.settings.shutdown_grace_seconds)
         for task in pending:
             task.cancel()
         for task in pending:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        for task in pending:
-            run = self._running.get(task)
-            if run is not None:
-                with contextlib.suppress(Exception):
-                    await queue.release(self.db, run, self.name)
+            try:
+                await queue.release(self.db, running[task], self.name)
+            except Exception:
+                log.exception(
+                    "job %s: giving it back failed; its lease will expire", running[task].id
+                )
 
     async def execute(self, run: JobRun) -> None:
         """One attempt: handler and success mark in one transaction; failure recorded apart."""
