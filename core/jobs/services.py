@@ -41,7 +41,10 @@ def filtered(stmt: Select[Any], where: JobFilter) -> Select[Any]:
 
 
 async def get_job(session: AsyncSession, job_id: uuid.UUID) -> Job:
-    job = await session.get(Job, job_id, with_for_update=session.bind.dialect.name != "sqlite")
+    """The job, locked for a change (``NO KEY UPDATE``: a running attempt's effect rows do
+    not block an admin)."""
+    lock = None if session.bind.dialect.name == "sqlite" else {"key_share": True}
+    job = await session.get(Job, job_id, with_for_update=lock)
     if job is None:
         raise DomainError.single("NOT_FOUND", "no job with this id", "id")
     return job

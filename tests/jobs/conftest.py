@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -18,8 +17,6 @@ from unicrm.core.jobs.models import Job, JobEffect
 from unicrm.core.jobs.queue import effect_once
 from unicrm.core.jobs.worker import Worker
 from unicrm.core.state import AppState
-
-Handler = Callable[[JobRun, AsyncSession], Awaitable[None]]
 
 
 async def greet_once(job: JobRun, session: AsyncSession) -> None:

@@ -7,7 +7,7 @@ import uuid
 import pytest
 from sqlalchemy import update
 
-from jobs.conftest import job_row, worker_for
+from jobs.conftest import effects_of, job_row, worker_for
 from unicrm.core.db.ids import uuid7
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.jobs import queue
@@ -202,6 +202,7 @@ async def test_cancelling_a_running_job_rolls_its_attempt_back(unicrm_state, gql
     async def cancelled_meanwhile(job: JobRun, session) -> None:
         if unicrm_state.db.is_sqlite:  # one writer: cancel between claim and run instead
             return
+        assert await queue.effect_once(session, job.id)  # its rows must not block the admin
         result = (await gql(CANCEL, {"id": gid(job.id)}))["data"]["jobCancel"]
         wrote.append(result["errors"] == [])
 
@@ -219,3 +220,4 @@ async def test_cancelling_a_running_job_rolls_its_attempt_back(unicrm_state, gql
 
     job = await job_row(unicrm_state, job_id)
     assert job.status == JobStatus.CANCELLED
+    assert await effects_of(unicrm_state, job_id) == 0
