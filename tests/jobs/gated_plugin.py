@@ -37,4 +37,4 @@ def plugin_manifest() -> PluginManifest:
 
 @hookimpl
 def register_jobs() -> list[Any]:
-    return [JobType(JOB, greet_at_the_gate, max_attempts=3, timeout=120)]
+    return [JobType(JOB, greet_at_the_gate, max_attempts=5, timeout=120)]

@@ -21,6 +21,8 @@ from unicrm.core.jobs.models import JobStatus
 TESTS = Path(__file__).resolve().parents[1]
 LAUNCHER = Path(__file__).with_name("worker_process.py")
 pytestmark = pytest.mark.slow
+LEASE = "6"
+"""Seconds; long enough for lease renewals on a loaded test machine, short for the test."""
 
 
 class WorkerProcess:
@@ -91,7 +93,7 @@ async def test_a_killed_worker_s_job_is_finished_once_by_another_after_its_lease
     gate.mkdir()
     job_id = await enqueue_gated(state, customer, gate)
 
-    first = WorkerProcess(url, tmp_path, "first", lease_seconds="2")
+    first = WorkerProcess(url, tmp_path, "first", lease_seconds=LEASE)
     workers.append(first)
 
     async def started(attempt: int):
@@ -105,7 +107,7 @@ async def test_a_killed_worker_s_job_is_finished_once_by_another_after_its_lease
     assert first.stop(signal.SIGKILL) == -signal.SIGKILL  # mid-job, its effect uncommitted
 
     (gate / "release").touch()
-    second = WorkerProcess(url, tmp_path, "second", lease_seconds="2")
+    second = WorkerProcess(url, tmp_path, "second", lease_seconds=LEASE)
     workers.append(second)
 
     async def succeeded() -> bool:
@@ -113,7 +115,7 @@ async def test_a_killed_worker_s_job_is_finished_once_by_another_after_its_lease
 
     await wait_until(succeeded, "the job to succeed", second)
     job = await job_row(state, job_id)
-    assert job.attempts == 2
+    assert job.attempts >= 2  # a starved machine may also let the second worker's lease lapse
     assert job.started_at >= lease
     assert await greetings_of(state, customer) == 1
     assert await effects_of(state, job_id) == 1
