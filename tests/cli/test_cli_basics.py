@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cli.support import ok, one_line_error
-from unicrm.core.config import Limits, Settings
+from unicrm.core.config import JobSettings, Limits, Settings
 from unicrm.core.plugins import hookimpl
 from unicrm.core.plugins.contracts import PluginManifest
 from unicrm.plugins.ma import plugin as ma
@@ -148,8 +148,9 @@ def test_plugins_list_says_when_the_database_is_not_migrated(unicrm, database_ur
 
 def test_readme_documents_every_setting_and_its_variable():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    names = [n for n in Settings.model_fields if n != "limits"]
+    names = [n for n in Settings.model_fields if n not in ("limits", "jobs")]
     names += [f"limits.{n}" for n in Limits.model_fields]
+    names += [f"jobs.{n}" for n in JobSettings.model_fields]
     for name in names:
         variable = "UNICRM_" + name.upper().replace(".", "__")
         assert f"| `{name}` | `{variable}` |" in readme, name
