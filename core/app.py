@@ -24,6 +24,7 @@ from unicrm.core.authz.lifecycle import start_policies, stop_policies
 from unicrm.core.authz.tokens import check_startup
 from unicrm.core.config import Settings, get_settings
 from unicrm.core.events.dispatcher import run_dispatcher
+from unicrm.core.jobs.runtime import EmbeddedJobs, embedded_enabled
 from unicrm.core.migrations.runner import is_migrated
 from unicrm.core.state import AppState, create_state
 from unicrm.core.telemetry import bind_gauges, setup_telemetry, shutdown_telemetry, unbind_gauges
@@ -102,9 +103,12 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
             if state.settings.events.dispatcher_in_server
             else None
         )
+        jobs = EmbeddedJobs.start(state) if embedded_enabled(state) else None
         try:
             yield
         finally:
+            if jobs is not None:
+                await jobs.close()
             stop.set()
             if dispatcher is not None:
                 await dispatcher

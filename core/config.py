@@ -183,6 +183,20 @@ class WebhookSettings(BaseModel):
     concurrency: int = Field(default=10, ge=1)
 
 
+class JobSettings(BaseModel):
+    """Durable jobs (docs/jobs.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    embedded: bool | None = Field(
+        default=None, description="Run a worker in the server; default: on with SQLite only."
+    )
+    concurrency: int = Field(default=4, ge=1, le=256)
+    poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    lease_seconds: float = Field(default=60.0, ge=1)
+    shutdown_grace_seconds: float = Field(default=30.0, ge=0)
+
+
 def _config_file() -> Path:
     return Path(os.environ.get(CONFIG_ENV, "unicrm.toml"))
 
@@ -210,6 +224,7 @@ class Settings(BaseSettings):
     oidc: OidcSettings = Field(default_factory=OidcSettings)
     events: EventSettings = Field(default_factory=EventSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    jobs: JobSettings = Field(default_factory=JobSettings)
 
     @classmethod
     def settings_customise_sources(

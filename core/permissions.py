@@ -32,6 +32,9 @@ CORE_PERMISSIONS = (
     ),
     Permission("core.event", ("read", "write"), description="Event deliveries to handlers."),
     Permission("core.webhook", description="Outbound webhook endpoints and their deliveries."),
+    Permission(
+        "core.job", ("read", "write"), description="Durable jobs: the queue and dead letters."
+    ),
 )
 
 CUSTOMER_DATA = ("core.customer", "core.contact", "core.identity", "core.consent", "core.tag")

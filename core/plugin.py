@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core import demo
 from unicrm.core.graph import catalog
+from unicrm.core.jobs import housekeeping
 from unicrm.core.permissions import CORE_PERMISSIONS
 from unicrm.core.permissions import ROLES as CORE_ROLES
 from unicrm.core.plugins import hookimpl
@@ -78,6 +79,11 @@ def graphql_loaders() -> dict[str, Any]:
 async def seed_demo_data(session: AsyncSession, size: int, rng: random.Random) -> None:
     """Core's customers come first, so plugins can attach their demo data to them."""
     await demo.seed_customers(session, size=size, rng=rng)
+
+
+@hookimpl
+def register_jobs() -> list[Any]:
+    return [*housekeeping.JOB_TYPES, *housekeeping.SCHEDULES]
 
 
 @hookimpl

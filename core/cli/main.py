@@ -16,12 +16,14 @@ from unicrm.core.cli import (
     departments,
     events,
     grants,
+    jobs,
     plugins,
     policies,
     roles,
     schema,
     serve,
     users,
+    worker,
 )
 from unicrm.core.cli.runtime import Cli, describe, fail
 
@@ -76,6 +78,8 @@ app.add_typer(roles.app, name="roles")
 app.add_typer(grants.app, name="grants")
 app.add_typer(policies.app, name="policies")
 app.add_typer(events.app, name="events")
+app.add_typer(jobs.app, name="jobs")
+app.command("worker")(worker.worker)
 
 
 def main() -> None:

@@ -45,9 +45,14 @@ EXTRA_MODEL_MODULES = (
 EXTRA_QUERY_MODULES = ("unicrm.core.audit.queries",)
 """Core packages outside ``unicrm.core.graph`` with tables or root query fields."""
 
+CORE_PACKAGES = ("unicrm.core.jobs",)
+"""Core packages outside ``graph`` laid out like an aggregate (models, queries, mutations,
+loaders); named in full."""
+
 
 def _optional(package: str, module: str) -> ModuleType | None:
-    name = f"unicrm.core.graph.{package}.{module}"
+    prefix = package if package in CORE_PACKAGES else f"unicrm.core.graph.{package}"
+    name = f"{prefix}.{module}"
     try:
         return importlib.import_module(name)
     except ModuleNotFoundError as exc:
@@ -58,14 +63,14 @@ def _optional(package: str, module: str) -> ModuleType | None:
 
 def model_modules() -> list[ModuleType]:
     """Every core model module; importing them puts their tables on ``Base.metadata``."""
-    found = [_optional(a, "models") for a in AGGREGATES]
+    found = [_optional(a, "models") for a in AGGREGATES + CORE_PACKAGES]
     found += [importlib.import_module(m) for m in EXTRA_MODEL_MODULES]
     return [m for m in found if m is not None]
 
 
 def _roots(module: str, attr: str) -> list[type]:
     roots = []
-    for aggregate in AGGREGATES:
+    for aggregate in AGGREGATES + CORE_PACKAGES:
         mod = _optional(aggregate, module)
         if mod is not None and hasattr(mod, attr):
             roots.append(getattr(mod, attr))
@@ -84,7 +89,7 @@ def mutation() -> type:
 def type_fields() -> dict[str, list[Any]]:
     """Fresh fields each aggregate adds to core types (``FIELDS()`` in its ``fields`` module)."""
     out: dict[str, list[Any]] = {}
-    for aggregate in AGGREGATES:
+    for aggregate in AGGREGATES + CORE_PACKAGES:
         mod = _optional(aggregate, "fields")
         if mod is not None:
             for type_name, fields in mod.FIELDS().items():
@@ -94,7 +99,7 @@ def type_fields() -> dict[str, list[Any]]:
 
 def loaders() -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for aggregate in AGGREGATES:
+    for aggregate in AGGREGATES + CORE_PACKAGES:
         mod = _optional(aggregate, "loaders")
         if mod is not None:
             out.update(mod.LOADERS)

@@ -13,6 +13,7 @@ from types import ModuleType
 from typing import Any
 
 from unicrm.core.errors import PluginError
+from unicrm.core.jobs.contracts import JobType, Schedule
 from unicrm.core.plugins.contracts import (
     Migrations,
     Permission,
@@ -47,6 +48,8 @@ class Registry:
     jobs: dict[str, list[Any]] = field(default_factory=dict)
     segment_filters: dict[str, list[Any]] = field(default_factory=dict)
     channels: dict[str, list[Any]] = field(default_factory=dict)
+    job_types: dict[str, JobType] = field(default_factory=dict)
+    schedules: dict[str, Schedule] = field(default_factory=dict)
 
     @property
     def installed(self) -> tuple[str, ...]:
@@ -157,6 +160,7 @@ def build_registry(manager: PluginManager) -> Registry:
     _collect_lists(manager, "register_jobs", registry.jobs)
     _collect_lists(manager, "segment_filters", registry.segment_filters)
     _collect_lists(manager, "register_channels", registry.channels)
+    _index_jobs(registry)
     return registry
 
 
@@ -189,6 +193,26 @@ def _check_no_cycle(roles: dict[str, list[RoleGrant]]) -> None:
 
     for role in parents:
         visit(role, ())
+
+
+def _index_jobs(registry: Registry) -> None:
+    """Job types and schedules by name: each name once, each schedule of a known job type."""
+    for plugin_name, items in registry.jobs.items():
+        for item in items:
+            if isinstance(item, JobType):
+                into: dict[str, Any] = registry.job_types
+            elif isinstance(item, Schedule):
+                into = registry.schedules
+            else:
+                raise PluginError(
+                    f"plugin {plugin_name!r}: register_jobs needs JobType or Schedule"
+                )
+            if item.name in into:
+                raise PluginError(f"plugin {plugin_name!r}: job or schedule {item.name!r} twice")
+            into[item.name] = item
+    for schedule in registry.schedules.values():
+        if schedule.job not in registry.job_types:
+            raise PluginError(f"schedule {schedule.name!r} runs unknown job type {schedule.job!r}")
 
 
 def _collect_lists(manager: PluginManager, hook: str, into: dict[str, list[Any]]) -> None:

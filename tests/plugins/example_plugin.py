@@ -35,6 +35,7 @@ from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.loaders import one_per_key
 from unicrm.core.graph.merge.models import CustomerMergeJournalEntry
 from unicrm.core.graph.node import Node
+from unicrm.core.jobs.contracts import JobRun, JobType, Schedule
 from unicrm.core.plugins import hookimpl
 from unicrm.core.plugins.contracts import Migrations, Permission, PluginManifest, RoleGrant
 from unicrm.core.privacy.rows import erase_rows, export_rows, move_rows
@@ -44,7 +45,6 @@ MIGRATIONS_DIR = Path(__file__).parent / "example_migrations"
 TOKEN_HEADER = "x-example-token"
 TOKEN = "letmein"
 
-JOBS = [{"name": "example.sweep_greetings", "every_seconds": 3600}]
 SEGMENT_FILTERS = [{"name": "example.greeted", "type": "boolean"}]
 CHANNELS = [{"name": "example_pigeon", "title": "Carrier pigeon"}]
 
@@ -138,6 +138,22 @@ async def greet(event: Event, session: AsyncSession) -> None:
         )
 
 
+async def sweep_greetings(job: JobRun, session: AsyncSession) -> None:
+    """Greet every customer who has no greeting yet (the hourly job); running it twice
+    greets nobody twice."""
+    greeted = select(Greeting.customer_id)
+    for customer in await session.scalars(
+        select(CustomerRow).where(CustomerRow.id.not_in(greeted))
+    ):
+        session.add(Greeting(customer_id=customer.id, message=f"Hello, {customer.display_name}!"))
+
+
+JOBS = [
+    JobType("example.sweep_greetings", sweep_greetings, max_attempts=3, backoff=60),
+    Schedule("example.hourly_sweep", "0 * * * *", job="example.sweep_greetings"),
+]
+
+
 async def hello(request: Request) -> PlainTextResponse:
     return PlainTextResponse("hello from the example plugin")
 
@@ -203,7 +219,7 @@ def register_event_handlers() -> dict[str, Any]:
 
 
 @hookimpl
-def register_jobs() -> list[dict[str, Any]]:
+def register_jobs() -> list[Any]:
     return JOBS
 
 

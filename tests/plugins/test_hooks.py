@@ -25,6 +25,8 @@ from unicrm.core.graph.customers.models import Customer
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.merge.journal import MergeJournal
 from unicrm.core.graph.merge.models import CustomerMerge
+from unicrm.core.jobs.queue import enqueue
+from unicrm.core.jobs.runtime import make_worker
 from unicrm.core.plugins import hookspecs
 from unicrm.core.plugins.registry import Registry
 from unicrm.plugins.crm.models import Case
@@ -210,8 +212,20 @@ async def test_hook_register_event_handlers(unicrm_state):
     assert greeting.message == "Welcome, Somchai!"
 
 
-def test_hook_register_jobs(registry):
+async def test_hook_register_jobs(unicrm_state):
+    registry = unicrm_state.registry
     assert registry.jobs["example"] == example_plugin.JOBS
+    assert registry.job_types["example.sweep_greetings"].max_attempts == 3
+    assert registry.schedules["example.hourly_sweep"].job == "example.sweep_greetings"
+    [somchai] = await add_customers(unicrm_state, "Somchai")
+    async with unicrm_state.db.transaction() as session:
+        await enqueue(session, "example.sweep_greetings")
+
+    assert await make_worker(unicrm_state).run_due() == 1
+
+    async with unicrm_state.db.session() as session:
+        greeting = await session.scalar(select(Greeting).where(Greeting.customer_id == somchai))
+    assert greeting.message == "Hello, Somchai!"
 
 
 async def test_hook_register_routes(client, registry):
