@@ -12,6 +12,7 @@ from unicrm.core.events.outbox import EventBus
 from unicrm.core.graph.departments.services import DepartmentDirectory
 from unicrm.core.plugins.manager import PluginManager, build_manager, load_installed
 from unicrm.core.plugins.registry import Registry, build_registry
+from unicrm.core.ratelimit import RateLimiter, rate_limiter_for
 
 SchemaFactory = Callable[["AppState", frozenset[str]], Any]
 
@@ -24,6 +25,7 @@ class AppState:
     registry: Registry
     departments: DepartmentDirectory
     events: EventBus
+    rate_limiter: RateLimiter
     schema_factory: SchemaFactory | None = None
     _schemas: dict[frozenset[str], Any] = field(default_factory=dict)
 
@@ -56,5 +58,6 @@ def create_state(
         registry=registry,
         departments=DepartmentDirectory(database),
         events=EventBus(database, registry),
+        rate_limiter=rate_limiter_for(settings),
         schema_factory=schema_factory,
     )

@@ -15,6 +15,7 @@ from strawberry.dataloader import DataLoader
 from unicrm.core.errors import NotFound
 
 if TYPE_CHECKING:
+    from unicrm.core.config import Limits
     from unicrm.core.graph.departments.services import DepartmentInfo
     from unicrm.core.state import AppState
 
@@ -72,3 +73,8 @@ class RequestContext:
     @property
     def settings(self):
         return self.state.settings
+
+    @property
+    def limits(self) -> Limits:
+        """The request limits of this request's department (page size, depth, rate, ...)."""
+        return self.state.settings.limits_for(self.department.slug)
