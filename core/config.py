@@ -125,9 +125,10 @@ class Cors(BaseModel):
     @field_validator("allow_origins")
     @classmethod
     def _origins(cls, value: list[str]) -> list[str]:
-        if not all(origin == "*" or _ORIGIN.match(origin) for origin in value):
+        origins = [origin.removesuffix("/") for origin in value]
+        if not all(origin == "*" or _ORIGIN.match(origin) for origin in origins):
             raise ValueError(f"expected {ORIGINS_FORM}")
-        return [origin.rstrip("/") for origin in value]
+        return origins
 
 
 class PersistedQueryMode(StrEnum):
