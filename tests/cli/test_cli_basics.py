@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cli.support import ok, one_line_error
-from unicrm.core.config import Limits, Settings
+from unicrm.core.config import Cors, Limits, PersistedQueries, Settings
 from unicrm.core.plugins import hookimpl
 from unicrm.core.plugins.contracts import PluginManifest
 from unicrm.plugins.ma import plugin as ma
@@ -30,6 +30,7 @@ COMMANDS = [
     ["plugins", "list"],
     ["schema"],
     ["schema", "export"],
+    ["schema", "manifest"],
     ["users"],
     ["users", "create"],
     ["users", "list"],
@@ -148,8 +149,9 @@ def test_plugins_list_says_when_the_database_is_not_migrated(unicrm, database_ur
 
 def test_readme_documents_every_setting_and_its_variable():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    names = [n for n in Settings.model_fields if n != "limits"]
-    names += [f"limits.{n}" for n in Limits.model_fields]
+    nested = {"limits": Limits, "cors": Cors, "persisted_queries": PersistedQueries}
+    names = [n for n in Settings.model_fields if n not in nested]
+    names += [f"{group}.{n}" for group, model in nested.items() for n in model.model_fields]
     for name in names:
         variable = "UNICRM_" + name.upper().replace(".", "__")
         assert f"| `{name}` | `{variable}` |" in readme, name
