@@ -109,9 +109,7 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
             await state.rate_limiter.close()
             await state.db.dispose()
 
-    app = Starlette(
-        routes=routes, lifespan=lifespan, middleware=cors_middleware(state.settings)
-    )
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=cors_middleware(state.settings))
     app.state.unicrm = state
     app.state.persisted_queries = PersistedQueries.of(state.settings)
     return app

@@ -294,6 +294,10 @@ class Settings(BaseSettings):
         data["database_url"] = make_url(self.effective_database_url).render_as_string(
             hide_password=True
         )
+        data["department_limits"] = {
+            slug: override.model_dump(mode="json", exclude_none=True)
+            for slug, override in self.department_limits.items()
+        }
         url = urlsplit(self.redis_url)
         if url.password:
             hidden = url.netloc.replace(f":{url.password}@", ":***@", 1)

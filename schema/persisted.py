@@ -98,9 +98,9 @@ class PersistedQueries:
     @classmethod
     def of(cls, settings: Settings) -> PersistedQueries:
         config = settings.persisted_queries
-        manifest = config.manifest
-        documents = load_manifest(manifest) if manifest and config.mode is not PersistedQueryMode.OFF else {}
-        return cls(mode=config.mode, documents=documents)
+        if config.mode is PersistedQueryMode.OFF or config.manifest is None:
+            return cls(mode=config.mode, documents={})
+        return cls(mode=config.mode, documents=load_manifest(config.manifest))
 
     def resolve(self, params: dict[str, Any]) -> dict[str, Any]:
         """``params`` with ``query`` set from the manifest, or PersistedQueryError."""
@@ -123,7 +123,5 @@ class PersistedQueries:
             raise PersistedQueryError("the query is not the document of its hash", "BAD_REQUEST")
         document = self.documents.get(digest)
         if document is None and (self.mode is PersistedQueryMode.ONLY or query is None):
-            raise PersistedQueryError(
-                f"no persisted query {digest}", "PERSISTED_QUERY_NOT_FOUND"
-            )
+            raise PersistedQueryError(f"no persisted query {digest}", "PERSISTED_QUERY_NOT_FOUND")
         return {**params, "query": document if document is not None else query}

@@ -274,3 +274,8 @@ def test_bad_rate_settings_are_one_config_error(monkeypatch, name, value, messag
     with pytest.raises(ConfigError) as caught:
         load_settings()
     assert str(caught.value).startswith(message)
+
+
+def test_config_show_hides_the_redis_password():
+    settings = load_settings(redis_url="redis://:hunter2@cache.internal:6379/0")
+    assert settings.public_dict()["redis_url"] == "redis://:***@cache.internal:6379/0"
