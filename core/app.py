@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -67,9 +68,32 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+CORS_METHODS = ("GET", "POST")
+CORS_HEADERS = ("Authorization", "Content-Type", "UniCRM-Department")
+CORS_MAX_AGE_SECONDS = 600
+
+
+def cors_middleware(settings: Settings) -> list[Middleware]:
+    """CORS for the origins of ``cors.allow_origins``; none configured, no CORS headers."""
+    origins = settings.cors.allow_origins
+    if not origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=CORS_METHODS,
+            allow_headers=CORS_HEADERS,
+            expose_headers=("Retry-After",),
+            max_age=CORS_MAX_AGE_SECONDS,
+        )
+    ]
+
+
 def create_app(settings: Settings | None = None, *, state: AppState | None = None) -> Starlette:
     from unicrm.schema.composer import build_schema
     from unicrm.schema.http import graphql_endpoint
+    from unicrm.schema.persisted import PersistedQueries
 
     if state is None:
         settings = settings or get_settings()
@@ -115,9 +139,15 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
             unbind_gauges()
             await state.manager.acall("shutdown", app=app)
             await stop_policies(state)
+            await state.rate_limiter.close()
             await state.db.dispose()
             shutdown_telemetry()
 
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(TelemetryMiddleware)])
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(TelemetryMiddleware), *cors_middleware(state.settings)],
+    )
     app.state.unicrm = state
+    app.state.persisted_queries = PersistedQueries.of(state.settings)
     return app

@@ -8,6 +8,7 @@ A bad value is one ``ConfigError`` line naming the setting, its variable and the
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -15,7 +16,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
@@ -23,8 +25,10 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
+    create_model,
     field_validator,
     model_validator,
 )
@@ -74,6 +78,87 @@ class Limits(BaseModel):
     max_tokens: int = Field(default=5000, ge=10)
     max_page_size: int = Field(default=100, ge=1, le=1000)
     max_request_bytes: int = Field(default=1_000_000, ge=1024)
+    requests_per_second: float = Field(default=0, ge=0)
+    burst: int | None = Field(default=None, ge=1)
+
+    @property
+    def rate_burst(self) -> int:
+        """How many requests an actor may make at once: ``burst``, else one second's worth."""
+        return self.burst or max(1, math.ceil(self.requests_per_second))
+
+
+def _overrides_of(model: type[BaseModel]) -> type[BaseModel]:
+    """A model with every field of ``model`` optional (None: not overridden), same checks."""
+    fields: dict[str, Any] = {
+        name: (Annotated[field.annotation, *field.metadata] | None, None)
+        for name, field in model.model_fields.items()
+    }
+    config = ConfigDict(extra="forbid")
+    return create_model(f"{model.__name__}Override", __config__=config, **fields)
+
+
+LimitsOverride = _overrides_of(Limits)
+
+
+def _comma_list(value: Any, form: str) -> Any:
+    """A list from a comma-separated or JSON-array string (environment variables)."""
+    if isinstance(value, str):
+        if value.strip().startswith("["):
+            try:
+                return orjson.loads(value)
+            except orjson.JSONDecodeError:
+                raise ValueError(f"expected {form}") from None
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+_ORIGIN = re.compile(r"https?://[^/\s?#]+\Z")
+ORIGINS_FORM = "origins such as https://app.example.com,http://localhost:5173, or *"
+
+
+class Cors(BaseModel):
+    """Which browser origins may call the API; none by default (no CORS headers at all)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    allow_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("allow_origins", mode="before")
+    @classmethod
+    def _origin_list(cls, value: Any) -> Any:
+        return _comma_list(value, ORIGINS_FORM)
+
+    @field_validator("allow_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        origins = [origin.removesuffix("/") for origin in value]
+        if not all(origin == "*" or _ORIGIN.match(origin) for origin in origins):
+            raise ValueError(f"expected {ORIGINS_FORM}")
+        return origins
+
+
+class PersistedQueryMode(StrEnum):
+    OFF = "off"  # persisted-query hashes are not understood
+    ALLOW = "allow"  # known hashes run, and so do ad-hoc documents
+    ONLY = "only"  # only documents of the manifest run (trusted documents)
+
+
+class PersistedQueries(BaseModel):
+    """Trusted documents: a manifest ``{sha256 hex: document}`` built by the frontends."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: PersistedQueryMode = PersistedQueryMode.OFF
+    manifest: Path | None = None
+
+    @model_validator(mode="after")
+    def _manifest_for_only(self) -> PersistedQueries:
+        if self.mode is PersistedQueryMode.ONLY and self.manifest is None:
+            raise ValueError("mode only needs a manifest file")
+        return self
+
+
+REDIS_URL_FORM = "redis://host:port/db, rediss://host:port/db or unix:///path/to/socket"
 
 
 class AuthSettings(BaseModel):
@@ -225,6 +310,10 @@ class Settings(BaseSettings):
     events: EventSettings = Field(default_factory=EventSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
+    department_limits: dict[str, LimitsOverride] = Field(default_factory=dict)  # type: ignore[valid-type]
+    cors: Cors = Field(default_factory=Cors)
+    persisted_queries: PersistedQueries = Field(default_factory=PersistedQueries)
+    _effective_limits: dict[str, Limits] = PrivateAttr(default_factory=dict)
 
     @classmethod
     def settings_customise_sources(
@@ -281,6 +370,24 @@ class Settings(BaseSettings):
             raise ValueError("expected a three-letter ISO 4217 code such as THB")
         return value.upper()
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"expected {REDIS_URL_FORM}")
+        return value
+
+    def limits_for(self, department: str) -> Limits:
+        """The limits of one department: its ``department_limits`` entry over ``limits``."""
+        limits = self._effective_limits.get(department)
+        if limits is None:
+            override = self.department_limits.get(department)
+            limits = self.limits
+            if override is not None:
+                limits = limits.model_copy(update=override.model_dump(exclude_none=True))
+            self._effective_limits[department] = limits
+        return limits
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
@@ -321,6 +428,14 @@ class Settings(BaseSettings):
         data["database_url"] = make_url(self.effective_database_url).render_as_string(
             hide_password=True
         )
+        data["department_limits"] = {
+            slug: override.model_dump(mode="json", exclude_none=True)
+            for slug, override in self.department_limits.items()
+        }
+        url = urlsplit(self.redis_url)
+        if url.password:
+            hidden = url.netloc.replace(f":{url.password}@", ":***@", 1)
+            data["redis_url"] = url._replace(netloc=hidden).geturl()
         return data
 
 
@@ -332,9 +447,13 @@ def _names(loc: tuple[Any, ...]) -> tuple[str, str]:
 
 def _expected(error: Any) -> str:
     if error["type"] == "extra_forbidden":
-        model: type[BaseModel] = Settings
-        for part in error["loc"][:-1]:
-            model = model.model_fields[part].annotation  # Limits, AuthSettings, OidcSettings
+        model: Any = Settings
+        parts = iter(error["loc"][:-1])
+        for part in parts:
+            model = model.model_fields[part].annotation  # Limits, AuthSettings, OidcSettings, ...
+            if get_origin(model) is dict:  # department_limits: skip the department's slug
+                model = get_args(model)[1]
+                next(parts, None)
         return f"unknown setting; expected one of {', '.join(model.model_fields)}"
     message = str(error["msg"])
     return message.removeprefix("Value error, ")

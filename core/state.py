@@ -15,6 +15,7 @@ from unicrm.core.events.bus import EventBus
 from unicrm.core.graph.departments.services import DepartmentDirectory
 from unicrm.core.plugins.manager import PluginManager, build_manager, load_installed
 from unicrm.core.plugins.registry import Registry, build_registry
+from unicrm.core.ratelimit import RateLimiter, rate_limiter_for
 
 SchemaFactory = Callable[["AppState", frozenset[str]], Any]
 
@@ -27,6 +28,7 @@ class AppState:
     registry: Registry
     departments: DepartmentDirectory
     events: EventBus
+    rate_limiter: RateLimiter
     schema_factory: SchemaFactory | None = None
     authz: Authorizer = field(default_factory=Authorizer)
     vocabulary: Vocabulary | None = None
@@ -62,5 +64,6 @@ def create_state(
         registry=registry,
         departments=DepartmentDirectory(database),
         events=EventBus(database, registry, settings.events),
+        rate_limiter=rate_limiter_for(settings),
         schema_factory=schema_factory,
     )

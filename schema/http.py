@@ -8,12 +8,14 @@ Follows the GraphQL-over-HTTP draft (https://graphql.github.io/graphql-over-http
 * A request that is not a well-formed GraphQL-over-HTTP request (bad JSON, a body that is not
   an object, a missing ``query``, ill-typed ``variables``/``operationName``/``extensions``)
   is 400 whatever the media type; a JSON array (batching) is not supported and is 400 too.
-  A body over ``limits.max_request_bytes`` is 413 before anything is parsed.
+  A body over the department's ``max_request_bytes`` is 413 before anything is parsed.
 * A request error found before execution (parse, validation, unknown operation, variable
   coercion) is 400 with ``application/graphql-response+json`` and 200 with
   ``application/json``; either way the body has no ``data`` entry. Once execution starts the
   status is 200 and ``data`` is present, even when it is null.
 * A mutation over GET is 405 with ``Allow: POST``; subscriptions are served over WebSocket only.
+* An actor over its department's rate is 429 with ``Retry-After`` (``unicrm.core.ratelimit``);
+  persisted-query refusals are 400 (``unicrm.schema.persisted``).
 
 The department comes from ``/graphql/{department}``, else the ``UniCRM-Department`` header,
 else the caller's own (an API key's, a user's primary one), else the default
@@ -35,12 +37,15 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.graphql import OperationType
 
 from unicrm.core.authz.authenticate import authenticate, request_department
+from unicrm.core.config import Limits
 from unicrm.core.errors import Forbidden, NotFound, Unauthenticated
 from unicrm.core.graph.context import Actor
 from unicrm.core.graph.departments.services import DepartmentInfo
+from unicrm.core.ratelimit import rate_limit_key
 from unicrm.core.state import AppState
 from unicrm.schema.context import make_context
 from unicrm.schema.errors import format_error
+from unicrm.schema.persisted import PersistedQueryError
 
 log = logging.getLogger("unicrm.http")
 
@@ -216,13 +221,32 @@ async def _caller(request: Request, state: AppState) -> tuple[Actor, DepartmentI
         raise HttpError(403 if isinstance(exc, Forbidden) else 404, exc.message, exc.code) from None
 
 
+async def _rate_limit(
+    request: Request, state: AppState, department: str, limits: Limits, actor: Actor
+) -> None:
+    """429 with ``Retry-After`` when the actor has used up its requests in ``department``;
+    signed-in actors are counted by who they are, anonymous callers by their address."""
+    who = rate_limit_key(request) if actor.kind == "anonymous" else actor.subject
+    key = f"{department}:{who}"
+    wait = await state.rate_limiter.retry_after(key, limits)
+    if wait is not None:
+        message = f"too many requests: retry in {wait} s"
+        raise HttpError(429, message, "RATE_LIMITED", {"Retry-After": str(wait)})
+
+
 async def _execute(request: Request, state: AppState, media_type: str) -> Response:
     post = request.method == "POST"
-    limit = state.settings.limits.max_request_bytes
-    params = await _post_params(request, limit) if post else _get_params(request)
+    actor, department = await _caller(request, state)
+    limits = state.settings.limits_for(department.slug)
+    await _rate_limit(request, state, department.slug, limits, actor)
+
+    params = await _post_params(request, limits.max_request_bytes) if post else _get_params(request)
+    try:
+        params = request.app.state.persisted_queries.resolve(params)
+    except PersistedQueryError as exc:
+        raise HttpError(400, exc.message, exc.code) from None
     query, variables, operation_name, extensions = _checked(params)
 
-    actor, department = await _caller(request, state)
     schema = state.schema_for(department.plugins)
     try:
         result = await schema.execute(

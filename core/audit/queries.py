@@ -47,7 +47,7 @@ class AuditQuery:
                 session,
                 where,
                 PageRequest(first, after, last, before),
-                max_page_size=ctx.settings.limits.max_page_size,
+                max_page_size=ctx.limits.max_page_size,
             )
 
         page = await run_query(info, work)

@@ -1,10 +1,12 @@
-"""``unicrm schema export``: the SDL of a department's (or a plugin set's) composed schema."""
+"""``unicrm schema export|manifest``: a composed schema's SDL; a persisted-query manifest."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 import typer
+from graphql import GraphQLSyntaxError, parse
 
 from unicrm.core.cli.runtime import cli_of, fail, out, require_migrated, run, split_names
 from unicrm.core.errors import UniCRMError
@@ -55,3 +57,44 @@ def export(
     except OSError as exc:
         raise UniCRMError(f"cannot write {output}: {exc.strerror or exc}") from None
     out.print(f"wrote {output} ({', '.join(sorted(chosen)) or 'core only'})", markup=False)
+
+
+def _document(path: Path) -> str:
+    """The text of one .graphql file, refused unless it parses as GraphQL."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        parse(text)
+    except GraphQLSyntaxError as exc:
+        raise UniCRMError(f"{path} is not a GraphQL document: {exc.message}") from None
+    return text
+
+
+@app.command("manifest")
+def manifest(
+    folder: Path = typer.Argument(
+        ..., exists=True, file_okay=False, help="Folder searched for .graphql files."
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", dir_okay=False, help="Write to this file instead of stdout."
+    ),
+) -> None:
+    """Hash every .graphql file under FOLDER into a persisted-query manifest.
+
+    Each file is one document, sent by the frontend exactly as written; the manifest maps the
+    SHA-256 hex of each file's text to that text.
+    """
+    from unicrm.schema.persisted import build_manifest
+
+    files = sorted(folder.rglob("*.graphql"))
+    if not files:
+        raise UniCRMError(f"no .graphql files under {folder}")
+    documents = [_document(path) for path in files]
+    text = orjson.dumps(build_manifest(documents), option=orjson.OPT_INDENT_2).decode() + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UniCRMError(f"cannot write {output}: {exc.strerror or exc}") from None
+    out.print(f"wrote {output} ({len(documents)} documents)", markup=False)

@@ -16,6 +16,7 @@ from unicrm.core.errors import NotFound
 
 if TYPE_CHECKING:
     from unicrm.core.authz.access import Access
+    from unicrm.core.config import Limits
     from unicrm.core.graph.departments.services import DepartmentInfo
     from unicrm.core.state import AppState
 
@@ -90,3 +91,8 @@ class RequestContext:
     @property
     def settings(self):
         return self.state.settings
+
+    @property
+    def limits(self) -> Limits:
+        """The request limits of this request's department (page size, depth, rate, ...)."""
+        return self.state.settings.limits_for(self.department.slug)

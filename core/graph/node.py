@@ -76,7 +76,7 @@ async def resolve_node(info: strawberry.Info, global_id: str) -> Node | None:
 async def resolve_nodes(info: strawberry.Info, global_ids: Sequence[str]) -> list[Node | None]:
     """Nodes in the order of ``global_ids``, null where none exists; loads run concurrently,
     so ids of one type share one DataLoader batch. Every id is checked before any load."""
-    limit = info.context.settings.limits.max_page_size
+    limit = info.context.limits.max_page_size
     if len(global_ids) > limit:
         raise BadRequest(f"at most {limit} ids")
     wanted = [_node_type(info, global_id) for global_id in global_ids]

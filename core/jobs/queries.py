@@ -46,7 +46,7 @@ class JobQuery:
                 stmt,
                 keys=[models.Job.id],
                 page=PageRequest(first=first, after=after),
-                max_page_size=ctx.settings.limits.max_page_size,
+                max_page_size=ctx.limits.max_page_size,
                 descending=True,
                 key_of=lambda r: (r.id,),
             )

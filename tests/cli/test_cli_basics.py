@@ -31,6 +31,7 @@ COMMANDS = [
     ["plugins", "list"],
     ["schema"],
     ["schema", "export"],
+    ["schema", "manifest"],
     ["users"],
     ["users", "create"],
     ["users", "list"],

@@ -46,7 +46,7 @@ def FIELDS() -> dict[str, list[Any]]:
         root: Customer, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[ConsentEvent]:
         ctx = info.context
-        key = _page_key(root, first, after, ctx.settings.limits.max_page_size)
+        key = _page_key(root, first, after, ctx.limits.max_page_size)
         rows = await ctx.loaders["core.consent_events_by_customer"].load(key)
         shown = rows[: key.size]
         page = Page(

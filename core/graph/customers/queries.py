@@ -80,7 +80,7 @@ class CustomerQuery:
                 stmt,
                 keys=[column, CustomerRow.id],
                 page=PageRequest(first, after, last, before),
-                max_page_size=ctx.settings.limits.max_page_size,
+                max_page_size=ctx.limits.max_page_size,
                 descending=order.descending,
                 key_of=lambda r: (getattr(r, column.key), r.id),
             )

@@ -21,7 +21,7 @@ class MergeQuery:
         self, info: strawberry.Info, customer_id: strawberry.ID
     ) -> list[DuplicateCandidate]:
         _, pk = parse_global_id(customer_id, "Customer")
-        limit = info.context.settings.limits.max_page_size
+        limit = info.context.limits.max_page_size
         found = await run_query(info, lambda s: duplicate_candidates(s, pk, limit))
         rows = await info.context.loaders["core.customer_by_id"].load_many(
             [c.customer_id for c in found]

@@ -28,7 +28,7 @@ async def orders(
             stmt,
             keys=[OrderRow.placed_at, OrderRow.id],
             page=PageRequest(first=first, after=after),
-            max_page_size=ctx.settings.limits.max_page_size,
+            max_page_size=ctx.limits.max_page_size,
             descending=True,
             key_of=lambda r: (r.placed_at, r.id),
         )
@@ -38,7 +38,7 @@ async def orders(
 
 
 async def latest_orders(root: Customer, info: strawberry.Info, limit: int = 5) -> list[Order]:
-    most = info.context.settings.limits.max_page_size
+    most = info.context.limits.max_page_size
     if not 0 <= limit <= most:
         raise BadRequest(f"limit must be between 0 and {most}")
     rows = await info.context.loaders["core.latest_orders_by_customer"].load((root.pk, limit))

@@ -46,7 +46,7 @@ class ProductQuery:
                 stmt,
                 keys=[ProductRow.name, ProductRow.id],
                 page=PageRequest(first=first, after=after),
-                max_page_size=ctx.settings.limits.max_page_size,
+                max_page_size=ctx.limits.max_page_size,
                 key_of=lambda r: (r.name, r.id),
             )
 

@@ -42,7 +42,7 @@ class SearchQuery:
                 stmt,
                 keys=[CustomerRow.display_name, CustomerRow.id],
                 page=PageRequest(first, after),
-                max_page_size=ctx.settings.limits.max_page_size,
+                max_page_size=ctx.limits.max_page_size,
                 key_of=lambda r: (r.display_name, r.id),
             )
 

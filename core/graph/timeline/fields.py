@@ -35,7 +35,7 @@ async def timeline(
             stmt,
             keys=list(services.FEED_KEYS),
             page=PageRequest(first=first, after=after),
-            max_page_size=ctx.settings.limits.max_page_size,
+            max_page_size=ctx.limits.max_page_size,
             descending=True,
             key_of=lambda r: (r.occurred_at, r.id),
         )

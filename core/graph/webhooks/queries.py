@@ -48,7 +48,7 @@ class WebhookQuery:
                 stmt,
                 keys=[models.WebhookEndpoint.id],
                 page=PageRequest(first=first, after=after),
-                max_page_size=ctx.settings.limits.max_page_size,
+                max_page_size=ctx.limits.max_page_size,
                 key_of=lambda r: (r.id,),
             )
 
@@ -74,7 +74,7 @@ class WebhookQuery:
                 services.filtered_deliveries(_filter(filter)),
                 keys=[models.WebhookDelivery.id],
                 page=PageRequest(first=first, after=after),
-                max_page_size=ctx.settings.limits.max_page_size,
+                max_page_size=ctx.limits.max_page_size,
                 descending=True,
                 key_of=lambda r: (r.id,),
             )

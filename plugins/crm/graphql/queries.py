@@ -33,7 +33,7 @@ class CrmQuery:
                 stmt,
                 keys=[models.Case.opened_at, models.Case.id],
                 page=PageRequest(first, after),
-                max_page_size=ctx.settings.limits.max_page_size,
+                max_page_size=ctx.limits.max_page_size,
                 descending=True,
                 key_of=lambda r: (r.opened_at, r.id),
             )

@@ -35,7 +35,7 @@ class SfaQuery:
                 stmt,
                 keys=[models.Deal.created_at, models.Deal.id],
                 page=PageRequest(first, after),
-                max_page_size=ctx.settings.limits.max_page_size,
+                max_page_size=ctx.limits.max_page_size,
                 descending=True,
                 key_of=lambda r: (r.created_at, r.id),
             )
