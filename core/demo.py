@@ -16,6 +16,9 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from unicrm.core.authz.enforcer import Rule
+from unicrm.core.authz.passwords import hash_password
+from unicrm.core.authz.store import to_row
 from unicrm.core.graph.consents.models import (
     ConsentChannel,
     ConsentPurpose,
@@ -33,6 +36,7 @@ from unicrm.core.graph.products.models import Product
 from unicrm.core.graph.products.services import Price, ProductData, create_product
 from unicrm.core.graph.relationships.services import link_contact
 from unicrm.core.graph.tags.services import TagRef, add_tag
+from unicrm.core.graph.users.models import User
 
 # (Thai script, Latin transliteration)
 FIRST_NAMES = (
@@ -240,3 +244,36 @@ async def seed_customers(session: AsyncSession, *, size: int, rng: random.Random
         for position, person_id in enumerate(contacts):
             role = rng.choice(ROLES)[script]
             await link_contact(session, person_id, company.id, role=role, is_primary=position == 0)
+
+
+DEMO_PASSWORD = "unicrm-demo"
+"""The password of every demo staff account; demo data is for evaluation only."""
+
+DEMO_STAFF = (
+    ("admin@demo.unicrm.app", "Demo Admin", "admin", "*"),
+    ("sales@demo.unicrm.app", "Somsak Field Sales", "field_sales", None),
+    ("store@demo.unicrm.app", "Malee Store Staff", "store_staff", None),
+)
+"""Staff who can sign in to the demo: (e-mail, name, role, department; None = default)."""
+
+
+async def seed_staff(session: AsyncSession, department: str) -> list[str]:
+    """The demo's staff accounts, each holding its role, so an evaluator can sign in and see
+    how access differs between an admin, a field sales rep and store staff."""
+    emails = []
+    for email, name, role, where in DEMO_STAFF:
+        emails.append(email)
+        if await session.scalar(select(User.id).where(User.email == email)) is not None:
+            continue  # seeded by an earlier demo load
+        user = User(
+            email=email,
+            display_name=name,
+            password_hash=hash_password(DEMO_PASSWORD),
+            primary_department_id=await session.scalar(
+                select(Department.id).where(Department.slug == department)
+            ),
+        )
+        session.add(user)
+        await session.flush()
+        session.add(to_row(Rule.link(f"user:{user.id}", role, where or department)))
+    return emails

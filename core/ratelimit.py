@@ -17,8 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 from starlette.requests import HTTPConnection
 
 from unicrm.core.config import Limits, Settings
@@ -108,14 +106,20 @@ class RedisBuckets:
     """Buckets every worker shares through Redis; when Redis fails, requests pass (logged)."""
 
     def __init__(self, url: str, prefix: str = REDIS_PREFIX) -> None:
+        # Imported here: the redis client loads OpenTelemetry's SDK, which a process without
+        # Redis (or without telemetry) never needs.
+        from redis.asyncio import Redis
+        from redis.exceptions import RedisError
+
         self._redis: Any = Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
         self._script = self._redis.register_script(TOKEN_BUCKET_LUA)
+        self._errors = RedisError
         self._prefix = prefix
 
     async def take(self, key: str, rate: float, burst: int) -> float:
         try:
             taken, wait_ms = await self._script(keys=[self._prefix + key], args=[rate, burst])
-        except (RedisError, OSError) as exc:
+        except (self._errors, OSError) as exc:
             log.warning("rate limit not applied: Redis unavailable (%s)", type(exc).__name__)
             return 0.0
         return 0.0 if taken else int(wait_ms) / 1000

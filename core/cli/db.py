@@ -6,6 +6,7 @@ import typer
 from alembic.script import ScriptDirectory
 from alembic.script.revision import RevisionError
 
+from unicrm.core.authz.defaults import sync_default_roles
 from unicrm.core.cli.runtime import cli_of, out, run
 from unicrm.core.errors import PluginError
 from unicrm.core.migrations import runner
@@ -56,11 +57,15 @@ def upgrade(
     ctx: typer.Context,
     target: str = typer.Argument("heads", help="Revision to reach; every branch head by default."),
 ) -> None:
-    """Apply migrations: core's and every installed plugin's branch, up to their heads."""
+    """Apply migrations: core's and every installed plugin's branch, up to their heads; then
+    bring the default roles up to date, so roles exist before the server first starts."""
     state = cli_of(ctx).state()
 
     async def work(state: AppState) -> set[str]:
         await runner.upgrade(state.db, state.registry, target)
+        if await runner.is_migrated(state.db, state.registry):
+            async with state.db.transaction() as session:
+                await sync_default_roles(session, state.registry)
         return await runner.current_heads(state.db)
 
     out.print(_position(state, run(state, work)), markup=False)

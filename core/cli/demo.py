@@ -11,7 +11,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from unicrm.core.authz.store import load_policies
 from unicrm.core.cli.runtime import cli_of, err, out, require_migrated, run
+from unicrm.core.demo import DEMO_PASSWORD, seed_staff
 from unicrm.core.events.models import OutboxEvent
 from unicrm.core.graph.context import Actor
 from unicrm.core.graph.customers.models import Customer
@@ -26,12 +28,16 @@ class DemoSummary:
     customers: int
     other_rows: int
     events: int
+    staff: tuple[str, ...] = ()
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"demo data: {self.customers} customers, {self.other_rows} other rows, "
             f"{self.events} events delivered"
         )
+        if self.staff:
+            text += f"\nsign in as {', '.join(self.staff)} with password {DEMO_PASSWORD}"
+        return text
 
 
 def progress_bar() -> Progress:
@@ -77,7 +83,10 @@ async def load_demo(state: AppState, *, size: int, seed: int | None) -> DemoSumm
         counter = _RowCounter(progress, task, size)
         async with state.db.transaction() as session:
             session.info["actor"] = Actor.system("demo")
-            await ensure_default(session, state.registry, state.settings.default_department)
+            default = await ensure_default(
+                session, state.registry, state.settings.default_department
+            )
+            staff = await seed_staff(session, default.slug)
             await _seed(state, session, size, rng, counter)
         progress.update(task, completed=size, description="customers + plugin data")
         pending = await _pending_events(state)
@@ -86,7 +95,8 @@ async def load_demo(state: AppState, *, size: int, seed: int | None) -> DemoSumm
         while batch := await state.events.dispatch_pending():
             delivered += batch
             progress.update(deliveries, completed=min(delivered, pending))
-    return DemoSummary(counter.customers, counter.others, delivered)
+    await load_policies(state)
+    return DemoSummary(counter.customers, counter.others, delivered, tuple(staff))
 
 
 async def _seed(

@@ -98,7 +98,10 @@ async def unicrm_session_state(
     from unicrm.schema.composer import build_schema
 
     settings = load_settings(
-        database_url=unicrm_database, plugins=list(unicrm_plugins), environment="test"
+        database_url=unicrm_database,
+        plugins=list(unicrm_plugins),
+        environment="test",
+        auth=TEST_AUTH,
     )
     state = create_state(settings, plugins=unicrm_plugins, schema_factory=build_schema)
     await prepare_schema(state.db, state)
@@ -134,6 +137,16 @@ async def unicrm_state(unicrm_session_state: AppState) -> AsyncIterator[AppState
     yield state
 
 
+TEST_AUTH = {
+    "session_cache_seconds": 60,
+    "signing_keys": {"test": "unicrm-test-signing-key-never-used-outside-tests"},
+    "active_kid": "test",
+}
+"""Auth settings of the test kit's state. Sessions stay cached for a minute, so the statement
+counts of a test's requests do not depend on how long it took; an explicit signing key lets
+an app built with production settings accept the test kit's tokens."""
+
+
 async def sign_in_as(state: AppState, email: str, role: str, department: str = "*") -> str:
     """An access token of a new user (no password) holding ``role`` in ``department``
     (``*``: every department), with the policies reloaded: how tests act as a role."""
@@ -162,6 +175,7 @@ async def client(unicrm_state: AppState) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client signed in as an organization-wide admin (``admin@unicrm.test``)."""
     token = await sign_in_as(unicrm_state, "admin@unicrm.test", "admin")
     async with _client(unicrm_state, token) as http:
+        await http.post("/graphql", json={"query": "{ viewer { kind } }"})  # caches the session
         yield http
 
 

@@ -12,9 +12,11 @@ from sqlalchemy import select
 from audit import probe_plugin
 from unicrm.core.app import create_app
 from unicrm.core.audit.models import AuditEntry
+from unicrm.core.authz.store import load_policies
 from unicrm.core.config import load_settings
 from unicrm.core.graph.departments.services import create_department
 from unicrm.core.state import AppState, create_state
+from unicrm.core.testing.pytest_plugin import sign_in_as
 from unicrm.schema.composer import build_schema
 
 
@@ -39,9 +41,14 @@ async def probe(
         await create_department(
             session, state.registry, slug="probe", name="Probe", plugins=[probe_plugin.NAME]
         )
+    token = await sign_in_as(unicrm_state, "probe-admin@unicrm.test", "admin")
+    await load_policies(state)
     transport = httpx.ASGITransport(app=create_app(state=state))
+    headers = {"Authorization": f"Bearer {token}"}
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://unicrm.test") as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://unicrm.test", headers=headers
+        ) as http:
             yield http
     finally:
         await state.db.dispose()

@@ -28,7 +28,7 @@ async def test_a_merge_is_audited_with_both_customers_and_the_merge(gql, unicrm_
     merge, mutation = (await audit_entries(unicrm_state))[-2:]
     assert merge.action == "merge"
     assert merge.targets == [source, target, merge_id]
-    assert (merge.department, merge.actor_kind, merge.outcome) == ("default", "anonymous", "ok")
+    assert (merge.department, merge.actor_kind, merge.outcome) == ("default", "user", "ok")
     assert (mutation.action, mutation.field, mutation.operation) == (
         "mutation",
         "customerMerge",

@@ -57,7 +57,9 @@ async def test_a_mutation_is_recorded_with_its_actor_place_operation_and_created
     assert entry.targets == [to_global_id("Customer", customer_id)]
     assert entry.outcome == "ok"
     assert entry.details is None
-    assert (entry.actor_kind, entry.actor_id, entry.actor_name) == ("anonymous", None, "anonymous")
+    # the test client's admin (see the ``client`` fixture)
+    assert (entry.actor_kind, entry.actor_name) == ("user", "admin")
+    assert entry.actor_id.startswith("VXNlcj")  # a User global id
     assert entry.department == "default"
     assert entry.client_address == "127.0.0.1"
 

@@ -11,15 +11,17 @@ def test_apikeys_create_list_revoke(unicrm, migrated):
     ok(unicrm("departments", "create", "sales", "--plugins", "sfa"))
 
     created = ok(
-        unicrm("apikeys", "create", "--name", "POS sync", "-d", "sales", "--role", "pos_writer")
+        unicrm("apikeys", "create", "--name", "POS sync", "-d", "sales", "--role", "store_staff")
     )
 
     header, key = created.strip().splitlines()
-    prefix = re.fullmatch(r"created API key ([0-9a-f]{12}) \(POS sync, sales, pos_writer\)", header)
+    prefix = re.fullmatch(
+        r"created API key ([0-9a-f]{12}) \(POS sync, sales, store_staff\)", header
+    )
     assert prefix is not None
     assert key.startswith(f"ucrm_{prefix.group(1)}_")
     listed = ok(unicrm("apikeys", "list"))
-    assert listed == f"{prefix.group(1)}  POS sync  (sales, pos_writer)  active  last used never\n"
+    assert listed == f"{prefix.group(1)}  POS sync  (sales, store_staff)  active  last used never\n"
     assert key.split("_", 2)[2] not in listed
     assert ok(unicrm("apikeys", "revoke", prefix.group(1))) == (
         f"revoked API key {prefix.group(1)}\n"

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from unicrm.core.cli.runtime import NotMigrated
 from unicrm.core.cli.serve import graphql_url, prepare
 from unicrm.core.config import load_settings
+from unicrm.core.demo import DEMO_PASSWORD, DEMO_STAFF
 from unicrm.core.graph.customers.models import Customer
 from unicrm.core.migrations import runner
 from unicrm.core.state import AppState, create_state
@@ -66,6 +67,9 @@ def test_graphql_url_shows_a_reachable_address():
     assert graphql_url("crm.local", 80) == "http://crm.local:80/graphql"
 
 
+ADMIN = DEMO_STAFF[0][0]
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -102,11 +106,18 @@ def test_serve_demo_answers_graphql_on_the_printed_url(tmp_path: Path):
     try:
         _wait_until_up(process, base)
         query = "{ customers(first: 2) { totalCount edges { node { displayName leadScore { value } } } } }"
-        body = httpx.post(f"{base}/graphql", json={"query": query}, timeout=10).json()
+        anonymous = httpx.post(f"{base}/graphql", json={"query": query}, timeout=10).json()
+        credentials = {"grant_type": "password", "username": ADMIN, "password": DEMO_PASSWORD}
+        token = httpx.post(f"{base}/auth/token", data=credentials, timeout=10).json()
+        bearer = {"Authorization": f"Bearer {token['access_token']}"}
+        body = httpx.post(f"{base}/graphql", json={"query": query}, headers=bearer, timeout=10)
+        body = body.json()
     finally:
         process.terminate()
         output = process.communicate(timeout=30)[0]
+    assert anonymous["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert "errors" not in body, body
     assert body["data"]["customers"]["totalCount"] == 6
+    assert f"sign in as {ADMIN}" in output
     assert f"UniCRM GraphQL: {base}/graphql" in output
     assert "created department default (plugins: crm, loyalty, ma, sfa)" in output

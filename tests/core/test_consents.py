@@ -133,7 +133,7 @@ async def test_granting_consent_allows_contact_over_that_channel_only(gql, unicr
         "status": "GRANTED",
         "source": "WEB_FORM",
         "policyVersion": "2024-01",
-        "recordedBy": "anonymous",
+        "recordedBy": "admin",
     }
     assert payload["event"]["evidence"] == {"form": "signup", "ip": "203.0.113.7"}
     assert payload["customer"] == {"canContact": True}

@@ -11,6 +11,7 @@ import pytest_asyncio
 from sqlalchemy import func, select
 
 from unicrm.core.app import create_app
+from unicrm.core.authz.store import load_policies
 from unicrm.core.db.base import Base
 from unicrm.core.events.models import OutboxEvent
 from unicrm.core.graph.customers.models import Customer, CustomerAlias
@@ -22,6 +23,7 @@ from unicrm.core.graph.search.ddl import install_search_ddl
 from unicrm.core.plugins import hookimpl
 from unicrm.core.plugins.contracts import PluginManifest
 from unicrm.core.state import create_state
+from unicrm.core.testing.pytest_plugin import sign_in_as
 from unicrm.core.testing.statements import StatementCounter
 
 CREATE = """
@@ -449,8 +451,13 @@ async def test_plugin_hook_gets_both_ids_the_session_and_the_journal(
         schema_factory=unicrm_session_state.schema_factory,
         db=state.db,
     )
+    token = await sign_in_as(state, "merge-admin@unicrm.test", "admin")
+    await load_policies(probed)
     transport = httpx.ASGITransport(app=create_app(state=probed))
-    async with httpx.AsyncClient(transport=transport, base_url="http://unicrm.test") as http:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://unicrm.test", headers=headers
+    ) as http:
 
         async def gql(query: str, variables: dict[str, Any]) -> dict[str, Any]:
             return (

@@ -23,11 +23,14 @@ mutation($input: CustomerCreateInput!) {
 
 
 @contextlib.asynccontextmanager
-async def serve(state: AppState) -> AsyncIterator[httpx.AsyncClient]:
-    """An httpx client talking to the app of ``state`` over ASGI; closes its database after."""
+async def serve(state: AppState, token: str | None = None) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client talking to the app of ``state`` over ASGI, sending ``token`` as its
+    bearer credential when given; closes its database after."""
     transport = httpx.ASGITransport(app=create_app(state=state))
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    base = "http://unicrm.test"
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://unicrm.test") as http:
+        async with httpx.AsyncClient(transport=transport, base_url=base, headers=headers) as http:
             yield http
     finally:
         await state.db.dispose()

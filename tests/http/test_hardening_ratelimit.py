@@ -16,6 +16,7 @@ from plugins.support import add_department
 from redis.asyncio import Redis
 from starlette.requests import Request
 
+from unicrm.core.authz.store import load_policies
 from unicrm.core.config import Limits, load_settings
 from unicrm.core.errors import ConfigError
 from unicrm.core.ratelimit import (
@@ -25,6 +26,7 @@ from unicrm.core.ratelimit import (
     rate_limit_key,
 )
 from unicrm.core.state import AppState
+from unicrm.core.testing.pytest_plugin import sign_in_as
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 COUNT = {"query": "{ customers { totalCount } }"}
@@ -64,9 +66,11 @@ def limited(unicrm_state, unicrm_plugins, buckets_kind, redis_prefix):
 
     @contextlib.asynccontextmanager
     async def open_client(**overrides) -> AsyncIterator[httpx.AsyncClient]:
+        token = await signed_in(unicrm_state, "admin")
         state = limited_state(unicrm_state, unicrm_plugins, buckets_kind, redis_prefix, overrides)
+        await load_policies(state)
         try:
-            async with serve(state) as http:
+            async with serve(state, token=token) as http:
                 yield http
         finally:
             await state.rate_limiter.close()
@@ -111,9 +115,13 @@ async def test_a_rate_limited_mutation_writes_nothing(limited, unicrm_state):
     assert await count_customers(unicrm_state) == 0
 
 
-async def test_every_credential_has_its_own_bucket(limited):
-    alice = {"authorization": f"Bearer alice-{uuid.uuid4().hex}"}
-    bob = {"authorization": f"Bearer bob-{uuid.uuid4().hex}"}
+async def signed_in(state: AppState, name: str) -> str:
+    return await sign_in_as(state, f"{name}-{uuid.uuid4().hex}@unicrm.test", "analyst")
+
+
+async def test_every_credential_has_its_own_bucket(limited, unicrm_state):
+    alice = {"authorization": f"Bearer {await signed_in(unicrm_state, 'alice')}"}
+    bob = {"authorization": f"Bearer {await signed_in(unicrm_state, 'bob')}"}
     async with limited(limits={"requests_per_second": 0.01, "burst": 1}) as http:
         assert (await http.post("/graphql", json=COUNT, headers=alice)).status_code == 200
         assert_rate_limited(await http.post("/graphql", json=COUNT, headers=alice))
@@ -137,8 +145,9 @@ async def test_department_limits_override_the_rate_and_have_own_buckets(limited,
     assert support == [200] * 5  # 0 requests per second: not limited
 
 
-async def test_the_bucket_refills(limited):
-    warm_up = {"authorization": f"Bearer warm-up-{uuid.uuid4().hex}"}  # builds the schema
+async def test_the_bucket_refills(limited, unicrm_state):
+    # a request of another actor builds the schema first
+    warm_up = {"authorization": f"Bearer {await signed_in(unicrm_state, 'warm-up')}"}
     async with limited(limits={"requests_per_second": 1, "burst": 1}) as http:
         assert (await http.post("/graphql", json=COUNT, headers=warm_up)).status_code == 200
         assert (await http.post("/graphql", json=COUNT)).status_code == 200

@@ -21,6 +21,7 @@ from plugins.support import add_customers, add_department, add_rows
 from unicrm.core.config import BUILTIN_PLUGINS
 from unicrm.core.db.base import Base
 from unicrm.core.db.ids import uuid7
+from unicrm.core.graph.context import Actor
 from unicrm.core.graph.customers.models import Customer
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.merge.journal import MergeJournal
@@ -185,7 +186,7 @@ async def test_hook_graphql_loaders(unicrm_state):
     somchai, malee = await add_customers(unicrm_state, "Somchai", "Malee")
     await add_rows(unicrm_state, Deal(customer_id=somchai, title="Fleet", currency="THB"))
     department = await unicrm_state.departments.get(None)
-    ctx = make_context(unicrm_state, department)
+    ctx = make_context(unicrm_state, department, Actor.system())
 
     deals = await ctx.loaders["sfa.deals_by_customer"].load_many([somchai, malee])
 

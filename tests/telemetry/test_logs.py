@@ -101,7 +101,7 @@ async def test_access_line_names_operation_department_and_actor_without_values(c
     assert record.operation == "FindCustomers"
     assert record.operation_type == "query"
     assert record.department == "default"
-    assert record.actor_kind == "anonymous"
+    assert record.actor_kind == "user"  # the test client signs in
     line = JsonFormatter().format(record)
     assert SECRET not in line and "customers(" not in line
     assert orjson.loads(line)["operation"] == "FindCustomers"
