@@ -16,7 +16,7 @@ from unicrm.core.authz.store import load_policies
 from unicrm.core.config import load_settings
 from unicrm.core.graph.departments.services import create_department
 from unicrm.core.state import AppState, create_state
-from unicrm.core.testing.pytest_plugin import sign_in_as
+from unicrm.core.testing.pytest_plugin import TEST_AUTH, sign_in_as
 from unicrm.schema.composer import build_schema
 
 
@@ -34,7 +34,10 @@ async def probe(
     """A client of a server whose ``probe`` department enables the probe plugin."""
     plugins = {**unicrm_plugins, probe_plugin.NAME: probe_plugin}
     settings = load_settings(
-        database_url=unicrm_state.settings.database_url, plugins=list(plugins), environment="test"
+        database_url=unicrm_state.settings.database_url,
+        plugins=list(plugins),
+        environment="test",
+        auth=TEST_AUTH,
     )
     state = create_state(settings, plugins=plugins, schema_factory=build_schema)
     async with state.db.transaction() as session:

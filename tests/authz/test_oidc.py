@@ -46,6 +46,7 @@ from unicrm.core.graph.ids import from_global_id
 from unicrm.core.graph.users.models import User, UserDepartment
 from unicrm.core.graph.users.services import create_user, disable_user
 from unicrm.core.state import AppState, create_state
+from unicrm.core.testing.pytest_plugin import TEST_AUTH
 from unicrm.schema.composer import build_schema
 
 LOGIN = "http://unicrm.test/auth/oidc/login"
@@ -94,6 +95,7 @@ def browser(
             plugins=list(unicrm_plugins),
             environment="test",
             oidc=oidc_settings(idp, **overrides),
+            auth=TEST_AUTH,
         )
         state = create_state(settings, plugins=unicrm_plugins, schema_factory=build_schema)
         app = create_app(state=state)

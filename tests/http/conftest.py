@@ -13,7 +13,7 @@ from http_helpers import serve, state_for
 
 from unicrm.core.authz.store import load_policies
 from unicrm.core.state import AppState
-from unicrm.core.testing.pytest_plugin import TEST_AUTH, sign_in_as
+from unicrm.core.testing.pytest_plugin import sign_in_as
 
 ClientFactory = Callable[..., contextlib.AbstractAsyncContextManager[httpx.AsyncClient]]
 
@@ -28,7 +28,7 @@ def client_with(unicrm_state: AppState, unicrm_plugins: dict[str, object]) -> Cl
         token = await sign_in_as(unicrm_state, f"admin-{uuid.uuid4().hex}@unicrm.test", "admin")
         if overrides.get("environment") == "production":  # production refuses default keys
             overrides.setdefault("secret_key", "a-production-secret-of-the-http-tests")
-            overrides.setdefault("auth", TEST_AUTH)
+
         state = state_for(
             unicrm_plugins, database_url=unicrm_state.settings.database_url, **overrides
         )

@@ -13,6 +13,7 @@ from unicrm.core.app import create_app
 from unicrm.core.config import load_settings
 from unicrm.core.graph.customers.models import Customer
 from unicrm.core.state import AppState, create_state
+from unicrm.core.testing.pytest_plugin import TEST_AUTH
 from unicrm.schema.composer import build_schema
 
 CREATE = """
@@ -37,6 +38,8 @@ async def serve(state: AppState, token: str | None = None) -> AsyncIterator[http
 
 
 def state_for(plugins: dict[str, object], **overrides: Any) -> AppState:
+    """A state of ``plugins`` that accepts the test kit's tokens (its signing key)."""
+    overrides.setdefault("auth", TEST_AUTH)
     settings = load_settings(plugins=list(plugins), **overrides)
     return create_state(settings, plugins=plugins, schema_factory=build_schema)
 
