@@ -162,7 +162,8 @@ async def sign_in_as(state: AppState, email: str, role: str, department: str = "
     return tokens.access_token
 
 
-def _client(state: AppState, token: str | None = None) -> httpx.AsyncClient:
+def client_for(state: AppState, token: str | None = None) -> httpx.AsyncClient:
+    """An HTTP client of ``state``'s app, sending ``token`` as its bearer credential."""
     from unicrm.core.app import create_app
 
     headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -174,7 +175,7 @@ def _client(state: AppState, token: str | None = None) -> httpx.AsyncClient:
 async def client(unicrm_state: AppState) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client signed in as an organization-wide admin (``admin@unicrm.test``)."""
     token = await sign_in_as(unicrm_state, "admin@unicrm.test", "admin")
-    async with _client(unicrm_state, token) as http:
+    async with client_for(unicrm_state, token) as http:
         await http.post("/graphql", json={"query": "{ viewer { kind } }"})  # caches the session
         yield http
 
@@ -182,7 +183,7 @@ async def client(unicrm_state: AppState) -> AsyncIterator[httpx.AsyncClient]:
 @pytest_asyncio.fixture(loop_scope="session")
 async def anonymous_client(unicrm_state: AppState) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client that sends no credentials."""
-    async with _client(unicrm_state) as http:
+    async with client_for(unicrm_state) as http:
         yield http
 
 

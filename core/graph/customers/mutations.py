@@ -39,6 +39,8 @@ class CustomerMutation:
     async def customer_create(
         self, info: strawberry.Info, input: CustomerCreateInput
     ) -> CustomerPayload:
+        actor_user = info.context.actor.user_id
+
         async def work(session):
             data = services.CustomerData(
                 kind=RowKind(input.kind.value),
@@ -49,7 +51,9 @@ class CustomerMutation:
                 tax_id=input.tax_id,
                 industry=input.industry,
                 parent_id=_optional_id(input.parent_id, "parent_id"),
-                owner_id=_optional_id(input.owner_id, "owner_id", "User"),
+                # A customer without a named owner belongs to the staff member creating it,
+                # so a rep whose scope is their own customers keeps seeing it.
+                owner_id=_optional_id(input.owner_id, "owner_id", "User") or actor_user,
                 department_id=_optional_id(input.department_id, "department_id", "Department"),
             )
             return await services.create_customer(session, data)
