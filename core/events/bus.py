@@ -33,9 +33,9 @@ from unicrm.core.db.database import Database
 from unicrm.core.db.types import utcnow
 from unicrm.core.events.models import DUE_STATUSES, DeliveryStatus, EventDelivery, OutboxEvent
 from unicrm.core.events.outbox import Event, handler_name
-from unicrm.core.events.retry import RetryPolicy
 from unicrm.core.events.tracing import event_span
 from unicrm.core.plugins.registry import EventHandler, Registry
+from unicrm.core.retry import RetryPolicy
 from unicrm.core.webhooks import services as webhooks
 
 log = logging.getLogger("unicrm.events")

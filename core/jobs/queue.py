@@ -26,6 +26,7 @@ from unicrm.core.db.types import utcnow
 from unicrm.core.jobs.contracts import JOB_NAME_RE, MAX_BACKOFF_SECONDS, JobRun, JobType
 from unicrm.core.jobs.models import RUNNABLE, Job, JobEffect, JobStatus
 from unicrm.core.jobs.tracing import current_traceparent
+from unicrm.core.retry import RetryPolicy
 
 MAX_ERROR = 4000
 
@@ -102,8 +103,8 @@ async def effect_once(session: AsyncSession, job_id: uuid.UUID, key: str = "") -
 
 def backoff_delay(job_type: JobType, attempt: int, rng: random.Random | None = None) -> float:
     """Seconds before attempt ``attempt + 1``: exponential, capped, with up to 50% jitter."""
-    base = min(job_type.backoff * 2 ** (attempt - 1), MAX_BACKOFF_SECONDS)
-    return base * (0.5 + (rng or random).random() / 2)
+    policy = RetryPolicy(job_type.max_attempts, job_type.backoff, MAX_BACKOFF_SECONDS)
+    return policy.delay(attempt).total_seconds() * (0.5 + (rng or random).random() / 2)
 
 
 def _held(job_id: uuid.UUID, worker: str, attempt: int) -> Any:

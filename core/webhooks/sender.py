@@ -28,9 +28,9 @@ from unicrm.core.config import Settings
 from unicrm.core.db.database import Database
 from unicrm.core.db.types import utcnow
 from unicrm.core.events.models import DUE_STATUSES, DeliveryStatus, OutboxEvent
-from unicrm.core.events.retry import RetryPolicy
 from unicrm.core.events.tracing import event_span, inject_headers
 from unicrm.core.graph.ids import to_global_id
+from unicrm.core.retry import RetryPolicy
 from unicrm.core.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from unicrm.core.webhooks.secrets import SecretUnreadable, decrypt_secret, signature_header
 from unicrm.core.webhooks.targets import TargetRefused, resolve_target

@@ -1,4 +1,4 @@
-"""Exponential backoff shared by event deliveries and webhook deliveries."""
+"""Exponential backoff shared by event deliveries, webhook deliveries and durable jobs."""
 
 from __future__ import annotations
 
