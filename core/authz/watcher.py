@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -25,7 +26,7 @@ CHANNEL = "unicrm_policy"
 OnChange = Callable[[], Awaitable[None]]
 
 
-class Watcher:
+class Watcher(ABC):
     """Base: ``start`` subscribes, ``notify`` announces a change, ``stop`` unsubscribes."""
 
     def __init__(self, key: str) -> None:
@@ -35,8 +36,9 @@ class Watcher:
     async def start(self, on_change: OnChange) -> None:
         self._on_change = on_change
 
+    @abstractmethod
     async def notify(self) -> None:
-        raise NotImplementedError
+        """Tell every process watching the same policies that they changed."""
 
     async def stop(self) -> None:
         self._on_change = None
