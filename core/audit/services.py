@@ -39,12 +39,19 @@ MAX_TEXT = 200
 
 
 def actor_id(actor: Actor) -> str | None:
-    """The id an entry stores for ``actor``: a global id (``User:…``) when it has a uuid."""
-    if actor.user_id is None:
+    """The id an entry stores for ``actor``: a global id (``User:…``, ``ApiKey:…``) when it
+    has a uuid; an API key's comes from its subject (``apikey:<uuid>``)."""
+    identifier = actor.user_id
+    if identifier is None and actor.kind == "api_key":
+        try:
+            identifier = uuid.UUID(actor.subject.partition(":")[2])
+        except ValueError:
+            return None
+    if identifier is None:
         return None
-    if isinstance(actor.user_id, uuid.UUID):
-        return to_global_id(ACTOR_TYPES.get(actor.kind, "User"), actor.user_id)
-    return str(actor.user_id)[:MAX_TEXT]
+    if isinstance(identifier, uuid.UUID):
+        return to_global_id(ACTOR_TYPES.get(actor.kind, "User"), identifier)
+    return str(identifier)[:MAX_TEXT]
 
 
 def current_trace_id() -> str | None:

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from unicrm.core.authz import auth_audit
 from unicrm.core.authz.admin import PolicyAdmin, assign
 from unicrm.core.authz.models import ApiKey
 from unicrm.core.authz.policy_models import AuthzRule
@@ -218,7 +219,7 @@ async def authenticate_api_key(db: Database, credential: str) -> ApiKeyInfo:
         raise InvalidToken("the API key has expired")
     if row.last_used_at is None or row.last_used_at <= now - LAST_USED_EVERY:
         async with db.transaction() as session:
-            await session.execute(
+            noted = await session.execute(
                 update(ApiKey)
                 .where(
                     ApiKey.id == row.id,
@@ -228,5 +229,9 @@ async def authenticate_api_key(db: Database, credential: str) -> ApiKeyInfo:
                 )
                 .values(last_used_at=now)
             )
+            if noted.rowcount:
+                await auth_audit.api_key_used(
+                    session, key_id=row.id, name=row.name, department=slug
+                )
         row.last_used_at = now
     return _info(row, slug)

@@ -12,11 +12,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from unicrm.core.authz import passwords, throttle, totp
+from unicrm.core.authz import auth_audit, passwords, throttle, totp
 from unicrm.core.authz.sessions import IssuedTokens, start_session
 from unicrm.core.config import Settings
 from unicrm.core.db.database import Database
 from unicrm.core.errors import DomainError, Unauthenticated
+from unicrm.core.graph.context import Actor
 from unicrm.core.graph.users.models import User
 from unicrm.core.graph.users.services import normalize_email
 
@@ -31,6 +32,7 @@ class LoginFailed(Unauthenticated):
         super().__init__(message)
         self.reason = reason
         self.counts = counts
+        self.user: User | None = None  # the account, when the e-mail named one (audit only)
 
     @property
     def extensions(self) -> dict[str, str]:
@@ -60,10 +62,27 @@ async def _verified_user(
     if user is None or user.password_hash is None:
         passwords.verify_dummy(password)
         raise invalid_credentials()
-    if not passwords.verify_password(user.password_hash, password):
+    try:
+        _check_user(user, user.password_hash, password)
+        await _check_second_factor(session, user, totp_code, settings)
+    except LoginFailed as exc:
+        exc.user = user
+        raise
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    return user
+
+
+def _check_user(user: User, password_hash: str, password: str) -> None:
+    if not passwords.verify_password(password_hash, password):
         raise invalid_credentials()
     if not user.is_active:
         raise LoginFailed("USER_DISABLED", "this account is disabled", counts=False)
+
+
+async def _check_second_factor(
+    session: AsyncSession, user: User, totp_code: str | None, settings: Settings
+) -> None:
     if await totp.is_enrolled(session, user.id):
         if not totp_code:
             raise LoginFailed("TOTP_REQUIRED", "this account needs a two-factor code", counts=False)
@@ -75,9 +94,6 @@ async def _verified_user(
             "this account must enroll a two-factor authenticator",
             counts=False,
         )
-    if passwords.needs_rehash(user.password_hash):
-        user.password_hash = passwords.hash_password(password)
-    return user
 
 
 async def password_login(
@@ -93,8 +109,13 @@ async def password_login(
     """Sign a user in, or raise ``LoginFailed`` / ``LoginThrottled``."""
     login_name = _login_name(email)
     keys = throttle.keys(settings.auth, login_name, client_address)
-    async with db.session() as session:
-        await throttle.check(session, keys)
+    try:
+        async with db.session() as session:
+            await throttle.check(session, keys)
+    except throttle.LoginThrottled:
+        async with db.transaction() as session:
+            await _refused(session, None, "throttled", client_address)
+        raise
     failure: LoginFailed | None = None
     async with db.transaction() as session:
         try:
@@ -111,7 +132,17 @@ async def password_login(
                 method="password",
                 settings=settings,
             )
-    if failure.counts:
-        async with db.transaction() as session:
+    async with db.transaction() as session:
+        if failure.counts:
             await throttle.record_failure(session, keys, settings.auth)
+        await _refused(session, failure.user, failure.reason.lower(), client_address)
     raise failure
+
+
+async def _refused(
+    session: AsyncSession, user: User | None, reason: str, client_address: str | None
+) -> None:
+    actor = Actor.anonymous() if user is None else auth_audit.user_actor(user.id, user.display_name)
+    await auth_audit.sign_in(
+        session, actor=actor, method="password", outcome=reason, client_address=client_address
+    )

@@ -17,12 +17,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from unicrm.core.authz import auth_audit
 from unicrm.core.authz.oidc import LOGIN_TTL, OidcClient, OidcError
 from unicrm.core.authz.oidc_users import sign_in_user
 from unicrm.core.authz.routes import NO_STORE, _granted
 from unicrm.core.authz.sessions import IssuedTokens, start_session
 from unicrm.core.config import Settings
 from unicrm.core.errors import ConfigError
+from unicrm.core.graph.context import Actor
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.users.models import User
 from unicrm.core.state import AppState
@@ -97,6 +99,14 @@ class OidcEndpoints:
                 )
         except OidcError as exc:
             log.info("single sign-on refused (%s): %s", exc.code, exc.message)
+            async with self.state.db.transaction() as session:
+                await auth_audit.sign_in(
+                    session,
+                    actor=Actor.anonymous(),
+                    method="sso",
+                    outcome=exc.code.lower(),
+                    client_address=request.client.host if request.client else None,
+                )
             response = _error(exc)
         else:
             log.info("single sign-on: user %s signed in", user.id)

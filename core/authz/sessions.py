@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from unicrm.core.authz import auth_audit
 from unicrm.core.authz.models import AuthSession, RefreshToken
 from unicrm.core.authz.tokens import InvalidToken, issue_access_token
 from unicrm.core.config import Settings, get_settings
@@ -113,6 +114,13 @@ async def start_session(
     )
     session.add(auth_session)
     await session.flush()
+    await auth_audit.sign_in(
+        session,
+        actor=auth_audit.user_actor(user.id, user.display_name),
+        method=method,
+        session_id=auth_session.id,
+        client_address=auth_session.client_address,
+    )
     return await _issue(session, auth_session, settings)
 
 
@@ -140,6 +148,7 @@ async def refresh_session(db: Database, refresh_token: str, *, settings: Setting
             )
             if reused is not None:
                 await _revoke(session, [reused], "refresh_token_reuse", now)
+                await _audit_refresh(session, reused, "refresh_token_reuse")
         else:
             tokens = await _rotate(session, row.session_id, row.expires_at, now, settings)
     if row is None:
@@ -165,7 +174,21 @@ async def _rotate(
     if not active:
         return None
     auth_session.refreshed_at = now
+    await _audit_refresh(session, session_id, "ok")
     return await _issue(session, auth_session, settings)
+
+
+async def _audit_refresh(session: AsyncSession, session_id: uuid.UUID, outcome: str) -> None:
+    found = (
+        await session.execute(
+            select(User.id, User.display_name)
+            .join(AuthSession, AuthSession.user_id == User.id)
+            .where(AuthSession.id == session_id)
+        )
+    ).first()
+    if found is not None:
+        actor = auth_audit.user_actor(found.id, found.display_name)
+        await auth_audit.refreshed(session, actor=actor, session_id=session_id, outcome=outcome)
 
 
 async def _revoke(

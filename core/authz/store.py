@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from unicrm.core.authz import auth_audit
 from unicrm.core.authz.enforcer import Rule
 from unicrm.core.authz.policy_models import AuthzRole, AuthzRule, PolicyVersion
 from unicrm.core.authz.vocabulary import Vocabulary
@@ -133,7 +134,8 @@ async def snapshot(session: AsyncSession) -> dict[str, Any]:
 
 
 async def record_version(session: AsyncSession, by: str, comment: str) -> int:
-    """Write the next policy version: the full snapshot after this change."""
+    """Write the next policy version (the full snapshot after this change) and its audit
+    entry; every policy change, from GraphQL, the CLI or the system, passes here."""
     await session.flush()
     number = (await session.scalar(select(func.max(PolicyVersion.number)))) or 0
     session.add(
@@ -142,6 +144,7 @@ async def record_version(session: AsyncSession, by: str, comment: str) -> int:
         )
     )
     await session.flush()
+    await auth_audit.policy_changed(session, by=by, version=number + 1, comment=comment)
     return number + 1
 
 

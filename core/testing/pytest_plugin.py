@@ -137,6 +137,13 @@ async def unicrm_state(unicrm_session_state: AppState) -> AsyncIterator[AppState
     yield state
 
 
+async def clear_audit_log(state: AppState) -> None:
+    """Empty the audit log, so a test sees only the entries its own actions write (the test
+    kit's setup signs in and synchronises roles, which are audited too)."""
+    async with state.db.engine.begin() as conn:
+        await conn.run_sync(audit_ddl.purge_all)
+
+
 TEST_AUTH = {
     "session_cache_seconds": 60,
     "signing_keys": {"test": "unicrm-test-signing-key-never-used-outside-tests"},

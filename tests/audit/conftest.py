@@ -16,8 +16,24 @@ from unicrm.core.authz.store import load_policies
 from unicrm.core.config import load_settings
 from unicrm.core.graph.departments.services import create_department
 from unicrm.core.state import AppState, create_state
-from unicrm.core.testing.pytest_plugin import TEST_AUTH, sign_in_as
+from unicrm.core.testing.pytest_plugin import TEST_AUTH, clear_audit_log, sign_in_as
 from unicrm.schema.composer import build_schema
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def unicrm_state(unicrm_state: AppState) -> AsyncIterator[AppState]:
+    """The test kit's state with an empty audit log (its role synchronisation is audited)."""
+    await clear_audit_log(unicrm_state)
+    yield unicrm_state
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def client(
+    client: httpx.AsyncClient, unicrm_state: AppState
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The test kit's admin client, its own sign-in cleared from the audit log."""
+    await clear_audit_log(unicrm_state)
+    yield client
 
 
 async def audit_entries(state: AppState) -> list[AuditEntry]:
@@ -45,6 +61,7 @@ async def probe(
             session, state.registry, slug="probe", name="Probe", plugins=[probe_plugin.NAME]
         )
     token = await sign_in_as(unicrm_state, "probe-admin@unicrm.test", "admin")
+    await clear_audit_log(unicrm_state)
     await load_policies(state)
     transport = httpx.ASGITransport(app=create_app(state=state))
     headers = {"Authorization": f"Bearer {token}"}
