@@ -177,6 +177,8 @@ class AuthSettings(BaseModel):
     max_failures_per_address: int = Field(default=20, ge=1)
     failure_window_seconds: int = Field(default=900, ge=1)
     lockout_seconds: int = Field(default=900, ge=1)
+    totp_required_roles: list[str] = Field(default_factory=list)
+    """Holders of these roles (in any department) must sign in with a second factor."""
 
 
 def _comma_list(value: Any, form: str) -> Any:

@@ -13,7 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core.authz import auth_audit, passwords, throttle, totp
+from unicrm.core.authz.enforcer import Authorizer
 from unicrm.core.authz.sessions import IssuedTokens, start_session
+from unicrm.core.authz.tokens import issue_enrollment_token
 from unicrm.core.config import Settings
 from unicrm.core.db.database import Database
 from unicrm.core.errors import DomainError, Unauthenticated
@@ -33,10 +35,14 @@ class LoginFailed(Unauthenticated):
         self.reason = reason
         self.counts = counts
         self.user: User | None = None  # the account, when the e-mail named one (audit only)
+        self.enrollment_token: str | None = None
 
     @property
     def extensions(self) -> dict[str, str]:
-        return {"code": self.code, "reason": self.reason}
+        found = {"code": self.code, "reason": self.reason}
+        if self.enrollment_token is not None:
+            found["enrollmentToken"] = self.enrollment_token
+        return found
 
 
 def invalid_credentials() -> LoginFailed:
@@ -57,6 +63,7 @@ async def _verified_user(
     password: str,
     totp_code: str | None,
     settings: Settings,
+    authz: Authorizer | None,
 ) -> User:
     user = await session.scalar(select(User).where(User.email == login_name))
     if user is None or user.password_hash is None:
@@ -64,7 +71,7 @@ async def _verified_user(
         raise invalid_credentials()
     try:
         _check_user(user, user.password_hash, password)
-        await _check_second_factor(session, user, totp_code, settings)
+        await _check_second_factor(session, user, totp_code, settings, authz)
     except LoginFailed as exc:
         exc.user = user
         raise
@@ -81,19 +88,25 @@ def _check_user(user: User, password_hash: str, password: str) -> None:
 
 
 async def _check_second_factor(
-    session: AsyncSession, user: User, totp_code: str | None, settings: Settings
+    session: AsyncSession,
+    user: User,
+    totp_code: str | None,
+    settings: Settings,
+    authz: Authorizer | None,
 ) -> None:
     if await totp.is_enrolled(session, user.id):
         if not totp_code:
             raise LoginFailed("TOTP_REQUIRED", "this account needs a two-factor code", counts=False)
         if not await totp.verify(session, user.id, totp_code, settings):
             raise LoginFailed("INVALID_TOTP", "the two-factor code is not valid")
-    elif totp.totp_required(user):
-        raise LoginFailed(
+    elif await totp.totp_required(session, user, settings, authz):
+        refused = LoginFailed(
             "TOTP_ENROLLMENT_REQUIRED",
             "this account must enroll a two-factor authenticator",
             counts=False,
         )
+        refused.enrollment_token = issue_enrollment_token(settings, user_id=user.id)
+        raise refused
 
 
 async def password_login(
@@ -105,8 +118,14 @@ async def password_login(
     totp_code: str | None = None,
     client_address: str | None = None,
     user_agent: str | None = None,
+    authz: Authorizer | None = None,
 ) -> IssuedTokens:
-    """Sign a user in, or raise ``LoginFailed`` / ``LoginThrottled``."""
+    """Sign a user in, or raise ``LoginFailed`` / ``LoginThrottled``.
+
+    ``authz`` (the loaded policies) tells whether the user's roles require two-factor sign-in
+    (``auth.totp_required_roles``); such a user who has not enrolled is refused with
+    TOTP_ENROLLMENT_REQUIRED and an enrollment token for totpEnroll/totpConfirm.
+    """
     login_name = _login_name(email)
     keys = throttle.keys(settings.auth, login_name, client_address)
     try:
@@ -119,7 +138,7 @@ async def password_login(
     failure: LoginFailed | None = None
     async with db.transaction() as session:
         try:
-            user = await _verified_user(session, login_name, password, totp_code, settings)
+            user = await _verified_user(session, login_name, password, totp_code, settings, authz)
         except LoginFailed as exc:
             failure = exc
         else:

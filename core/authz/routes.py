@@ -114,6 +114,7 @@ async def _grant(request: Request, state: AppState) -> IssuedTokens:
             totp_code=_optional(params, "totp_code"),
             client_address=request.client.host if request.client else None,
             user_agent=request.headers.get("user-agent"),
+            authz=state.authz,
         )
     if grant_type == "refresh_token":
         token = _required(params, "refresh_token")
@@ -132,6 +133,8 @@ async def token_endpoint(request: Request) -> Response:
         return _json(body, 429, {"Retry-After": str(exc.retry_after)})
     except LoginFailed as exc:
         body = {"error": "invalid_grant", "error_description": exc.message, "reason": exc.reason}
+        if exc.enrollment_token is not None:
+            body["enrollment_token"] = exc.enrollment_token
         return _json(body, 400)
     except InvalidToken as exc:
         return _json({"error": "invalid_grant", "error_description": exc.message}, 400)

@@ -29,6 +29,9 @@ DEFAULT_SECRET_KEY = "change-me-in-production"
 DERIVED_KID = "derived"
 MIN_KEY_LENGTH = 32
 REQUIRED_CLAIMS = ("sub", "sid", "iat", "exp", "iss", "aud", "jti")
+ENROLLMENT_CLAIMS = ("sub", "iat", "exp", "iss", "aud", "jti")
+ENROLLMENT_AUDIENCE_SUFFIX = ":totp-enrollment"
+ENROLLMENT_TOKEN_LIFETIME = timedelta(minutes=10)
 
 
 class InvalidToken(Unauthenticated):
@@ -118,35 +121,80 @@ def looks_like_jwt(credential: str) -> bool:
     return credential.count(".") == 2
 
 
+def _verified_claims(
+    settings: Settings, token: str, audience: str, required: tuple[str, ...], what: str
+) -> dict:
+    ring = keyring(settings)
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+    except jwt.InvalidTokenError:
+        raise InvalidToken(f"the {what} is malformed") from None
+    key = ring.keys.get(kid) if isinstance(kid, str) else None
+    if key is None:
+        raise InvalidToken(f"the {what} was signed with an unknown key")
+    try:
+        return jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            audience=audience,
+            issuer=settings.auth.issuer,
+            options={"require": list(required)},
+        )
+    except jwt.ExpiredSignatureError:
+        raise InvalidToken(f"the {what} has expired") from None
+    except jwt.InvalidTokenError:
+        raise InvalidToken(f"the {what} is invalid") from None
+
+
 def decode_access_token(settings: Settings, token: str) -> AccessClaims:
     """The claims of a valid token; anything else raises ``InvalidToken`` (UNAUTHENTICATED).
 
     The messages never include the token or its claims.
     """
-    ring = keyring(settings)
+    claims = _verified_claims(
+        settings, token, settings.auth.audience, REQUIRED_CLAIMS, "access token"
+    )
     try:
-        kid = jwt.get_unverified_header(token).get("kid")
-    except jwt.InvalidTokenError:
-        raise InvalidToken("the access token is malformed") from None
-    key = ring.keys.get(kid) if isinstance(kid, str) else None
-    if key is None:
-        raise InvalidToken("the access token was signed with an unknown key")
-    try:
-        claims = jwt.decode(
-            token,
-            key,
-            algorithms=[ALGORITHM],
-            audience=settings.auth.audience,
-            issuer=settings.auth.issuer,
-            options={"require": list(REQUIRED_CLAIMS)},
-        )
         return AccessClaims(
             user_id=uuid.UUID(claims["sub"]),
             session_id=uuid.UUID(claims["sid"]),
             token_id=str(claims["jti"]),
             expires_at=datetime.fromtimestamp(claims["exp"], UTC),
         )
-    except jwt.ExpiredSignatureError:
-        raise InvalidToken("the access token has expired") from None
-    except (jwt.InvalidTokenError, ValueError, TypeError):
+    except (ValueError, TypeError):
         raise InvalidToken("the access token is invalid") from None
+
+
+def _enrollment_audience(settings: Settings) -> str:
+    return f"{settings.auth.audience}{ENROLLMENT_AUDIENCE_SUFFIX}"
+
+
+def issue_enrollment_token(
+    settings: Settings, *, user_id: uuid.UUID, now: datetime | None = None
+) -> str:
+    """A token that lets ``user_id``, who proved their password but must use two-factor
+    sign-in, enroll an authenticator and nothing else (its audience is not an access token's).
+    """
+    ring = keyring(settings)
+    issued = (now or utcnow()).replace(microsecond=0)
+    claims = {
+        "sub": str(user_id),
+        "iat": issued,
+        "exp": issued + ENROLLMENT_TOKEN_LIFETIME,
+        "iss": settings.auth.issuer,
+        "aud": _enrollment_audience(settings),
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(claims, ring.active_key, ALGORITHM, headers={"kid": ring.active_kid})
+
+
+def decode_enrollment_token(settings: Settings, token: str) -> uuid.UUID:
+    """The user an enrollment token was issued to; else ``InvalidToken``."""
+    claims = _verified_claims(
+        settings, token, _enrollment_audience(settings), ENROLLMENT_CLAIMS, "enrollment token"
+    )
+    try:
+        return uuid.UUID(claims["sub"])
+    except (ValueError, TypeError):
+        raise InvalidToken("the enrollment token is invalid") from None

@@ -25,13 +25,15 @@ from urllib.parse import quote, urlencode
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from unicrm.core.authz.enforcer import Authorizer
 from unicrm.core.authz.models import TotpCredential
 from unicrm.core.config import Settings
 from unicrm.core.db.types import utcnow
 from unicrm.core.errors import DomainError
+from unicrm.core.graph.departments.models import Department
 from unicrm.core.graph.users.models import User
 
 STEP_SECONDS = 30
@@ -120,13 +122,17 @@ async def is_enrolled(session: AsyncSession, user_id: uuid.UUID) -> bool:
     return row is not None and row.confirmed_at is not None
 
 
-def totp_required(user: User) -> bool:
-    """Whether ``user`` must use a second factor even before enrolling one.
-
-    The hook point for policies such as "administrators need two-factor sign-in"; today no
-    user is required to. An enrolled user always needs a code.
-    """
-    return False
+async def totp_required(
+    session: AsyncSession, user: User, settings: Settings, authz: Authorizer | None
+) -> bool:
+    """Whether ``user`` must use a second factor even before enrolling one: they hold one of
+    ``auth.totp_required_roles`` in some department. An enrolled user always needs a code."""
+    required = set(settings.auth.totp_required_roles)
+    if not required or authz is None:
+        return False
+    subject = f"user:{user.id}"
+    departments = await session.scalars(select(Department.slug))
+    return any(required & authz.roles_for(subject, slug) for slug in departments)
 
 
 async def enroll(session: AsyncSession, user: User, settings: Settings) -> Enrollment:

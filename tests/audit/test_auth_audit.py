@@ -3,10 +3,10 @@ replays, API-key use and policy changes, each without the credentials involved."
 
 from __future__ import annotations
 
+from authz.auth_support import PASSWORD, client_for, login, make_user, with_auth
 from sqlalchemy import text
 
 from audit.conftest import audit_entries
-from authz.auth_support import PASSWORD, client_for, login, make_user, with_auth
 from unicrm.core.authz.admin import Editor, GrantSpec, PolicyAdmin, grant
 from unicrm.core.cli.policy_runtime import CLI_EDITOR
 from unicrm.core.graph.ids import to_global_id

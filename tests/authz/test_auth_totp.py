@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import timedelta
 from urllib.parse import parse_qs, unquote, urlparse
 
 import jwt
 import pytest
 from sqlalchemy import select
 
-from authz.auth_support import count, graphql, login, make_user, tokens
+from authz.auth_support import client_for, count, graphql, login, make_user, tokens, with_auth
 from unicrm.core.authz import totp
+from unicrm.core.authz.enforcer import Rule
 from unicrm.core.authz.models import AuthSession, TotpCredential
+from unicrm.core.authz.store import load_policies, to_row
+from unicrm.core.authz.tokens import issue_enrollment_token
 from unicrm.core.config import load_settings
+from unicrm.core.db.types import utcnow
 
 RFC_SHA1 = b"12345678901234567890"
 RFC_SHA256 = b"12345678901234567890123456789012"
@@ -21,7 +26,7 @@ RFC_SHA512 = RFC_SHA1 * 3 + b"1234"
 
 ENROLL = "mutation { totpEnroll { secret uri errors { field code } } }"
 CONFIRM = """
-mutation($input: TotpCodeInput!) { totpConfirm(input: $input) { enabled errors { field code } } }
+mutation($input: TotpConfirmInput!) { totpConfirm(input: $input) { enabled errors { field code } } }
 """
 DISABLE = """
 mutation($input: TotpCodeInput!) { totpDisable(input: $input) { enabled errors { field code } } }
@@ -192,3 +197,69 @@ def test_a_seed_sealed_under_another_secret_key_opens_for_no_one():
     assert totp.unseal(settings, uuid.uuid4(), sealed) is None
     assert totp.unseal(other, user, sealed) is None
     assert totp.matching_step(None, "123456") is None
+
+
+ENROLL_WITH = """
+mutation($input: TotpEnrollInput) { totpEnroll(input: $input) { secret errors { code } } }
+"""
+
+
+async def test_roles_that_require_two_factor_sign_in_enroll_before_their_first_session(
+    unicrm_state,
+):
+    required = with_auth(unicrm_state, totp_required_roles=["admin"])
+    admin = await make_user(required, "admin@example.com")
+    await make_user(required, "clerk@example.com")
+    async with required.db.transaction() as session:
+        session.add(to_row(Rule.link(f"user:{admin.id}", "admin", "*")))
+    await load_policies(required)
+
+    async with client_for(required) as http:
+        clerk = await login(http, "clerk@example.com")
+        refused = await login(http, "admin@example.com")
+        endpoint = await http.post(
+            "/auth/token",
+            data={
+                "grant_type": "password",
+                "username": "admin@example.com",
+                "password": "correct horse battery",
+            },
+        )
+        (error,) = refused["errors"]
+        enrollment = error["extensions"]["enrollmentToken"]
+        as_bearer = await graphql(http, "{ viewer { kind } }", token=enrollment)
+        forged = await graphql(http, ENROLL_WITH, {"input": {"enrollmentToken": enrollment + "x"}})
+        started = await graphql(http, ENROLL_WITH, {"input": {"enrollmentToken": enrollment}})
+        secret = started.json()["data"]["totpEnroll"]["secret"]
+        confirmed = await graphql(
+            http,
+            CONFIRM,
+            {"input": {"code": code_for(secret, -1), "enrollmentToken": enrollment}},
+        )
+        signed_in = await login(http, "admin@example.com", totp_code=code_for(secret))
+
+    assert clerk["data"]["login"]["tokens"]["accessToken"]  # no required role: no second factor
+    assert error["extensions"]["reason"] == "TOTP_ENROLLMENT_REQUIRED"
+    assert endpoint.status_code == 400
+    assert endpoint.json()["reason"] == "TOTP_ENROLLMENT_REQUIRED"
+    assert endpoint.json()["enrollment_token"]
+    assert as_bearer.status_code == 401  # an enrollment token is not an access token
+    assert forged.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert confirmed.json()["data"]["totpConfirm"] == {"enabled": True, "errors": []}
+    assert signed_in["data"]["login"]["tokens"]["accessToken"]
+    assert await count(required, AuthSession) == 2  # the clerk's and the enrolled admin's
+
+
+async def test_an_expired_enrollment_token_enrolls_nobody(anonymous_client, unicrm_state):
+    user = await make_user(unicrm_state)
+    stale = issue_enrollment_token(
+        unicrm_state.settings, user_id=user.id, now=utcnow() - timedelta(minutes=11)
+    )
+
+    body = (
+        await graphql(anonymous_client, ENROLL_WITH, {"input": {"enrollmentToken": stale}})
+    ).json()
+
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert body["errors"][0]["message"] == "the enrollment token has expired"
+    assert await count(unicrm_state, TotpCredential) == 0

@@ -169,4 +169,4 @@ async def test_row_scopes_add_no_statement_per_row(gql, unicrm_state):
         with StatementCounter(unicrm_state) as more:
             body = (await rep.post("/graphql", json={"query": query})).json()
     assert body["data"]["customers"]["totalCount"] == 5
-    assert more.count == few.count
+    assert more.count == few.count, (few.statements, more.statements)

@@ -16,6 +16,7 @@ from unicrm.core.authz.declare import public, requires
 from unicrm.core.authz.lifecycle import policies_changed
 from unicrm.core.authz.login import MAX_EMAIL, password_login
 from unicrm.core.authz.passwords import MAX_PASSWORD
+from unicrm.core.authz.tokens import InvalidToken, decode_enrollment_token
 from unicrm.core.errors import DomainError, FieldError, Unauthenticated
 from unicrm.core.graph.access.mutations import admin_of
 from unicrm.core.graph.auth.types import (
@@ -35,6 +36,8 @@ from unicrm.core.graph.auth.types import (
     TokenRefreshInput,
     TokenRefreshPayload,
     TotpCodeInput,
+    TotpConfirmInput,
+    TotpEnrollInput,
     TotpEnrollPayload,
     TotpPayload,
 )
@@ -82,6 +85,22 @@ async def _user(session: AsyncSession, actor: Actor) -> User:
     return user
 
 
+async def _enrolling(
+    session: AsyncSession, ctx: RequestContext, enrollment_token: str | None
+) -> User:
+    """The user enrolling an authenticator: the one signed in, or the one an enrollment token
+    (from a sign-in refused with TOTP_ENROLLMENT_REQUIRED) was issued to."""
+    if enrollment_token is None:
+        return await _user(session, _signed_in(ctx))
+    if len(enrollment_token) > MAX_TOKEN:
+        raise InvalidToken("the enrollment token is invalid")
+    user_id = decode_enrollment_token(ctx.settings, enrollment_token)
+    user = await session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise Unauthenticated("sign in first")
+    return user
+
+
 def _require(ctx: RequestContext, permission: str, action: str) -> None:
     """Check ``permission:action`` with the request's access decisions, when it has them."""
     access = getattr(ctx, "access", None)
@@ -111,6 +130,7 @@ class AuthMutation:
             totp_code=input.totp_code,
             client_address=address,
             user_agent=agent,
+            authz=ctx.state.authz,
         )
         return LoginPayload(errors=[], tokens=AuthTokens.of(tokens))
 
@@ -169,11 +189,14 @@ class AuthMutation:
         description="Start two-factor enrollment: a new secret, shown once. Confirm it with "
         "totpConfirm.",
     )
-    async def totp_enroll(self, info: strawberry.Info) -> TotpEnrollPayload:
-        actor = _signed_in(info.context)
+    async def totp_enroll(
+        self, info: strawberry.Info, input: TotpEnrollInput | None = None
+    ) -> TotpEnrollPayload:
+        token = input.enrollment_token if input is not None else None
+        ctx: RequestContext = info.context
 
         async def work(session: AsyncSession) -> totp.Enrollment:
-            return await totp.enroll(session, await _user(session, actor), info.context.settings)
+            return await totp.enroll(session, await _enrolling(session, ctx, token), ctx.settings)
 
         outcome = await in_transaction(info, work)
         if isinstance(outcome, DomainError):
@@ -183,12 +206,12 @@ class AuthMutation:
     @strawberry.mutation(
         metadata=public(), description="Turn two-factor sign-in on with a first code."
     )
-    async def totp_confirm(self, info: strawberry.Info, input: TotpCodeInput) -> TotpPayload:
-        actor = _signed_in(info.context)
+    async def totp_confirm(self, info: strawberry.Info, input: TotpConfirmInput) -> TotpPayload:
+        ctx: RequestContext = info.context
 
         async def work(session: AsyncSession) -> None:
-            user = await _user(session, actor)
-            await totp.confirm(session, user, input.code, info.context.settings)
+            user = await _enrolling(session, ctx, input.enrollment_token)
+            await totp.confirm(session, user, input.code, ctx.settings)
 
         outcome = await in_transaction(info, work)
         if isinstance(outcome, DomainError):

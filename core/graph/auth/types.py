@@ -117,6 +117,25 @@ class TotpCodeInput:
 
 
 @strawberry.input
+class TotpEnrollInput:
+    enrollment_token: str | None = strawberry.field(
+        default=None,
+        description="From a sign-in refused with TOTP_ENROLLMENT_REQUIRED; not needed when "
+        "signed in.",
+    )
+
+
+@strawberry.input
+class TotpConfirmInput:
+    code: str
+    enrollment_token: str | None = strawberry.field(
+        default=None,
+        description="From a sign-in refused with TOTP_ENROLLMENT_REQUIRED; not needed when "
+        "signed in.",
+    )
+
+
+@strawberry.input
 class ApiKeyCreateInput:
     name: str
     department: str = strawberry.field(description="The slug of the department it works in.")
