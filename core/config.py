@@ -193,6 +193,15 @@ def _comma_list(value: Any, form: str) -> Any:
     return value
 
 
+class AuditSettings(BaseModel):
+    """What the audit log records beyond mutations and sign-ins (docs/audit-log.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sensitive_reads: bool = False
+    """Record every clear read of a field holding ``sensitive`` personal data."""
+
+
 class OidcSettings(BaseModel):
     """OpenID Connect single sign-on (docs/single-sign-on.md); off unless ``enabled``."""
 
@@ -307,6 +316,7 @@ class Settings(BaseSettings):
     log_format: LogFormat = LogFormat.PLAIN
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
     redis_url: str = ""
     oidc: OidcSettings = Field(default_factory=OidcSettings)
     events: EventSettings = Field(default_factory=EventSettings)

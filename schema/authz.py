@@ -8,7 +8,9 @@ Per operation, the distinct coordinates it can touch are collected once per docu
 (fragments and inline fragments included; an abstract type stands for each of its object
 types) and decided once per actor and policy version. Nothing denied or masked: execution
 runs with no per-field checks at all. Otherwise a ``FieldGuard`` middleware answers denied
-fields with FORBIDDEN at their path (null for nullable fields) and masks masked ones.
+fields with FORBIDDEN at their path (null for nullable fields) and masks masked ones. With
+``audit.sensitive_reads`` on, it also notes which objects' ``sensitive`` fields were read in
+clear, for the audit log (``pii.read``).
 """
 
 from __future__ import annotations
@@ -233,19 +235,35 @@ def _narrow(
     return [parent for parent in parents if parent.name in allowed]
 
 
+SENSITIVE = "sensitive"
+
+
 class FieldGuard:
-    """graphql-core middleware for an operation with denied or masked coordinates."""
+    """graphql-core middleware for an operation with denied or masked coordinates, or with
+    sensitive ones whose reads are audited (``reads``: coordinate → ids of the objects read)."""
 
-    __slots__ = ("denied", "masked")
+    __slots__ = ("audited", "denied", "masked", "reads")
 
-    def __init__(self, denied: frozenset[str], masked: dict[str, str | None]) -> None:
+    def __init__(
+        self,
+        denied: frozenset[str],
+        masked: dict[str, str | None],
+        audited: frozenset[str] = frozenset(),
+    ) -> None:
         self.denied = denied
         self.masked = masked
+        self.audited = audited
+        self.reads: dict[str, dict[str, None]] = {}
 
     def resolve(self, next_: Any, root: Any, info: Any, **args: Any) -> Any:
         coordinate = f"{info.parent_type.name}.{info.field_name}"
         if coordinate in self.denied:
             raise Forbidden(f"not allowed to read {coordinate}")
+        if coordinate in self.audited:
+            read = self.reads.setdefault(coordinate, {})
+            target = getattr(root, "id", None)
+            if isinstance(target, str):
+                read[target] = None
         if coordinate not in self.masked:
             return next_(root, info, **args)
         style = self.masked[coordinate]
@@ -265,9 +283,21 @@ def field_guard(
     document: DocumentNode,
     query: str,
     operation_name: str | None,
+    *,
+    audit_sensitive: bool = False,
 ) -> FieldGuard | None:
-    """The middleware an operation needs, or None when nothing in it is denied or masked."""
-    denied, masked = access.decide_all(requirements.for_operation(document, query, operation_name))
-    if not denied and not masked:
+    """The middleware an operation needs, or None when nothing in it is denied or masked and
+    no clear read of a ``sensitive`` field is to be audited."""
+    found = requirements.for_operation(document, query, operation_name)
+    denied, masked = access.decide_all(found)
+    audited = frozenset(
+        r.coordinate
+        for r in found
+        if audit_sensitive
+        and r.pii == SENSITIVE
+        and r.coordinate not in denied
+        and r.coordinate not in masked
+    )
+    if not denied and not masked and not audited:
         return None
-    return FieldGuard(denied, masked)
+    return FieldGuard(denied, masked, audited)

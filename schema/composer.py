@@ -18,6 +18,7 @@ from strawberry.types import ExecutionContext
 from strawberry.types.base import StrawberryOptional
 from strawberry.types.field import StrawberryField
 
+from unicrm.core.audit.reads import record_sensitive_reads
 from unicrm.core.errors import PluginError
 from unicrm.core.graph.scalars import SCALAR_MAP
 from unicrm.core.plugins.manager import CORE_PLUGIN_NAME
@@ -46,9 +47,12 @@ class ComposedSchema(strawberry.Schema):
         middleware_manager: MiddlewareManager,
         *args: Any,
     ) -> Any:
-        """Execute with a ``FieldGuard`` when the actor may not read everything asked for."""
-        access = getattr(execution_context.context, "access", None)
+        """Execute with a ``FieldGuard`` when the actor may not read everything asked for, or
+        reads sensitive fields that are audited."""
+        ctx = execution_context.context
+        access = getattr(ctx, "access", None)
         document = execution_context.graphql_document
+        guard = None
         if access is not None and document is not None:
             guard = field_guard(
                 self.requirements,
@@ -56,15 +60,19 @@ class ComposedSchema(strawberry.Schema):
                 document,
                 execution_context.query or "",
                 execution_context.operation_name,
+                audit_sensitive=ctx.settings.audit.sensitive_reads,
             )
             if guard is not None:
                 middleware_manager = MiddlewareManager(guard, *middleware_manager.middlewares)
         middleware_manager = with_mutation_audit(
             execution_context, extensions_runner, middleware_manager
         )
-        return await super()._execute_operation(
+        result = await super()._execute_operation(
             execution_context, extensions_runner, middleware_manager, *args
         )
+        if guard is not None and guard.reads:
+            await record_sensitive_reads(ctx, execution_context.operation_name, guard.reads)
+        return result
 
     def process_errors(self, errors: list[Any], execution_context: Any = None) -> None:
         log_unexpected(errors)

@@ -1,5 +1,6 @@
 """A plugin that exists only in the audit tests: a sign-up mutation carrying personal data and
-a password, to prove the audit log records the call without any of its values.
+a password, to prove the audit log records the call without any of its values, and a
+``sensitive`` field on Customer, ``probeHealthNote``, whose clear reads are audited.
 
 ``probeSignup`` answers a short password with a WEAK_PASSWORD payload error, a malformed
 customer id with INVALID_ID, and an address at ``blocked.test`` with a FORBIDDEN GraphQL error.
@@ -10,6 +11,7 @@ from __future__ import annotations
 from enum import Enum
 
 import strawberry
+from strawberry.types.field import StrawberryField
 
 from unicrm.core.authz.declare import requires
 from unicrm.core.errors import DomainError, FieldError, Forbidden
@@ -86,3 +88,18 @@ def plugin_manifest() -> PluginManifest:
 @hookimpl
 def graphql_mutation() -> type:
     return ProbeMutation
+
+
+HEALTH_NOTE = "peanut allergy"
+
+
+def _health_note(root: Customer) -> str | None:
+    return HEALTH_NOTE
+
+
+@hookimpl
+def graphql_type_fields() -> dict[str, list[StrawberryField]]:
+    note = strawberry.field(
+        resolver=_health_note, name="probeHealthNote", metadata={"pii": "sensitive"}
+    )
+    return {"Customer": [note]}
