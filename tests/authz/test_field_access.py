@@ -22,6 +22,7 @@ PHONE = """
 mutation($input: CustomerPhoneAddInput!) { customerPhoneAdd(input: $input) { errors { code } } }
 """
 CONTACTS = "{ customers { edges { node { email phone emails { address } } } } }"
+NULLABLE_CONTACTS = "{ customers { edges { node { email phone } } } }"
 
 
 async def somchai(gql) -> str:
@@ -78,6 +79,28 @@ async def test_a_role_without_pii_gets_null_and_forbidden_however_it_asks(gql, u
     (error,) = body["errors"]
     assert error["extensions"]["code"] == "FORBIDDEN"
     assert error["path"][:3] == ["customers", "edges", 0]
+
+
+async def test_get_requests_get_the_same_decisions_and_batches_are_refused_whole(
+    gql, unicrm_state
+):
+    await somchai(gql)
+    token = await sign_in_as(unicrm_state, "get-analyst@unicrm.test", "analyst")
+    staff = await sign_in_as(unicrm_state, "get-staff@unicrm.test", "store_staff")
+
+    async with client_for(unicrm_state, token) as analyst:
+        denied = (await analyst.get("/graphql", params={"query": NULLABLE_CONTACTS})).json()
+        batch = await analyst.post(
+            "/graphql", json=[{"query": CONTACTS}, {"query": "{ viewer { kind } }"}]
+        )
+    async with client_for(unicrm_state, staff) as clerk:
+        masked = (await clerk.get("/graphql", params={"query": CONTACTS})).json()
+
+    assert denied["data"]["customers"]["edges"][0]["node"] == {"email": None, "phone": None}
+    assert {e["extensions"]["code"] for e in denied["errors"]} == {"FORBIDDEN"}
+    assert masked["data"]["customers"]["edges"][0]["node"]["email"] == "s***@example.com"
+    assert batch.status_code == 400
+    assert "data" not in batch.json()
 
 
 async def test_node_refuses_a_kind_of_record_the_role_may_not_read(gql, unicrm_state):
