@@ -81,9 +81,7 @@ async def test_a_role_without_pii_gets_null_and_forbidden_however_it_asks(gql, u
     assert error["path"][:3] == ["customers", "edges", 0]
 
 
-async def test_get_requests_get_the_same_decisions_and_batches_are_refused_whole(
-    gql, unicrm_state
-):
+async def test_get_requests_get_the_same_decisions_and_batches_are_refused_whole(gql, unicrm_state):
     await somchai(gql)
     token = await sign_in_as(unicrm_state, "get-analyst@unicrm.test", "analyst")
     staff = await sign_in_as(unicrm_state, "get-staff@unicrm.test", "store_staff")
