@@ -72,9 +72,7 @@ class Invoice(IdMixin, Base):
     order_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("customer_order.id", ondelete="RESTRICT"), index=True
     )
-    original_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("invoice.id", ondelete="RESTRICT"), index=True
-    )
+    original_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invoice.id"), index=True)
     customer_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("customer.id", ondelete="SET NULL")
     )

@@ -336,7 +336,6 @@ def upgrade() -> None:
             ["original_id"],
             ["invoice.id"],
             name=op.f("fk_invoice_original_id_invoice"),
-            ondelete="RESTRICT",
         ),
         sa.ForeignKeyConstraint(
             ["store_id"], ["store.id"], name=op.f("fk_invoice_store_id_store"), ondelete="RESTRICT"
