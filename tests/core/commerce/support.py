@@ -14,6 +14,7 @@ from unicrm.core.graph.orders.services import LineData, OrderData, create_order
 from unicrm.core.graph.products.services import Price, ProductData, create_product
 from unicrm.core.graph.stores import hours
 from unicrm.core.graph.stores.services import StoreData, create_store
+from unicrm.core.testing.statements import StatementCounter
 
 EVERY_DAY = [hours.Interval(day, "10:00", "22:00") for day in range(7)]
 
@@ -92,3 +93,13 @@ async def place_order(
             ),
         )
     return order.id
+
+
+async def statements_for(state, gql, query: str) -> tuple[int, dict]:
+    """The statements one request costs, and its body; the department cache is not part of
+    the request's cost."""
+    state.departments.invalidate()
+    await state.departments.get(None)
+    with StatementCounter(state) as counter:
+        body = await gql(query)
+    return counter.count, body

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from commerce.support import make_shop
+from commerce.support import make_shop, statements_for
 from unicrm.core.errors import DomainError
 from unicrm.core.graph.bookings.models import (
     Booking,
@@ -33,7 +33,6 @@ from unicrm.core.graph.stores import hours
 from unicrm.core.graph.stores.models import StoreStaff
 from unicrm.core.graph.users.models import User
 from unicrm.core.testing.pytest_plugin import client_for, sign_in_as
-from unicrm.core.testing.statements import StatementCounter
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 
@@ -215,6 +214,13 @@ async def test_the_status_flow_keeps_history_and_frees_slots(gql, unicrm_state, 
         ],
     }
     assert (await counts(unicrm_state))["used"] == 0
+    for mutation in ("bookingCancel", "bookingCheckIn"):
+        again = await gql(
+            f"mutation($id: ID!) {{ {mutation}(input: {{id: $id}}) {{ errors {{ code }} }} }}",
+            {"id": booking_id},
+        )
+        assert again["data"][mutation]["errors"] == [{"code": "INVALID_TRANSITION"}]
+    assert (await counts(unicrm_state))["history"] == 3
     retaken = await gql(
         CREATE, {"input": booking_input(shop, table, start, start + timedelta(hours=1), units=2)}
     )
@@ -375,7 +381,7 @@ async def test_store_staff_book_and_check_in_only_at_their_store(gql, unicrm_sta
 async def test_resources_are_validated(gql, unicrm_state, shop):
     query = """mutation($input: BookingResourceCreateInput!) {
       bookingResourceCreate(input: $input) {
-        resource { name capacity slotMinutes bookableHours { weekday opens closes } }
+        resource { id name capacity slotMinutes bookableHours { weekday opens closes } }
         errors { field code } } }"""
     store = to_global_id("Store", shop.stores["BKK-01"])
     bad = await gql(
@@ -410,6 +416,7 @@ async def test_resources_are_validated(gql, unicrm_state, shop):
     )
     assert good["data"]["bookingResourceCreate"] == {
         "resource": {
+            "id": good["data"]["bookingResourceCreate"]["resource"]["id"],
             "name": "Bay 1",
             "capacity": 1,
             "slotMinutes": 30,
@@ -421,6 +428,16 @@ async def test_resources_are_validated(gql, unicrm_state, shop):
         "query($s: ID!) { bookingResources(storeId: $s) { name kind } }", {"s": store}
     )
     assert listed["data"]["bookingResources"] == [{"name": "Bay 1", "kind": "SERVICE_BAY"}]
+
+    resource = good["data"]["bookingResourceCreate"]["resource"]["id"]
+    update = """mutation($input: BookingResourceUpdateInput!) {
+      bookingResourceUpdate(input: $input) { resource { capacity active } errors { field code } } }"""
+    refused = await gql(update, {"input": {"id": resource, "capacity": 0, "active": False}})
+    assert refused["data"]["bookingResourceUpdate"]["errors"] == [
+        {"field": "capacity", "code": "INVALID"}
+    ]
+    changed = await gql(update, {"input": {"id": resource, "capacity": 2}})
+    assert changed["data"]["bookingResourceUpdate"]["resource"] == {"capacity": 2, "active": True}
 
 
 PAGE = """{ customers(first: 50) { edges { node { bookings(limit: 3) { startsAt status } } } } }"""
@@ -444,11 +461,9 @@ async def test_customer_bookings_cost_no_statement_per_row(gql, unicrm_state, sh
                 )
 
     await seed(2)
-    with StatementCounter(unicrm_state) as small:
-        await gql(PAGE)
+    small, _ = await statements_for(unicrm_state, gql, PAGE)
     await seed(15)
-    with StatementCounter(unicrm_state) as large:
-        body = await gql(PAGE)
+    large, body = await statements_for(unicrm_state, gql, PAGE)
     nodes = [e["node"] for e in body["data"]["customers"]["edges"]]
     assert sum(len(n["bookings"]) for n in nodes) == 17
-    assert large.count == small.count
+    assert large == small

@@ -4,13 +4,13 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from commerce.support import statements_for
 from unicrm.core.graph.customers.models import CustomerKind
 from unicrm.core.graph.customers.services import CustomerData, create_customer
 from unicrm.core.graph.orders.models import OrderSource
 from unicrm.core.graph.orders.services import LineData, OrderData, create_order
 from unicrm.core.graph.products.services import Price, ProductData, create_product
 from unicrm.core.graph.stores.models import Store
-from unicrm.core.testing.statements import StatementCounter
 
 CREATE = """
 mutation($input: StoreCreateInput!) {
@@ -134,6 +134,23 @@ async def test_update_changes_only_what_is_given(gql):
     }
 
 
+async def test_bad_updates_are_typed_errors_and_change_nothing(gql):
+    created = await gql(CREATE, {"input": store_input()})
+    await gql(CREATE, {"input": store_input("CNX-01", province="Chiang Mai", postalCode="50000")})
+    store_id = created["data"]["storeCreate"]["store"]["id"]
+    bad = await gql(UPDATE, {"input": {"id": store_id, "timezone": "Nowhere", "taxBranch": "1"}})
+    assert {(e["field"], e["code"]) for e in bad["data"]["storeUpdate"]["errors"]} == {
+        ("timezone", "INVALID"),
+        ("taxBranch", "INVALID"),
+    }
+    taken = await gql(UPDATE, {"input": {"id": store_id, "code": "CNX-01"}})
+    assert taken["data"]["storeUpdate"]["errors"][0]["code"] == "DUPLICATE"
+    missing = await gql(UPDATE, {"input": {"id": store_id[:-2] + "AA", "name": "X"}})
+    assert missing["data"]["storeUpdate"]["errors"][0]["code"] in {"INVALID_ID", "NOT_FOUND"}
+    body = await gql('{ store(code: "BKK-01") { code name } }')
+    assert body["data"]["store"] == {"code": "BKK-01", "name": "Siam Square"}
+
+
 LIST = """
 query($filter: StoreFilterInput) {
   stores(first: 10, filter: $filter) { totalCount edges { node { code region } } }
@@ -188,14 +205,12 @@ async def test_order_store_is_loaded_in_one_batch(gql, unicrm_state):
                     )
 
     await seed(2, "TEA-1")
-    with StatementCounter(unicrm_state) as small:
-        await gql(ORDERS)
+    small, _ = await statements_for(unicrm_state, gql, ORDERS)
     await seed(20, "TEA-2")
-    with StatementCounter(unicrm_state) as large:
-        body = await gql(ORDERS)
+    large, body = await statements_for(unicrm_state, gql, ORDERS)
     nodes = [e["node"] for e in body["data"]["customers"]["edges"]]
     assert len(nodes) == 22
     assert all(
         {o["store"]["code"] for o in n["latestOrders"]} == {"BKK-01", "CNX-01"} for n in nodes
     )
-    assert large.count == small.count
+    assert large == small
