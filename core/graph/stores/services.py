@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import ColumnElement, Select, delete, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core.db.ids import uuid7
@@ -53,7 +53,6 @@ class StoreFilter:
     regions: Sequence[str] = ()
     provinces: Sequence[str] = ()
     active: bool | None = None
-    ids: Sequence[uuid.UUID] | None = field(default=None)
 
 
 def _locate(row: Store) -> None:
@@ -98,7 +97,7 @@ async def _set_staff(session: AsyncSession, store: Store, staff: Sequence[uuid.U
     session.add_all(StoreStaff(store_id=store.id, user_id=u) for u in wanted)
 
 
-async def _save(session: AsyncSession, row: Store, data: StoreData, business_zone: str) -> Store:
+def _save(row: Store, data: StoreData, business_zone: str) -> Store:
     for name, value in vars(data).items():
         if value is UNSET or name == "staff":
             continue
@@ -132,7 +131,7 @@ async def create_store(session: AsyncSession, data: StoreData, business_zone: st
         tax_branch="00000",
         active=True,
     )
-    row = await _save(session, row, data, business_zone)
+    row = _save(row, data, business_zone)
     values = {c.key: getattr(row, c.key) for c in Store.__table__.columns if c.key != "id"}
     values["id"] = row.id = uuid7()
     values["created_at"] = values["updated_at"] = utcnow()
@@ -155,7 +154,7 @@ async def update_store(
         taken = await session.scalar(select(Store.id).where(Store.code == data.code.strip()))
         if taken is not None:
             raise DomainError.single("DUPLICATE", f"a store with code {data.code} exists", "code")
-    await _save(session, row, data, business_zone)
+    _save(row, data, business_zone)
     if data.staff is not UNSET:
         await _set_staff(session, row, data.staff)
     await session.flush()
@@ -179,13 +178,3 @@ def filtered(stmt: Select[Any], f: StoreFilter) -> Select[Any]:
     if f.active is not None:
         stmt = stmt.where(Store.active.is_(f.active))
     return stmt
-
-
-def staffed_by(user_id: uuid.UUID | None) -> ColumnElement[bool]:
-    """``store.id`` is one of the stores ``user_id`` works at."""
-    mine = select(StoreStaff.store_id).where(StoreStaff.user_id == user_id)
-    return Store.id.in_(mine)
-
-
-def zone_of(store: Store) -> ZoneInfo:
-    return ZoneInfo(store.timezone)
