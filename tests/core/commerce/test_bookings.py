@@ -32,6 +32,7 @@ from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.stores import hours
 from unicrm.core.graph.stores.models import StoreStaff
 from unicrm.core.graph.users.models import User
+from unicrm.core.jobs.contracts import JobRun
 from unicrm.core.testing.pytest_plugin import client_for, sign_in_as
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
@@ -267,6 +268,29 @@ async def test_check_in_and_the_no_show_job(unicrm_state, shop):
     assert statuses == [BookingStatus.CHECKED_IN, BookingStatus.NO_SHOW, BookingStatus.NO_SHOW]
     assert used == 1  # the no-shows gave their seats back
     assert (last.to_status, last.actor, last.changed_by) == (BookingStatus.NO_SHOW, None, None)
+
+
+async def test_the_no_show_job_is_scheduled_and_marks_late_confirmed_bookings(unicrm_state, shop):
+    job_type = unicrm_state.registry.job_types["core.bookings_no_show"]
+    schedule = unicrm_state.registry.schedules["core.bookings_no_show"]
+    assert (schedule.cron, schedule.args) == ("*/5 * * * *", {"after_minutes": 30})
+    table = await add_resource(unicrm_state, shop.stores["BKK-01"])
+    start = local(-1, 20)
+    async with unicrm_state.db.transaction() as session:
+        data = BookingData(
+            shop.customer, table, BookingKind.TABLE, start, start + timedelta(hours=1)
+        )
+        booking = await create_booking(session, data, now=start - timedelta(days=2))
+        await change_status(
+            session, booking.id, BookingStatus.CONFIRMED, now=start - timedelta(days=1)
+        )
+    run = JobRun(uuid.uuid4(), job_type.name, schedule.args, 1, job_type.max_attempts, None)
+    for _ in range(2):  # a retried run changes nothing more
+        async with unicrm_state.db.transaction() as session:
+            await job_type.handler(run, session)
+    async with unicrm_state.db.session() as session:
+        assert (await session.get(Booking, booking.id)).status is BookingStatus.NO_SHOW
+    assert await counts(unicrm_state) == {"bookings": 1, "history": 3, "used": 0}
 
 
 async def test_concurrent_bookings_for_the_last_seats_admit_exactly_the_capacity(
