@@ -13,6 +13,7 @@ import os
 import re
 import tomllib
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -293,6 +294,18 @@ class JobSettings(BaseModel):
     shutdown_grace_seconds: float = Field(default=30.0, ge=0)
 
 
+class CommerceSettings(BaseModel):
+    """Invoices and bookings (docs/invoices.md, docs/bookings.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    vat_rate: Decimal = Field(default=Decimal("0.07"), ge=0, lt=1, decimal_places=4)
+    prices_include_vat: bool = Field(
+        default=True, description="Thai retail practice: order prices already include VAT."
+    )
+    booking_reminder_minutes: int = Field(default=24 * 60, ge=0, le=30 * 24 * 60)
+
+
 def _config_file() -> Path:
     return Path(os.environ.get(CONFIG_ENV, "unicrm.toml"))
 
@@ -322,6 +335,7 @@ class Settings(BaseSettings):
     events: EventSettings = Field(default_factory=EventSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
+    commerce: CommerceSettings = Field(default_factory=CommerceSettings)
     department_limits: dict[str, LimitsOverride] = Field(default_factory=dict)  # type: ignore[valid-type]
     cors: Cors = Field(default_factory=Cors)
     persisted_queries: PersistedQueries = Field(default_factory=PersistedQueries)

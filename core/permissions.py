@@ -35,6 +35,17 @@ CORE_PERMISSIONS = (
     Permission(
         "core.job", ("read", "write"), description="Durable jobs: the queue and dead letters."
     ),
+    Permission("core.store", description="Stores and branches, their hours and staff."),
+    Permission(
+        "core.invoice",
+        ("read", "write"),
+        description="Tax invoices, receipts and credit notes; scoped by the customer's owner.",
+    ),
+    Permission(
+        "core.booking",
+        ("read", "write"),
+        description="Bookable resources and bookings; own scope: the stores one works at.",
+    ),
 )
 
 CUSTOMER_DATA = ("core.customer", "core.contact", "core.identity", "core.consent", "core.tag")
@@ -83,6 +94,8 @@ ROLES = (
             "core.order:write",
             "core.merge:write",
             "core.user:read",
+            "core.store:read",
+            *_read_write("core.invoice", "core.booking"),
             "pii:*:read",
             "pii:*:read_masked",
         ),
@@ -108,6 +121,7 @@ ROLES = (
             "core.identity:read",
             "core.consent:read",
             *CATALOGUE,
+            *_read_write("core.invoice", scope="department"),
             "pii:contact:read",
             "pii:profile:read",
         ),
@@ -122,6 +136,7 @@ ROLES = (
             "core.order:read@own",
             "core.timeline:read@own",
             "core.product:read",
+            *_read_write("core.invoice", scope="own"),
             "pii:contact:read",
             "pii:profile:read",
         ),
@@ -147,6 +162,7 @@ ROLES = (
             "core.contact:read",
             "core.product:read",
             "core.order:read",
+            "core.booking:read",
             "pii:contact:read",
             "pii:profile:read",
         ),
@@ -155,7 +171,9 @@ ROLES = (
     RoleGrant(
         "store_staff",
         (
-            *_read_write("core.customer", "core.identity", "core.order"),
+            *_read_write("core.customer", "core.identity", "core.order", "core.invoice"),
+            *_read_write("core.booking", scope="own"),
+            "core.store:read",
             "core.contact:read",
             "core.consent:read",
             "core.product:read",

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core import demo
 from unicrm.core.graph import catalog
+from unicrm.core.graph.bookings import jobs as booking_jobs
 from unicrm.core.jobs import housekeeping
 from unicrm.core.permissions import CORE_PERMISSIONS
 from unicrm.core.permissions import ROLES as CORE_ROLES
@@ -83,7 +84,27 @@ async def seed_demo_data(session: AsyncSession, size: int, rng: random.Random) -
 
 @hookimpl
 def register_jobs() -> list[Any]:
-    return [*housekeeping.JOB_TYPES, *housekeeping.SCHEDULES]
+    return [
+        *housekeeping.JOB_TYPES,
+        *housekeeping.SCHEDULES,
+        *booking_jobs.JOB_TYPES,
+        *booking_jobs.SCHEDULES,
+    ]
+
+
+@hookimpl
+async def customer_export(customer_id: Any, session: AsyncSession) -> dict[str, list[Any]]:
+    """Core's sections of a DSAR export; sections without rows are left out."""
+    sections: dict[str, list[Any]] = {}
+    for module in catalog.privacy_modules():
+        sections.update(await module.export(session, customer_id))
+    return {name: rows for name, rows in sections.items() if rows}
+
+
+@hookimpl
+async def customer_erase(customer_id: Any, session: AsyncSession) -> None:
+    for module in catalog.privacy_modules():
+        await module.erase(session, customer_id)
 
 
 @hookimpl

@@ -111,6 +111,31 @@ class ProductUpdated:
     fields: list[str]
 
 
+@dataclass(config=_PAYLOAD, frozen=True)
+class InvoiceIssued:
+    invoice_id: str
+    number: str
+    kind: str
+    store_code: str
+    order_id: str
+    currency: str
+    subtotal: str
+    vat: str
+    total: str
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class CreditNoteIssued:
+    credit_note_id: str
+    number: str
+    invoice_id: str
+    invoice_number: str
+    currency: str
+    total: str
+    vat: str
+    reason: str
+
+
 EVENT_TYPES: dict[str, type] = {
     "customer.created": CustomerCreated,
     "customer.updated": CustomerUpdated,
@@ -124,6 +149,8 @@ EVENT_TYPES: dict[str, type] = {
     "order.placed": OrderPlaced,
     "product.created": ProductCreated,
     "product.updated": ProductUpdated,
+    "invoice.issued": InvoiceIssued,
+    "credit_note.issued": CreditNoteIssued,
 }
 """Every event type with a declared payload, core's and those plugins registered."""
 

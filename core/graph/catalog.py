@@ -25,6 +25,9 @@ AGGREGATES = (
     "attributes",
     "products",
     "orders",
+    "stores",
+    "invoices",
+    "bookings",
     "timeline",
     "search",
     "merge",
@@ -104,3 +107,10 @@ def loaders() -> dict[str, Any]:
         if mod is not None:
             out.update(mod.LOADERS)
     return out
+
+
+def privacy_modules() -> list[ModuleType]:
+    """Aggregates whose customer data needs more than the merge's automatic move: their
+    ``privacy`` module's ``export`` and ``erase`` serve core's DSAR export and erasure."""
+    found = [_optional(a, "privacy") for a in AGGREGATES + CORE_PACKAGES]
+    return [m for m in found if m is not None]

@@ -1,0 +1,1 @@
+"""Bookings of store resources: tables, test drives, store and technician visits."""

@@ -1,0 +1,1 @@
+"""Tax invoices, receipts and credit notes issued from orders, numbered without gaps."""

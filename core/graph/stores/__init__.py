@@ -1,0 +1,1 @@
+"""Stores and branches: address, region, opening hours, time zone and staff."""

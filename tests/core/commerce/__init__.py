@@ -1,0 +1,1 @@
+"""Stores, invoices and bookings (core/graph/stores, invoices, bookings)."""
