@@ -35,6 +35,14 @@ CORE_PERMISSIONS = (
     Permission(
         "core.job", ("read", "write"), description="Durable jobs: the queue and dead letters."
     ),
+    Permission(
+        "core.message",
+        ("read", "write"),
+        description="Messages to customers (send, records, statuses) and suppressions.",
+    ),
+    Permission(
+        "core.message_template", ("read", "write"), description="Message templates per channel."
+    ),
 )
 
 CUSTOMER_DATA = ("core.customer", "core.contact", "core.identity", "core.consent", "core.tag")
@@ -83,6 +91,7 @@ ROLES = (
             "core.order:write",
             "core.merge:write",
             "core.user:read",
+            *_read_write("core.message", "core.message_template"),
             "pii:*:read",
             "pii:*:read_masked",
         ),
@@ -96,6 +105,7 @@ ROLES = (
             "core.contact:read",
             "core.identity:read",
             *CATALOGUE,
+            *_read_write("core.message", "core.message_template"),
             "pii:contact:read",
             "pii:profile:read",
         ),
@@ -108,6 +118,8 @@ ROLES = (
             "core.identity:read",
             "core.consent:read",
             *CATALOGUE,
+            *_read_write("core.message"),
+            "core.message_template:read",
             "pii:contact:read",
             "pii:profile:read",
         ),
@@ -135,6 +147,7 @@ ROLES = (
             "core.consent:read",
             "core.tag:read",
             *CATALOGUE,
+            "core.message:read",
             "pii:contact:read",
             "pii:profile:read",
         ),

@@ -7,6 +7,7 @@ migration branch, the permissions, the root fields and the loaders of the custom
 from __future__ import annotations
 
 import random
+import uuid
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -16,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from unicrm.core import demo
 from unicrm.core.graph import catalog
 from unicrm.core.jobs import housekeeping
+from unicrm.core.messaging import privacy as messaging_privacy
+from unicrm.core.messaging.jobs import JOB_TYPES as MESSAGING_JOBS
 from unicrm.core.permissions import CORE_PERMISSIONS
 from unicrm.core.permissions import ROLES as CORE_ROLES
 from unicrm.core.plugins import hookimpl
@@ -83,7 +86,17 @@ async def seed_demo_data(session: AsyncSession, size: int, rng: random.Random) -
 
 @hookimpl
 def register_jobs() -> list[Any]:
-    return [*housekeeping.JOB_TYPES, *housekeeping.SCHEDULES]
+    return [*housekeeping.JOB_TYPES, *housekeeping.SCHEDULES, *MESSAGING_JOBS]
+
+
+@hookimpl
+async def customer_export(customer_id: uuid.UUID, session: AsyncSession) -> dict[str, Any]:
+    return await messaging_privacy.export_customer(session, customer_id)
+
+
+@hookimpl
+async def customer_erase(customer_id: uuid.UUID, session: AsyncSession) -> None:
+    await messaging_privacy.erase_customer(session, customer_id)
 
 
 @hookimpl

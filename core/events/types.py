@@ -111,6 +111,16 @@ class ProductUpdated:
     fields: list[str]
 
 
+@dataclass(config=_PAYLOAD, frozen=True)
+class MessageStatusChanged:
+    message_id: str
+    channel: str
+    purpose: str
+    sender_key: str
+    status: str
+    reason_code: str | None
+
+
 EVENT_TYPES: dict[str, type] = {
     "customer.created": CustomerCreated,
     "customer.updated": CustomerUpdated,
@@ -124,6 +134,7 @@ EVENT_TYPES: dict[str, type] = {
     "order.placed": OrderPlaced,
     "product.created": ProductCreated,
     "product.updated": ProductUpdated,
+    "message.status_changed": MessageStatusChanged,
 }
 """Every event type with a declared payload, core's and those plugins registered."""
 
