@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from email.utils import parseaddr
 
 import pytest
-from core.messaging.conftest import (
+from messaging_support import (
     add_customer,
     add_templates,
     grant,
