@@ -676,8 +676,8 @@ async def record_callback(
 ) -> Message | None:
     """A provider's status report (delivered, opened, clicked, bounced, complained, failed).
 
-    Statuses only move forward; every report joins the history. A hard bounce and a complaint
-    suppress the address on the channel.
+    Statuses only move forward; every report joins the history. A soft bounce changes no
+    status; a hard bounce and a complaint suppress the address on the channel.
     """
     status = CALLBACK_STATUSES[event]
     stmt = select(Message).where(Message.channel == channel).with_for_update()
@@ -688,8 +688,11 @@ async def record_callback(
     message = await session.scalar(stmt.limit(1))
     if message is None:
         return None
-    moves = message.status not in FINAL and (
-        status not in PROGRESS or PROGRESS[status] > PROGRESS.get(message.status, 99)
+    soft_bounce = event == "bounced" and not hard
+    moves = (
+        not soft_bounce
+        and message.status not in FINAL
+        and (status not in PROGRESS or PROGRESS[status] > PROGRESS.get(message.status, 99))
     )
     note = reason[:500] if reason else None
     if moves:
