@@ -172,6 +172,7 @@ ROLES = (
             "core.contact:read",
             "core.consent:read",
             "core.product:read",
+            "core.message:read",
             "pii:contact:read_masked",
             "pii:profile:read",
         ),

@@ -10,6 +10,7 @@ from messaging_support import add_customer, add_templates, count, message_counts
 
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.messaging.models import MessageTemplate
+from unicrm.core.testing.pytest_plugin import client_for, sign_in_as
 
 TEMPLATE_FIELDS = "template { id key channel locale subject textBody htmlBody variables version }"
 ERRORS = "errors { field code message }"
@@ -346,3 +347,29 @@ async def test_removing_an_unknown_suppression_is_a_typed_error(gql, unicrm_stat
     removed = (await gql(UNSUPPRESS, {"id": to_global_id("Suppression", uuid.uuid4())}))["data"]
 
     assert codes(removed["suppressionRemove"]) == [("id", "NOT_FOUND")]
+
+
+async def test_store_staff_see_message_addresses_masked(gql, unicrm_state, configure):
+    await add_templates(unicrm_state)
+    malee = await add_customer(unicrm_state)
+    await gql(SEND, {"input": send_input(malee)})
+    token = await sign_in_as(unicrm_state, "till@shop.test", "store_staff")
+
+    async with client_for(unicrm_state, token) as staff:
+        body = (
+            await staff.post(
+                "/graphql", json={"query": "{ messages { nodes { status address } } }"}
+            )
+        ).json()
+        send = (
+            await staff.post(
+                "/graphql",
+                json={"query": SEND, "variables": {"input": send_input(malee, senderKey="x")}},
+            )
+        ).json()
+
+    assert body["data"]["messages"]["nodes"] == [
+        {"status": "QUEUED", "address": "m***@example.co.th"}
+    ]
+    assert send["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert (await message_counts(unicrm_state))["messages"] == 1
