@@ -33,6 +33,7 @@ from unicrm.core.messaging import runtime as messaging_runtime
 from unicrm.core.messaging.channels import AddressKind, index_channels
 from unicrm.core.plugins import hookspecs
 from unicrm.core.plugins.registry import Registry
+from unicrm.core.state import create_state
 from unicrm.plugins.crm.models import Case
 from unicrm.plugins.loyalty.models import Member
 from unicrm.plugins.ma.models import LeadScore
@@ -249,7 +250,8 @@ def test_hook_register_channels(registry):
     assert registry.channels["example"] == example_plugin.CHANNELS
 
 
-def test_registered_channels_are_the_process_channels(registry):
+def test_registered_channels_are_the_process_channels(offline_state, unicrm_plugins):
+    create_state(offline_state.settings, plugins=unicrm_plugins)  # configures the process
     channels = messaging_runtime.current().channels
 
     assert channels["example_pigeon"] is example_plugin.CHANNELS[0]
