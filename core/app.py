@@ -1,5 +1,5 @@
-"""The starlette application: /graphql[/{department}], /auth/token, /auth/oidc/*, /healthz,
-/readyz and plugin routes.
+"""The starlette application: /graphql[/{department}], /auth/token, /auth/oidc/*,
+/messaging/*, /healthz, /readyz and plugin routes.
 
 This module and ``unicrm.core.cli`` are the composition root: the only core modules that
 import the schema layer, to hand its composer to the process state.
@@ -26,6 +26,7 @@ from unicrm.core.authz.tokens import check_startup
 from unicrm.core.config import Settings, get_settings
 from unicrm.core.events.dispatcher import run_dispatcher
 from unicrm.core.jobs.runtime import EmbeddedJobs, embedded_enabled
+from unicrm.core.messaging import routes as messaging_routes
 from unicrm.core.migrations.runner import is_migrated
 from unicrm.core.state import AppState, create_state
 from unicrm.core.telemetry import bind_gauges, setup_telemetry, shutdown_telemetry, unbind_gauges
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
     ]
     routes.extend(auth_routes.ROUTES)
     routes.extend(oidc_routes.routes(state))
+    routes.extend(messaging_routes.ROUTES)
     for plugin_routes in state.registry.routes.values():
         routes.extend(plugin_routes)
 

@@ -12,7 +12,7 @@ import math
 import os
 import re
 import tomllib
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
@@ -306,6 +306,60 @@ class CommerceSettings(BaseModel):
     booking_reminder_minutes: int = Field(default=24 * 60, ge=0, le=30 * 24 * 60)
 
 
+class SmtpTls(StrEnum):
+    NONE = "none"  # plain SMTP (a relay on localhost)
+    STARTTLS = "starttls"  # upgrade with STARTTLS (port 587)
+    TLS = "tls"  # implicit TLS (port 465)
+
+
+class SmtpSettings(BaseModel):
+    """The SMTP server e-mail is sent through (docs/messaging.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "localhost"
+    port: int = Field(default=25, ge=1, le=65535)
+    tls: SmtpTls = SmtpTls.NONE
+    user: str = ""
+    password: SecretStr = SecretStr("")
+    from_address: str = "UniCRM <no-reply@localhost>"
+    reply_to: str = ""
+    timeout_seconds: float = Field(default=30.0, gt=0)
+
+
+class FrequencyCap(BaseModel):
+    """At most ``count`` marketing messages per customer over ``days`` days on one channel."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    count: int = Field(ge=0)
+    days: int = Field(ge=1, le=366)
+
+
+class MessagingSettings(BaseModel):
+    """Channels, the contact policy and unsubscribe links (docs/messaging.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    default_locale: Literal["th", "en"] = "th"
+    public_url: str = "http://localhost:8000"
+    frequency_caps: dict[str, FrequencyCap] = Field(
+        default_factory=lambda: {"email": FrequencyCap(count=3, days=7)}
+    )
+    quiet_hours_start: time | None = time(21, 0)
+    quiet_hours_end: time | None = time(8, 0)
+    callback_secret: SecretStr = SecretStr("")
+    max_attempts: int = Field(default=6, ge=1)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if not _WEB_ADDRESS.match(value):
+            raise ValueError("expected an absolute http(s) URL without query or fragment")
+        return value.removesuffix("/")
+
+
 def _config_file() -> Path:
     return Path(os.environ.get(CONFIG_ENV, "unicrm.toml"))
 
@@ -336,6 +390,7 @@ class Settings(BaseSettings):
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
     commerce: CommerceSettings = Field(default_factory=CommerceSettings)
+    messaging: MessagingSettings = Field(default_factory=MessagingSettings)
     department_limits: dict[str, LimitsOverride] = Field(default_factory=dict)  # type: ignore[valid-type]
     cors: Cors = Field(default_factory=Cors)
     persisted_queries: PersistedQueries = Field(default_factory=PersistedQueries)

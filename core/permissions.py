@@ -46,6 +46,14 @@ CORE_PERMISSIONS = (
         ("read", "write"),
         description="Bookable resources and bookings; own scope: the stores one works at.",
     ),
+    Permission(
+        "core.message",
+        ("read", "write"),
+        description="Messages to customers (send, records, statuses) and suppressions.",
+    ),
+    Permission(
+        "core.message_template", ("read", "write"), description="Message templates per channel."
+    ),
 )
 
 CUSTOMER_DATA = ("core.customer", "core.contact", "core.identity", "core.consent", "core.tag")
@@ -96,6 +104,7 @@ ROLES = (
             "core.user:read",
             "core.store:read",
             *_read_write("core.invoice", "core.booking"),
+            *_read_write("core.message", "core.message_template"),
             "pii:*:read",
             "pii:*:read_masked",
         ),
@@ -109,6 +118,7 @@ ROLES = (
             "core.contact:read",
             "core.identity:read",
             *CATALOGUE,
+            *_read_write("core.message", "core.message_template"),
             "pii:contact:read",
             "pii:profile:read",
         ),
@@ -122,6 +132,8 @@ ROLES = (
             "core.consent:read",
             *CATALOGUE,
             *_read_write("core.invoice", scope="department"),
+            *_read_write("core.message"),
+            "core.message_template:read",
             "pii:contact:read",
             "pii:profile:read",
         ),
@@ -150,6 +162,7 @@ ROLES = (
             "core.consent:read",
             "core.tag:read",
             *CATALOGUE,
+            "core.message:read",
             "pii:contact:read",
             "pii:profile:read",
         ),
@@ -177,6 +190,7 @@ ROLES = (
             "core.contact:read",
             "core.consent:read",
             "core.product:read",
+            "core.message:read",
             "pii:contact:read_masked",
             "pii:profile:read",
         ),

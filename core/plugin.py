@@ -17,6 +17,7 @@ from unicrm.core import demo
 from unicrm.core.graph import catalog
 from unicrm.core.graph.bookings import jobs as booking_jobs
 from unicrm.core.jobs import housekeeping
+from unicrm.core.messaging.jobs import JOB_TYPES as MESSAGING_JOBS
 from unicrm.core.permissions import CORE_PERMISSIONS
 from unicrm.core.permissions import ROLES as CORE_ROLES
 from unicrm.core.plugins import hookimpl
@@ -89,6 +90,7 @@ def register_jobs() -> list[Any]:
         *housekeeping.SCHEDULES,
         *booking_jobs.JOB_TYPES,
         *booking_jobs.SCHEDULES,
+        *MESSAGING_JOBS,
     ]
 
 

@@ -13,6 +13,7 @@ from unicrm.core.config import Settings
 from unicrm.core.db.database import Database
 from unicrm.core.events.bus import EventBus
 from unicrm.core.graph.departments.services import DepartmentDirectory
+from unicrm.core.messaging.runtime import configure as configure_messaging
 from unicrm.core.plugins.manager import PluginManager, build_manager, load_installed
 from unicrm.core.plugins.registry import Registry, build_registry
 from unicrm.core.ratelimit import RateLimiter, rate_limiter_for
@@ -56,6 +57,7 @@ def create_state(
     loaded = plugins if plugins is not None else load_installed(settings.plugins)
     manager = build_manager(loaded)
     registry = build_registry(manager)
+    configure_messaging(settings, registry.channels)
     database = db or Database(settings.effective_database_url)
     return AppState(
         settings=settings,

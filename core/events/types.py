@@ -136,6 +136,16 @@ class CreditNoteIssued:
     reason: str
 
 
+@dataclass(config=_PAYLOAD, frozen=True)
+class MessageStatusChanged:
+    message_id: str
+    channel: str
+    purpose: str
+    sender_key: str
+    status: str
+    reason_code: str | None
+
+
 EVENT_TYPES: dict[str, type] = {
     "customer.created": CustomerCreated,
     "customer.updated": CustomerUpdated,
@@ -151,6 +161,7 @@ EVENT_TYPES: dict[str, type] = {
     "product.updated": ProductUpdated,
     "invoice.issued": InvoiceIssued,
     "credit_note.issued": CreditNoteIssued,
+    "message.status_changed": MessageStatusChanged,
 }
 """Every event type with a declared payload, core's and those plugins registered."""
 

@@ -28,6 +28,7 @@ from unicrm.core.authz.declare import guard, public, requires
 from unicrm.core.db.base import Base, IdMixin
 from unicrm.core.db.types import utcnow
 from unicrm.core.events.outbox import Event
+from unicrm.core.graph.consents.models import ConsentChannel
 from unicrm.core.graph.context import Actor
 from unicrm.core.graph.customers.models import Customer as CustomerRow
 from unicrm.core.graph.customers.types import Customer
@@ -36,6 +37,7 @@ from unicrm.core.graph.loaders import one_per_key
 from unicrm.core.graph.merge.models import CustomerMergeJournalEntry
 from unicrm.core.graph.node import Node
 from unicrm.core.jobs.contracts import JobRun, JobType, Schedule
+from unicrm.core.messaging.channels import AddressKind, Channel, HttpJsonProvider
 from unicrm.core.plugins import hookimpl
 from unicrm.core.plugins.contracts import Migrations, Permission, PluginManifest, RoleGrant
 from unicrm.core.privacy.rows import erase_rows, export_rows, move_rows
@@ -46,7 +48,15 @@ TOKEN_HEADER = "x-example-token"
 TOKEN = "letmein"
 
 SEGMENT_FILTERS = [{"name": "example.greeted", "type": "boolean"}]
-CHANNELS = [{"name": "example_pigeon", "title": "Carrier pigeon"}]
+CHANNELS = [
+    Channel(
+        name="example_pigeon",
+        title="Carrier pigeon",
+        address_kind=AddressKind.POSTAL,
+        consent_channel=ConsentChannel.POST,
+        adapter=HttpJsonProvider(url="http://127.0.0.1:9/pigeons"),
+    )
+]
 
 
 class Greeting(IdMixin, Base):
@@ -234,7 +244,7 @@ def segment_filters() -> list[dict[str, Any]]:
 
 
 @hookimpl
-def register_channels() -> list[dict[str, Any]]:
+def register_channels() -> list[Channel]:
     return CHANNELS
 
 

@@ -21,6 +21,7 @@ from plugins.support import add_customers, add_department, add_rows
 from unicrm.core.config import BUILTIN_PLUGINS
 from unicrm.core.db.base import Base
 from unicrm.core.db.ids import uuid7
+from unicrm.core.errors import PluginError
 from unicrm.core.graph.context import Actor
 from unicrm.core.graph.customers.models import Customer
 from unicrm.core.graph.ids import to_global_id
@@ -28,8 +29,11 @@ from unicrm.core.graph.merge.journal import MergeJournal
 from unicrm.core.graph.merge.models import CustomerMerge
 from unicrm.core.jobs.queue import enqueue
 from unicrm.core.jobs.runtime import make_worker
+from unicrm.core.messaging import runtime as messaging_runtime
+from unicrm.core.messaging.channels import AddressKind, index_channels
 from unicrm.core.plugins import hookspecs
 from unicrm.core.plugins.registry import Registry
+from unicrm.core.state import create_state
 from unicrm.plugins.crm.models import Case
 from unicrm.plugins.loyalty.models import Member
 from unicrm.plugins.ma.models import LeadScore
@@ -244,6 +248,30 @@ def test_hook_segment_filters(registry):
 
 def test_hook_register_channels(registry):
     assert registry.channels["example"] == example_plugin.CHANNELS
+
+
+def test_registered_channels_are_the_process_channels(offline_state, unicrm_plugins):
+    create_state(offline_state.settings, plugins=unicrm_plugins)  # configures the process
+    channels = messaging_runtime.current().channels
+
+    assert channels["example_pigeon"] is example_plugin.CHANNELS[0]
+    assert channels["email"].address_kind is AddressKind.EMAIL
+
+
+def test_a_channel_registered_twice_is_a_startup_error(registry):
+    twice = {"example": example_plugin.CHANNELS, "other": example_plugin.CHANNELS}
+
+    with pytest.raises(
+        PluginError, match="'example_pigeon' is registered by 'example' and 'other'"
+    ):
+        index_channels(messaging_runtime.current().channels["email"], twice)
+
+
+def test_a_channel_must_be_a_channel_object(registry):
+    with pytest.raises(PluginError, match="register_channels needs Channel objects"):
+        index_channels(
+            messaging_runtime.current().channels["email"], {"example": [{"name": "pigeon"}]}
+        )
 
 
 def test_hook_customer_timeline_kinds(registry):
