@@ -1,4 +1,4 @@
-"""The no-show job: confirmed bookings nobody checked in are marked no-show."""
+"""The bookings' periodic jobs: no-shows and reminders."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from unicrm.core.graph.bookings.reminders import send_due_reminders
 from unicrm.core.graph.bookings.services import mark_no_shows
 from unicrm.core.jobs.contracts import JobRun, JobType, Schedule
 
 NO_SHOW_AFTER_MINUTES = 30
+REMINDER_CHANNEL = "email"
 
 
 async def mark_no_shows_job(job: JobRun, session: AsyncSession) -> None:
@@ -22,8 +24,22 @@ async def mark_no_shows_job(job: JobRun, session: AsyncSession) -> None:
     await mark_no_shows(session, timedelta(minutes=after))
 
 
-JOB_TYPES = (JobType("core.bookings_no_show", mark_no_shows_job, max_attempts=3, backoff=60),)
+async def send_reminders_job(job: JobRun, session: AsyncSession) -> None:
+    """Send due booking reminders on the payload's channel (idempotent: see reminders.py)."""
+    await send_due_reminders(session, channel=str(job.payload.get("channel", REMINDER_CHANNEL)))
+
+
+JOB_TYPES = (
+    JobType("core.bookings_no_show", mark_no_shows_job, max_attempts=3, backoff=60),
+    JobType("core.bookings_remind", send_reminders_job, max_attempts=5, backoff=60),
+)
 SCHEDULES = (
+    Schedule(
+        "core.bookings_remind",
+        "*/5 * * * *",
+        job="core.bookings_remind",
+        args={"channel": REMINDER_CHANNEL},
+    ),
     Schedule(
         "core.bookings_no_show",
         "*/5 * * * *",
