@@ -376,6 +376,8 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Bangkok"
     currency: str = "THB"
     default_department: str = "default"
+    department_cache_seconds: float = Field(default=1.0, ge=0, le=60)
+    """How long a process trusts its copy of the departments (their plugin sets)."""
     secret_key: SecretStr = SecretStr("change-me-in-production")
     introspection: bool | None = None
     graphiql: bool | None = None

@@ -64,7 +64,7 @@ def create_state(
         db=database,
         manager=manager,
         registry=registry,
-        departments=DepartmentDirectory(database),
+        departments=DepartmentDirectory(database, ttl=settings.department_cache_seconds),
         events=EventBus(database, registry, settings.events),
         rate_limiter=rate_limiter_for(settings),
         schema_factory=schema_factory,

@@ -102,6 +102,7 @@ async def unicrm_session_state(
         plugins=list(unicrm_plugins),
         environment="test",
         auth=TEST_AUTH,
+        department_cache_seconds=60,
     )
     state = create_state(settings, plugins=unicrm_plugins, schema_factory=build_schema)
     await prepare_schema(state.db, state)
@@ -151,7 +152,9 @@ TEST_AUTH = {
 }
 """Auth settings of the test kit's state. Sessions stay cached for a minute, so the statement
 counts of a test's requests do not depend on how long it took; an explicit signing key lets
-an app built with production settings accept the test kit's tokens."""
+an app built with production settings accept the test kit's tokens. (The test kit's state
+trusts its copy of the departments for a minute too; tests that change departments
+invalidate it.)"""
 
 
 async def sign_in_as(state: AppState, email: str, role: str, department: str = "*") -> str:

@@ -40,10 +40,7 @@ async def test_the_server_runs_jobs_in_embedded_mode(unicrm_state, monkeypatch):
         async with unicrm_state.db.session() as session:
             scheduled = (await session.scalars(select(Job.unique_key))).all()
 
-    assert {k.split(":")[1] for k in scheduled if k} == {
-        "core.jobs_cleanup",
-        "example.hourly_sweep",
-    }
+    assert {k.split(":")[1] for k in scheduled if k} == set(unicrm_state.registry.schedules)
     async with unicrm_state.db.session() as session:
         greeting = await session.scalar(select(Greeting).where(Greeting.customer_id == somchai))
     assert greeting is not None
