@@ -35,6 +35,7 @@ CORE_PERMISSIONS = (
     Permission(
         "core.job", ("read", "write"), description="Durable jobs: the queue and dead letters."
     ),
+    Permission("core.segment", description="Saved segments, their members and tagging rules."),
 )
 
 CUSTOMER_DATA = ("core.customer", "core.contact", "core.identity", "core.consent", "core.tag")
@@ -82,6 +83,7 @@ ROLES = (
             *CATALOGUE,
             "core.order:write",
             "core.merge:write",
+            "core.segment:*",
             "core.user:read",
             "pii:*:read",
             "pii:*:read_masked",
@@ -95,6 +97,7 @@ ROLES = (
             *_read_write("core.customer", "core.consent", "core.tag"),
             "core.contact:read",
             "core.identity:read",
+            "core.segment:*",
             *CATALOGUE,
             "pii:contact:read",
             "pii:profile:read",

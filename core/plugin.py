@@ -20,6 +20,9 @@ from unicrm.core.permissions import CORE_PERMISSIONS
 from unicrm.core.permissions import ROLES as CORE_ROLES
 from unicrm.core.plugins import hookimpl
 from unicrm.core.plugins.contracts import Migrations, Permission, PluginManifest, RoleGrant
+from unicrm.core.segments import jobs as segment_jobs
+from unicrm.core.segments import services as segments
+from unicrm.core.segments.core_filters import FILTERS as SEGMENT_FILTERS
 
 VERSION = "0.1.0"
 
@@ -83,7 +86,32 @@ async def seed_demo_data(session: AsyncSession, size: int, rng: random.Random) -
 
 @hookimpl
 def register_jobs() -> list[Any]:
-    return [*housekeeping.JOB_TYPES, *housekeeping.SCHEDULES]
+    return [
+        *housekeeping.JOB_TYPES,
+        *housekeeping.SCHEDULES,
+        *segment_jobs.JOB_TYPES,
+        *segment_jobs.SCHEDULES,
+    ]
+
+
+@hookimpl
+def register_event_handlers() -> dict[str, Any]:
+    return dict(segment_jobs.EVENT_HANDLERS)
+
+
+@hookimpl
+def segment_filters() -> list[Any]:
+    return list(SEGMENT_FILTERS)
+
+
+@hookimpl
+async def customer_export(customer_id: Any, session: AsyncSession) -> dict[str, Any]:
+    return {"segments": await segments.export_memberships(session, customer_id)}
+
+
+@hookimpl
+async def customer_erase(customer_id: Any, session: AsyncSession) -> None:
+    await segments.erase_memberships(session, customer_id)
 
 
 @hookimpl

@@ -111,6 +111,14 @@ class ProductUpdated:
     fields: list[str]
 
 
+@dataclass(config=_PAYLOAD, frozen=True)
+class SegmentMembership:
+    """The event's customer entered or left a saved segment."""
+
+    segment_id: str
+    segment_name: str
+
+
 EVENT_TYPES: dict[str, type] = {
     "customer.created": CustomerCreated,
     "customer.updated": CustomerUpdated,
@@ -124,6 +132,8 @@ EVENT_TYPES: dict[str, type] = {
     "order.placed": OrderPlaced,
     "product.created": ProductCreated,
     "product.updated": ProductUpdated,
+    "segment.entered": SegmentMembership,
+    "segment.exited": SegmentMembership,
 }
 """Every event type with a declared payload, core's and those plugins registered."""
 
