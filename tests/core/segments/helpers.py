@@ -56,7 +56,9 @@ async def company(state: Any, name: str) -> uuid.UUID:
     return row.id
 
 
-async def product(state: Any, sku: str, category: str | None = None, price: str = "100") -> uuid.UUID:
+async def product(
+    state: Any, sku: str, category: str | None = None, price: str = "100"
+) -> uuid.UUID:
     async with state.db.transaction() as session:
         row = await create_product(
             session,
