@@ -20,7 +20,7 @@ from unicrm.core.graph.contacts.services import AddressData, add_address
 from unicrm.core.graph.customers.services import CustomerData, update_customer
 from unicrm.core.graph.tags.services import TagRef, add_tag
 
-from .helpers import cond, company, gid, matching, order, person, product
+from .helpers import company, cond, gid, matching, order, person, product
 
 
 @pytest.fixture
