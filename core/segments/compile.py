@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, func, literal, select
+from sqlalchemy import ColumnElement, Select, Uuid, exists, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core.errors import DomainError, FieldError, PluginError
@@ -137,7 +137,7 @@ def ids_statement(tree: Node) -> Select[Any]:
 def matches_for(trees: Mapping[uuid.UUID, Node], customer_id: uuid.UUID) -> list[Select[Any]]:
     """One ``SELECT :segment_id WHERE EXISTS(...)`` per tree for one customer, to UNION."""
     return [
-        select(literal(segment_id).label("segment_id")).where(
+        select(literal(segment_id, Uuid()).label("segment_id")).where(
             exists(select(Customer.id).where(Customer.id == customer_id, compile_tree(tree)))
         )
         for segment_id, tree in trees.items()

@@ -59,7 +59,7 @@ def _rows(text: str) -> tuple[dict[str, int], list[tuple[int, list[str]]]]:
     try:
         reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
         header = next(reader, None)
-        rows = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
+        rows = [(reader.line_num, row) for row in reader if row]
     except csv.Error as exc:
         raise _bad(f"the CSV text cannot be read: {exc}") from None
     if not header:
@@ -153,7 +153,7 @@ async def _lookup(
         stmt = stmt.join(Customer, Customer.id == target)
         if scope is not None:
             stmt = stmt.where(scope)
-        for row in (await session.execute(stmt)).tuples():
+        for row in await session.execute(stmt):
             key = (row[0], row[1]) if kind == "identity" else row[0]
             found[key].add(row[-1])
     return found
@@ -198,4 +198,5 @@ async def match_csv(
             result.matched += 1
             result.customer_ids.append(next(iter(customers)))
     result.customer_ids = list(dict.fromkeys(result.customer_ids))
+    result.unmatched.sort(key=lambda p: p.line)
     return result

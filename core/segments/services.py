@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Uuid,
     delete,
     exists,
     func,
@@ -244,7 +245,7 @@ async def _rules(session: AsyncSession, segment_id: uuid.UUID) -> list[tuple[Seg
         .where(SegmentTagRule.segment_id == segment_id)
         .order_by(SegmentTagRule.id)
     )
-    return [(rule, tag) for rule, tag in rows.tuples()]
+    return [(rule, tag) for rule, tag in rows]
 
 
 async def _tag(session: AsyncSession, tag: Tag, customer_ids: Sequence[uuid.UUID], by: str) -> None:
@@ -369,7 +370,7 @@ async def refresh_segment(
         member.c.segment_id == segment.id, member.c.customer_id == Customer.id
     )
     newcomers = select(
-        literal(segment.id).label("segment_id"),
+        literal(segment.id, Uuid()).label("segment_id"),
         Customer.id,
         literal(now, UTCDateTime()).label("entered_at"),
     ).where(where(tree), ~is_member)
@@ -570,7 +571,7 @@ async def visible_customers(
                     CustomerAlias.old_id.in_(ids)
                 )
             )
-        ).tuples()
+        ).all()
     )
     real = {i: aliases.get(i, i) for i in ids}
     stmt = select(Customer.id).where(Customer.id.in_(set(real.values())))
@@ -668,7 +669,7 @@ async def export_memberships(session: AsyncSession, customer_id: uuid.UUID) -> l
     )
     return [
         {"segment_id": str(sid), "segment": name, "entered_at": entered.isoformat()}
-        for sid, name, entered in rows.tuples()
+        for sid, name, entered in rows
     ]
 
 
