@@ -23,6 +23,7 @@ from unicrm.core.graph.consents.models import (
 from unicrm.core.graph.consents.services import CHANNELLED_PURPOSES
 from unicrm.core.graph.contacts.models import CustomerAddress
 from unicrm.core.graph.customers.models import Customer, CustomerKind
+from unicrm.core.graph.ids import InvalidGlobalId, from_global_id
 from unicrm.core.graph.orders.models import Order, OrderLine, OrderStatus
 from unicrm.core.graph.products.models import Product
 from unicrm.core.graph.products.services import normalize_category
@@ -180,15 +181,16 @@ def _lines(*where: Any) -> Select[Any]:
 
 def _product(op: Op, value: list[str]) -> ColumnElement[bool]:
     def matching(items: Sequence[str]) -> Select[Any]:
-        from unicrm.core.graph.ids import InvalidGlobalId, from_global_id
-
         ids, skus = [], []
         for item in items:
             try:
                 type_name, pk = from_global_id(item)
             except InvalidGlobalId:
                 type_name, pk = "", None
-            (ids.append(pk) if type_name == "Product" else skus.append(item))
+            if type_name == "Product":
+                ids.append(pk)
+            else:
+                skus.append(item)
         return _lines(or_(OrderLine.product_id.in_(ids), OrderLine.sku.in_(skus)))
 
     return has(op, value, matching)

@@ -171,25 +171,29 @@ def _typed(value_type: ValueType, value: Any, f: SegmentFilter) -> Any:
     if value_type in (ValueType.NUMBER, ValueType.MONEY):
         return _decimal(value, value_type)
     if value_type is ValueType.DATE:
-        try:
-            return date.fromisoformat(value) if isinstance(value, str) else _raise()
-        except ValueError:
-            raise BadValue("expected a date such as 2026-01-31") from None
+        return _date(value)
     if value_type is ValueType.DATETIME:
-        try:
-            moment = datetime.fromisoformat(value) if isinstance(value, str) else _raise()
-        except ValueError:
-            moment = None
-        if moment is None or moment.tzinfo is None:
-            raise BadValue(
-                "expected a date and time with an offset, e.g. 2026-01-31T00:00:00+07:00"
-            )
-        return moment
+        return _datetime(value)
     return _id(value, f)
 
 
-def _raise() -> Any:
-    raise ValueError
+def _date(value: Any) -> date:
+    try:
+        if isinstance(value, str):
+            return date.fromisoformat(value)
+    except ValueError:
+        pass
+    raise BadValue("expected a date such as 2026-01-31")
+
+
+def _datetime(value: Any) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise BadValue("expected a date and time with an offset, e.g. 2026-01-31T00:00:00+07:00")
+    return moment
 
 
 def _decimal(value: Any, value_type: ValueType) -> Decimal | int | float:

@@ -196,7 +196,7 @@ async def update_segment(
     errors: list[FieldError] = []
     try:
         if data.name is not None:
-            row.name = _text(data.name, "name", MAX_NAME, required=True) or row.name
+            row.name = _text(data.name, "name", MAX_NAME, required=True) or ""
         if data.description is not None:
             row.description = _text(
                 data.description, "description", MAX_DESCRIPTION, required=False
