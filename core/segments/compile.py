@@ -1,10 +1,11 @@
 """From a stored or submitted filter tree to SQL: the catalogue of filters, validation, and the
 one statement that counts, lists or re-checks the customers a tree selects.
 
-Filters come from every plugin's ``segment_filters()`` (core's included); the registry checks
-them at startup and ``remember``s them here, so event handlers and jobs, which get only a
-session, can compile a saved tree. A request sees the filters of core and of the plugins its
-department enables.
+Filters come from every plugin's ``segment_filters()`` (core's included). The registry checks
+them at startup with ``check_filters``, which also keeps them for the process: event handlers
+and jobs get only a session, yet must compile saved trees (``Catalog.known``). Filter names
+are prefixed by their plugin, so every registry of a process agrees on them. A request sees
+the filters of core and of the plugins its department enables (``Catalog.for_plugins``).
 """
 
 from __future__ import annotations
