@@ -54,6 +54,7 @@ CORE_PERMISSIONS = (
     Permission(
         "core.message_template", ("read", "write"), description="Message templates per channel."
     ),
+    Permission("core.segment", description="Saved segments, their members and tagging rules."),
 )
 
 CUSTOMER_DATA = ("core.customer", "core.contact", "core.identity", "core.consent", "core.tag")
@@ -101,6 +102,7 @@ ROLES = (
             *CATALOGUE,
             "core.order:write",
             "core.merge:write",
+            "core.segment:*",
             "core.user:read",
             "core.store:read",
             *_read_write("core.invoice", "core.booking"),
@@ -117,6 +119,7 @@ ROLES = (
             *_read_write("core.customer", "core.consent", "core.tag"),
             "core.contact:read",
             "core.identity:read",
+            "core.segment:*",
             *CATALOGUE,
             *_read_write("core.message", "core.message_template"),
             "pii:contact:read",

@@ -22,6 +22,8 @@ from unicrm.core.permissions import CORE_PERMISSIONS
 from unicrm.core.permissions import ROLES as CORE_ROLES
 from unicrm.core.plugins import hookimpl
 from unicrm.core.plugins.contracts import Migrations, Permission, PluginManifest, RoleGrant
+from unicrm.core.segments import jobs as segment_jobs
+from unicrm.core.segments.core_filters import FILTERS as SEGMENT_FILTERS
 
 VERSION = "0.1.0"
 
@@ -91,7 +93,19 @@ def register_jobs() -> list[Any]:
         *booking_jobs.JOB_TYPES,
         *booking_jobs.SCHEDULES,
         *MESSAGING_JOBS,
+        *segment_jobs.JOB_TYPES,
+        *segment_jobs.SCHEDULES,
     ]
+
+
+@hookimpl
+def register_event_handlers() -> dict[str, Any]:
+    return dict(segment_jobs.EVENT_HANDLERS)
+
+
+@hookimpl
+def segment_filters() -> list[Any]:
+    return list(SEGMENT_FILTERS)
 
 
 @hookimpl

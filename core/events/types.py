@@ -146,6 +146,14 @@ class MessageStatusChanged:
     reason_code: str | None
 
 
+@dataclass(config=_PAYLOAD, frozen=True)
+class SegmentMembership:
+    """The event's customer entered or left a saved segment."""
+
+    segment_id: str
+    segment_name: str
+
+
 EVENT_TYPES: dict[str, type] = {
     "customer.created": CustomerCreated,
     "customer.updated": CustomerUpdated,
@@ -162,6 +170,8 @@ EVENT_TYPES: dict[str, type] = {
     "invoice.issued": InvoiceIssued,
     "credit_note.issued": CreditNoteIssued,
     "message.status_changed": MessageStatusChanged,
+    "segment.entered": SegmentMembership,
+    "segment.exited": SegmentMembership,
 }
 """Every event type with a declared payload, core's and those plugins registered."""
 

@@ -48,7 +48,7 @@ EXTRA_MODEL_MODULES = (
 EXTRA_QUERY_MODULES = ("unicrm.core.audit.queries",)
 """Core packages outside ``unicrm.core.graph`` with tables or root query fields."""
 
-CORE_PACKAGES = ("unicrm.core.jobs", "unicrm.core.messaging")
+CORE_PACKAGES = ("unicrm.core.jobs", "unicrm.core.messaging", "unicrm.core.segments")
 """Core packages outside ``graph`` laid out like an aggregate (models, queries, mutations,
 loaders); named in full."""
 

@@ -116,7 +116,12 @@ def register_routes() -> Any:
 
 @hookspec
 def segment_filters() -> Any:
-    """Return segment filter fields this plugin adds to the core segment engine."""
+    """Return the ``SegmentFilter``s this plugin adds to the core segment engine.
+
+    Each names a field (``loyalty.tier``), its value type and operators, and a
+    ``compile(op, value)`` returning a boolean expression correlated to ``CUSTOMER_ID``
+    (``unicrm.core.segments.filters``), so a whole filter tree stays one SQL statement.
+    """
 
 
 @hookspec

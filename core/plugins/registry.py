@@ -22,6 +22,7 @@ from unicrm.core.plugins.contracts import (
     split_grant,
 )
 from unicrm.core.plugins.manager import CORE_PLUGIN_NAME, PluginManager
+from unicrm.core.segments.compile import check_filters as check_segment_filters
 
 EventHandler = Callable[..., Any]
 
@@ -159,6 +160,7 @@ def build_registry(manager: PluginManager) -> Registry:
     _collect_lists(manager, "register_routes", registry.routes)
     _collect_lists(manager, "register_jobs", registry.jobs)
     _collect_lists(manager, "segment_filters", registry.segment_filters)
+    check_segment_filters(registry.segment_filters)
     _collect_lists(manager, "register_channels", registry.channels)
     _index_jobs(registry)
     return registry

@@ -17,7 +17,7 @@ from types import ModuleType
 from typing import Any
 
 import strawberry
-from sqlalchemy import ForeignKey, String, select, update
+from sqlalchemy import ColumnElement, ForeignKey, String, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from starlette.requests import Request
@@ -41,13 +41,13 @@ from unicrm.core.messaging.channels import AddressKind, Channel, HttpJsonProvide
 from unicrm.core.plugins import hookimpl
 from unicrm.core.plugins.contracts import Migrations, Permission, PluginManifest, RoleGrant
 from unicrm.core.privacy.rows import erase_rows, export_rows, move_rows
+from unicrm.core.segments.filters import CUSTOMER_ID, Op, SegmentFilter, ValueType
 
 NAME = "example"
 MIGRATIONS_DIR = Path(__file__).parent / "example_migrations"
 TOKEN_HEADER = "x-example-token"
 TOKEN = "letmein"
 
-SEGMENT_FILTERS = [{"name": "example.greeted", "type": "boolean"}]
 CHANNELS = [
     Channel(
         name="example_pigeon",
@@ -238,9 +238,25 @@ def register_routes() -> list[Route]:
     return [Route("/example/hello", hello)]
 
 
+def _greeted(op: Op, value: bool) -> ColumnElement[bool]:
+    """``example.greeted EQ true``: the customer has a greeting (EXISTS, correlated)."""
+    greeted = select(Greeting.id).where(Greeting.customer_id == CUSTOMER_ID).exists()
+    return greeted if value else ~greeted
+
+
 @hookimpl
-def segment_filters() -> list[dict[str, Any]]:
-    return SEGMENT_FILTERS
+def segment_filters() -> list[SegmentFilter]:
+    return [
+        SegmentFilter(
+            "example.greeted",
+            "Greeted",
+            ValueType.BOOLEAN,
+            (Op.EQ,),
+            _greeted,
+            description="Whether the example plugin greeted the customer.",
+            permission="example.greeting",
+        )
+    ]
 
 
 @hookimpl

@@ -7,6 +7,7 @@ import random
 import re
 import sys
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,8 @@ from unicrm.core.messaging import runtime as messaging_runtime
 from unicrm.core.messaging.channels import AddressKind, index_channels
 from unicrm.core.plugins import hookspecs
 from unicrm.core.plugins.registry import Registry
+from unicrm.core.segments.compile import Catalog, check_filters
+from unicrm.core.segments.filters import Op, SegmentFilter, ValueType
 from unicrm.core.state import create_state
 from unicrm.plugins.crm.models import Case
 from unicrm.plugins.loyalty.models import Member
@@ -243,7 +246,31 @@ async def test_hook_register_routes(client, registry):
 
 
 def test_hook_segment_filters(registry):
-    assert registry.segment_filters["example"] == example_plugin.SEGMENT_FILTERS
+    """Plugins and core add filters through the same hook; a department sees those of the
+    plugins it enables; a bad contribution stops the start naming the plugin."""
+    [greeted] = registry.segment_filters["example"]
+    assert isinstance(greeted, SegmentFilter)
+    assert (greeted.name, greeted.value_type, greeted.operators) == (
+        "example.greeted",
+        ValueType.BOOLEAN,
+        (Op.EQ,),
+    )
+    assert "orders.total_spend" in {f.name for f in registry.segment_filters["core"]}
+    assert "example.greeted" in Catalog.for_plugins(registry, {"example"}).filters
+    assert "example.greeted" not in Catalog.for_plugins(registry, {"sfa"}).filters
+    assert "customer.kind" in Catalog.for_plugins(registry, set()).filters
+
+    with pytest.raises(PluginError, match="must return SegmentFilter"):
+        check_filters({"example": [{"name": "example.greeted", "type": "boolean"}]})
+    with pytest.raises(PluginError, match=r"must start with example\."):
+        check_filters({"example": [replace(greeted, name="loyalty.tier")]})
+    with pytest.raises(PluginError, match="declared by 'core' and 'example'"):
+        check_filters(
+            {
+                "core": [replace(greeted, name="example.x")],
+                "example": [replace(greeted, name="example.x")],
+            }
+        )
 
 
 def test_hook_register_channels(registry):
@@ -373,7 +400,9 @@ async def test_hook_customer_export(unicrm_state):
         "loyalty_members",
         "lead_scores",
         "example_greetings",
+        "segments",  # core's own part: the segments Anan is a member of (none)
     }
+    assert exported["segments"] == []
     assert [d["title"] for d in exported["deals"]] == ["Anan's deal"]
     assert [c["subject"] for c in exported["cases"]] == ["Anan's case"]
     assert [(m["card_number"], m["points_balance"]) for m in exported["loyalty_members"]] == [
