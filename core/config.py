@@ -282,6 +282,26 @@ class JobSettings(BaseModel):
     shutdown_grace_seconds: float = Field(default=30.0, ge=0)
 
 
+def _notice_days(value: list[int]) -> list[int]:
+    if not value or any(not 0 <= d <= 366 for d in value):
+        raise ValueError("expected a non-empty list of days from 0 to 366, such as [30, 7]")
+    return sorted(set(value), reverse=True)
+
+
+class AssetSettings(BaseModel):
+    """Reminders about assets and contracts (docs/assets.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    warranty_notice_days: list[int] = Field(default_factory=lambda: [30])
+    renewal_notice_days: list[int] = Field(default_factory=lambda: [30])
+
+    @field_validator("warranty_notice_days", "renewal_notice_days")
+    @classmethod
+    def _days(cls, value: list[int]) -> list[int]:
+        return _notice_days(value)
+
+
 def _config_file() -> Path:
     return Path(os.environ.get(CONFIG_ENV, "unicrm.toml"))
 
@@ -310,6 +330,7 @@ class Settings(BaseSettings):
     events: EventSettings = Field(default_factory=EventSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
+    assets: AssetSettings = Field(default_factory=AssetSettings)
     department_limits: dict[str, LimitsOverride] = Field(default_factory=dict)  # type: ignore[valid-type]
     cors: Cors = Field(default_factory=Cors)
     persisted_queries: PersistedQueries = Field(default_factory=PersistedQueries)

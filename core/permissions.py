@@ -35,10 +35,22 @@ CORE_PERMISSIONS = (
     Permission(
         "core.job", ("read", "write"), description="Durable jobs: the queue and dead letters."
     ),
+    Permission("core.asset", description="Assets customers own: serials, warranties, status."),
+    Permission(
+        "core.contract",
+        description="Contracts, subscriptions and maintenance plans with their status history.",
+    ),
+    Permission(
+        "core.preference",
+        description="Customer preferences: channel, contact times, store, dietary and allergy "
+        "notes.",
+    ),
 )
 
 CUSTOMER_DATA = ("core.customer", "core.contact", "core.identity", "core.consent", "core.tag")
 CATALOGUE = ("core.product:read", "core.order:read", "core.timeline:read")
+SENSITIVE_NOTE = "PreferenceNote.sensitiveText"
+"""Allergy and health notes: store staff see them masked unless a policy grants ``read``."""
 ADMINISTRATION = {"core.role", "core.policy", "core.department", "core.user"}
 
 
@@ -82,6 +94,7 @@ ROLES = (
             *CATALOGUE,
             "core.order:write",
             "core.merge:write",
+            *_read_write("core.asset", "core.contract", "core.preference"),
             "core.user:read",
             "pii:*:read",
             "pii:*:read_masked",
@@ -95,6 +108,7 @@ ROLES = (
             *_read_write("core.customer", "core.consent", "core.tag"),
             "core.contact:read",
             "core.identity:read",
+            "core.preference:read",
             *CATALOGUE,
             "pii:contact:read",
             "pii:profile:read",
@@ -135,6 +149,9 @@ ROLES = (
             "core.consent:read",
             "core.tag:read",
             *CATALOGUE,
+            *_read_write("core.asset"),
+            "core.contract:read",
+            "core.preference:read",
             "pii:contact:read",
             "pii:profile:read",
         ),
@@ -147,6 +164,8 @@ ROLES = (
             "core.contact:read",
             "core.product:read",
             "core.order:read",
+            "core.asset:read",
+            "core.contract:read",
             "pii:contact:read",
             "pii:profile:read",
         ),
@@ -159,6 +178,8 @@ ROLES = (
             "core.contact:read",
             "core.consent:read",
             "core.product:read",
+            *_read_write("core.preference"),
+            f"{SENSITIVE_NOTE}:read_masked",
             "pii:contact:read_masked",
             "pii:profile:read",
         ),

@@ -83,7 +83,22 @@ async def seed_demo_data(session: AsyncSession, size: int, rng: random.Random) -
 
 @hookimpl
 def register_jobs() -> list[Any]:
-    return [*housekeeping.JOB_TYPES, *housekeeping.SCHEDULES]
+    return [*housekeeping.JOB_TYPES, *housekeeping.SCHEDULES, *catalog.jobs()]
+
+
+@hookimpl
+async def customer_export(customer_id: Any, session: AsyncSession) -> dict[str, list[Any]]:
+    """The customer's rows of every core aggregate with a ``privacy`` module."""
+    sections: dict[str, list[Any]] = {}
+    for module in catalog.privacy():
+        sections.update(await module.export(session, customer_id))
+    return sections
+
+
+@hookimpl
+async def customer_erase(customer_id: Any, session: AsyncSession) -> None:
+    for module in catalog.privacy():
+        await module.erase(session, customer_id)
 
 
 @hookimpl

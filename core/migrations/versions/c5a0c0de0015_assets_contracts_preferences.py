@@ -81,9 +81,7 @@ def upgrade() -> None:
         batch_op.create_index("ix_asset_customer_id_id", ["customer_id", "id"], unique=False)
         batch_op.create_index("ix_asset_warranty_end_id", ["warranty_end", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_asset_order_id"), ["order_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_asset_order_line_id"), ["order_line_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_asset_order_line_id"), ["order_line_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_asset_product_id"), ["product_id"], unique=False)
 
     op.create_table(
