@@ -128,7 +128,7 @@ async def create_contract(session: AsyncSession, data: ContractData, today: date
     """A new contract: active when it has started, pending when it starts later."""
     errors: list[FieldError] = []
     texts = _texts(errors, name=(data.name, 200), plan=(data.plan, 100), notes=(data.notes, 2000))
-    if texts["name"] is None and not any(e.field == "name" for e in errors):
+    if "name" in texts and texts["name"] is None:
         errors.append(FieldError("REQUIRED", "a contract needs a name", "name"))
     errors += date_errors(data.start_date, data.end_date, data.renewal_date, data.auto_renew)
     if data.value is not None:
@@ -223,7 +223,7 @@ async def update_contract(
         if getattr(change, name) is not UNSET
     }
     texts = _texts(errors, **given)
-    if "name" in texts and texts["name"] is None and not errors:
+    if "name" in texts and texts["name"] is None:
         errors.append(FieldError("REQUIRED", "a contract needs a name", "name"))
     if change.auto_renew is None:
         errors.append(FieldError("REQUIRED", "auto renew cannot be null", "auto_renew"))
