@@ -111,7 +111,9 @@ class CustomerPreferences:
             preferred_channel=row.preferred_channel,
             preferred_language=row.preferred_language,
             preferred_store_code=row.preferred_store_code,
-            contact_windows=[ContactWindow(w.weekday, w.start, w.end) for w in windows_of(row)],
+            contact_windows=[
+                ContactWindow(weekday=w.weekday, start=w.start, end=w.end) for w in windows_of(row)
+            ],
             updated_at=row.updated_at,
         )
 
