@@ -15,7 +15,13 @@ from unicrm.core.errors import DomainError
 from unicrm.core.events.models import OutboxEvent
 from unicrm.core.graph.assets.jobs import remind_warranties
 from unicrm.core.graph.assets.models import Asset, AssetStatus
-from unicrm.core.graph.assets.services import AssetData, add_months, register_asset
+from unicrm.core.graph.assets.services import (
+    AssetData,
+    LineSerials,
+    add_months,
+    assets_from_order,
+    register_asset,
+)
 from unicrm.core.graph.customers.models import CustomerKind
 from unicrm.core.graph.customers.services import CustomerData, create_customer
 from unicrm.core.graph.ids import from_global_id, to_global_id
@@ -316,6 +322,24 @@ async def test_assets_from_an_order_line_take_its_date_and_stop_at_its_quantity(
         },
     )
     assert last["data"]["assetsFromOrder"]["errors"] == []
+
+
+async def test_racing_registrations_for_the_last_item_of_a_line_let_one_through(unicrm_state, shop):
+    db, zone = unicrm_state.db, unicrm_state.settings.zone
+    order, line = pk(shop["order"]), pk(shop["cable_line"])  # one cable
+
+    async def second() -> None:
+        async with db.transaction() as session:
+            await assets_from_order(session, order, [LineSerials(line, ["C-2"])], zone)
+
+    async with db.transaction() as session:
+        await assets_from_order(session, order, [LineSerials(line, ["C-1"])], zone)
+        loser = asyncio.create_task(second())
+        await asyncio.sleep(0.3)  # the second registration now waits for this transaction
+    with pytest.raises(DomainError) as raised:
+        await loser
+    assert [e.code for e in raised.value.errors] == ["QUANTITY_EXCEEDED"]
+    assert await counts(unicrm_state) == {"assets": 1, "events": 1}
 
 
 async def test_bad_order_registrations_are_typed_errors_and_write_nothing(gql, unicrm_state, shop):

@@ -163,7 +163,6 @@ class LineSerials:
 
 def _line_errors(
     i: int,
-    item: LineSerials,
     line: OrderLine | None,
     serials: list[str | None],
     registered: int,
@@ -236,7 +235,7 @@ async def assets_from_order(
             serials = []
         line = lines.get(item.order_line_id)
         cleaned.append(serials)
-        errors += _line_errors(i, item, line, serials, registered.get(item.order_line_id, 0))
+        errors += _line_errors(i, line, serials, registered.get(item.order_line_id, 0))
         if line is not None:
             for serial in serials:
                 if serial is not None and (line.product_id, serial) in seen:
