@@ -3,6 +3,7 @@ favourites and modifiers derived from orders for a whole page of customers at on
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -97,6 +98,18 @@ async def test_preferences_are_set_in_part_and_cleared_with_null(gql, unicrm_sta
     assert preferences["preferredLanguage"] is None
     assert preferences["preferredChannel"] == "LINE"
     assert len(preferences["contactWindows"]) == 2
+    assert await counts(unicrm_state) == {"preferences": 1, "notes": 0}
+
+
+async def test_concurrent_first_settings_make_one_row(gql, unicrm_state, customer):
+    channels = ["SMS", "LINE", "EMAIL"]
+    bodies = await asyncio.gather(
+        *[
+            gql(SET, {"input": {"customerId": customer, "preferredChannel": channel}})
+            for channel in channels
+        ]
+    )
+    assert all(b["data"]["customerPreferencesSet"]["errors"] == [] for b in bodies)
     assert await counts(unicrm_state) == {"preferences": 1, "notes": 0}
 
 

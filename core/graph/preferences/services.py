@@ -21,6 +21,7 @@ from unicrm.core.db.ids import uuid7
 from unicrm.core.errors import DomainError, FieldError
 from unicrm.core.graph.assets.services import UNSET, clean_text, owner_of
 from unicrm.core.graph.customers.models import Customer
+from unicrm.core.graph.orders.conflicts import insert_or_skip
 from unicrm.core.graph.orders.models import Order, OrderLine, OrderStatus
 from unicrm.core.graph.preferences.models import (
     CustomerPreference,
@@ -129,10 +130,10 @@ async def set_preferences(
     if errors:
         raise DomainError(*errors)
     customer = await owner_of(session, customer_id)
-    row = await session.get(CustomerPreference, customer.id, with_for_update=True)
-    if row is None:
-        row = CustomerPreference(customer_id=customer.id, contact_windows=[])
-        session.add(row)
+    # the first change of two racing ones creates the row; both then update it in turn
+    empty = {"customer_id": customer.id, "contact_windows": []}
+    await insert_or_skip(session, CustomerPreference, empty, ("customer_id",))
+    row = await session.get_one(CustomerPreference, customer.id, with_for_update=True)
     for name, value in values.items():
         setattr(row, name, value)
     await session.flush()
