@@ -42,6 +42,8 @@ async def test_the_server_runs_jobs_in_embedded_mode(unicrm_state, monkeypatch):
 
     assert {k.split(":")[1] for k in scheduled if k} == {
         "core.jobs_cleanup",
+        "core.asset_warranty_reminders",
+        "core.contract_daily_run",
         "example.hourly_sweep",
     }
     async with unicrm_state.db.session() as session:
