@@ -249,5 +249,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_asset_warranty_end_id")
         batch_op.drop_index("ix_asset_customer_id_id")
     op.drop_table("asset")
-    with op.batch_alter_table("product", schema=None) as batch_op:
+    # ALTER TABLE … DROP COLUMN (SQLite 3.35+): recreating the product table would fail its
+    # foreign keys while order lines reference it
+    with op.batch_alter_table("product", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("warranty_months")
