@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core import demo
 from unicrm.core.graph import catalog
+from unicrm.core.graph.assets import jobs as asset_jobs
+from unicrm.core.graph.contracts import jobs as contract_jobs
 from unicrm.core.jobs import housekeeping
 from unicrm.core.permissions import CORE_PERMISSIONS
 from unicrm.core.permissions import ROLES as CORE_ROLES
@@ -83,21 +85,28 @@ async def seed_demo_data(session: AsyncSession, size: int, rng: random.Random) -
 
 @hookimpl
 def register_jobs() -> list[Any]:
-    return [*housekeeping.JOB_TYPES, *housekeeping.SCHEDULES, *catalog.jobs()]
+    return [
+        *housekeeping.JOB_TYPES,
+        *housekeeping.SCHEDULES,
+        *asset_jobs.JOB_TYPES,
+        *asset_jobs.SCHEDULES,
+        *contract_jobs.JOB_TYPES,
+        *contract_jobs.SCHEDULES,
+    ]
 
 
 @hookimpl
 async def customer_export(customer_id: Any, session: AsyncSession) -> dict[str, list[Any]]:
-    """The customer's rows of every core aggregate with a ``privacy`` module."""
+    """Core's sections of a DSAR export; sections without rows are left out."""
     sections: dict[str, list[Any]] = {}
-    for module in catalog.privacy():
+    for module in catalog.privacy_modules():
         sections.update(await module.export(session, customer_id))
-    return sections
+    return {name: rows for name, rows in sections.items() if rows}
 
 
 @hookimpl
 async def customer_erase(customer_id: Any, session: AsyncSession) -> None:
-    for module in catalog.privacy():
+    for module in catalog.privacy_modules():
         await module.erase(session, customer_id)
 
 

@@ -109,19 +109,8 @@ def loaders() -> dict[str, Any]:
     return out
 
 
-def privacy() -> list[ModuleType]:
-    """Aggregates with a ``privacy`` module: ``export(session, customer_id)`` returning
-    ``{section: rows}`` and ``erase(session, customer_id)``, for tables a merge finds by
-    their customer reference but whose erasure keeps or anonymises rows."""
+def privacy_modules() -> list[ModuleType]:
+    """Aggregates whose customer data needs more than the merge's automatic move: their
+    ``privacy`` module's ``export`` and ``erase`` serve core's DSAR export and erasure."""
     found = [_optional(a, "privacy") for a in AGGREGATES + CORE_PACKAGES]
     return [m for m in found if m is not None]
-
-
-def jobs() -> list[Any]:
-    """Job types and schedules of aggregates with a ``jobs`` module."""
-    out: list[Any] = []
-    for aggregate in AGGREGATES + CORE_PACKAGES:
-        mod = _optional(aggregate, "jobs")
-        if mod is not None:
-            out += [*mod.JOB_TYPES, *mod.SCHEDULES]
-    return out
