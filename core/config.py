@@ -360,6 +360,26 @@ class MessagingSettings(BaseModel):
         return value.removesuffix("/")
 
 
+def _notice_days(value: list[int]) -> list[int]:
+    if not value or any(not 0 <= d <= 366 for d in value):
+        raise ValueError("expected a non-empty list of days from 0 to 366, such as [30, 7]")
+    return sorted(set(value), reverse=True)
+
+
+class AssetSettings(BaseModel):
+    """Reminders about assets and contracts (docs/assets.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    warranty_notice_days: list[int] = Field(default_factory=lambda: [30])
+    renewal_notice_days: list[int] = Field(default_factory=lambda: [30])
+
+    @field_validator("warranty_notice_days", "renewal_notice_days")
+    @classmethod
+    def _days(cls, value: list[int]) -> list[int]:
+        return _notice_days(value)
+
+
 def _config_file() -> Path:
     return Path(os.environ.get(CONFIG_ENV, "unicrm.toml"))
 
@@ -393,6 +413,7 @@ class Settings(BaseSettings):
     jobs: JobSettings = Field(default_factory=JobSettings)
     commerce: CommerceSettings = Field(default_factory=CommerceSettings)
     messaging: MessagingSettings = Field(default_factory=MessagingSettings)
+    assets: AssetSettings = Field(default_factory=AssetSettings)
     department_limits: dict[str, LimitsOverride] = Field(default_factory=dict)  # type: ignore[valid-type]
     cors: Cors = Field(default_factory=Cors)
     persisted_queries: PersistedQueries = Field(default_factory=PersistedQueries)

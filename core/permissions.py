@@ -55,10 +55,22 @@ CORE_PERMISSIONS = (
         "core.message_template", ("read", "write"), description="Message templates per channel."
     ),
     Permission("core.segment", description="Saved segments, their members and tagging rules."),
+    Permission("core.asset", description="Assets customers own: serials, warranties, status."),
+    Permission(
+        "core.contract",
+        description="Contracts, subscriptions and maintenance plans with their status history.",
+    ),
+    Permission(
+        "core.preference",
+        description="Customer preferences: channel, contact times, store, dietary and allergy "
+        "notes.",
+    ),
 )
 
 CUSTOMER_DATA = ("core.customer", "core.contact", "core.identity", "core.consent", "core.tag")
 CATALOGUE = ("core.product:read", "core.order:read", "core.timeline:read")
+SENSITIVE_NOTE = "PreferenceNote.sensitiveText"
+"""Allergy and health notes: store staff see them masked unless a policy grants ``read``."""
 ADMINISTRATION = {"core.role", "core.policy", "core.department", "core.user"}
 
 
@@ -103,6 +115,7 @@ ROLES = (
             "core.order:write",
             "core.merge:write",
             "core.segment:*",
+            *_read_write("core.asset", "core.contract", "core.preference"),
             "core.user:read",
             "core.store:read",
             *_read_write("core.invoice", "core.booking"),
@@ -120,6 +133,7 @@ ROLES = (
             "core.contact:read",
             "core.identity:read",
             "core.segment:*",
+            "core.preference:read",
             *CATALOGUE,
             *_read_write("core.message", "core.message_template"),
             "pii:contact:read",
@@ -166,6 +180,9 @@ ROLES = (
             "core.tag:read",
             *CATALOGUE,
             "core.message:read",
+            *_read_write("core.asset"),
+            "core.contract:read",
+            "core.preference:read",
             "pii:contact:read",
             "pii:profile:read",
         ),
@@ -179,6 +196,8 @@ ROLES = (
             "core.product:read",
             "core.order:read",
             "core.booking:read",
+            "core.asset:read",
+            "core.contract:read",
             "pii:contact:read",
             "pii:profile:read",
         ),
@@ -194,6 +213,8 @@ ROLES = (
             "core.consent:read",
             "core.product:read",
             "core.message:read",
+            *_read_write("core.preference"),
+            f"{SENSITIVE_NOTE}:read_masked",
             "pii:contact:read_masked",
             "pii:profile:read",
         ),

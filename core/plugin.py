@@ -15,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core import demo
 from unicrm.core.graph import catalog
+from unicrm.core.graph.assets import jobs as asset_jobs
 from unicrm.core.graph.bookings import jobs as booking_jobs
+from unicrm.core.graph.contracts import jobs as contract_jobs
 from unicrm.core.jobs import housekeeping
 from unicrm.core.messaging.jobs import JOB_TYPES as MESSAGING_JOBS
 from unicrm.core.permissions import CORE_PERMISSIONS
@@ -95,6 +97,10 @@ def register_jobs() -> list[Any]:
         *MESSAGING_JOBS,
         *segment_jobs.JOB_TYPES,
         *segment_jobs.SCHEDULES,
+        *asset_jobs.JOB_TYPES,
+        *asset_jobs.SCHEDULES,
+        *contract_jobs.JOB_TYPES,
+        *contract_jobs.SCHEDULES,
     ]
 
 

@@ -154,6 +154,75 @@ class SegmentMembership:
     segment_name: str
 
 
+@dataclass(config=_PAYLOAD, frozen=True)
+class AssetRegistered:
+    asset_id: str
+    product_id: str
+    serial_number: str | None
+    order_id: str | None
+    warranty_end: str | None
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class AssetStatusChanged:
+    asset_id: str
+    from_status: str
+    to_status: str
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class AssetWarrantyEnding:
+    """Sent once per asset and reminder threshold, ``threshold_days`` before ``warranty_end``."""
+
+    asset_id: str
+    product_id: str
+    serial_number: str | None
+    warranty_end: str
+    threshold_days: int
+    days_left: int
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class ContractCreated:
+    contract_id: str
+    kind: str
+    name: str
+    status: str
+    start_date: str
+    end_date: str | None
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class ContractStatusChanged:
+    contract_id: str
+    from_status: str | None
+    to_status: str
+    reason: str | None
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class ContractRenewed:
+    """``contract_id`` is the new period; ``previous_id`` the period it continues."""
+
+    contract_id: str
+    previous_id: str
+    start_date: str
+    end_date: str
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class ContractRenewalDue:
+    """Sent once per contract period and threshold, ``threshold_days`` before renewal."""
+
+    contract_id: str
+    kind: str
+    name: str
+    renewal_date: str
+    auto_renew: bool
+    threshold_days: int
+    days_left: int
+
+
 EVENT_TYPES: dict[str, type] = {
     "customer.created": CustomerCreated,
     "customer.updated": CustomerUpdated,
@@ -172,6 +241,13 @@ EVENT_TYPES: dict[str, type] = {
     "message.status_changed": MessageStatusChanged,
     "segment.entered": SegmentMembership,
     "segment.exited": SegmentMembership,
+    "asset.registered": AssetRegistered,
+    "asset.status_changed": AssetStatusChanged,
+    "asset.warranty_ending": AssetWarrantyEnding,
+    "contract.created": ContractCreated,
+    "contract.status_changed": ContractStatusChanged,
+    "contract.renewed": ContractRenewed,
+    "contract.renewal_due": ContractRenewalDue,
 }
 """Every event type with a declared payload, core's and those plugins registered."""
 

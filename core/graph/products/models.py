@@ -28,3 +28,5 @@ class Product(IdMixin, TimestampMixin, Base):
     currency: Mapped[str] = mapped_column(String(3))
     active: Mapped[bool] = mapped_column(default=True)
     description: Mapped[str | None] = mapped_column(Text)
+    warranty_months: Mapped[int | None]
+    """The warranty an asset of this product gets from its purchase date (docs/assets.md)."""

@@ -45,6 +45,7 @@ class ProductMutation:
                 price=to_price(input.price, currency),
                 active=input.active,
                 description=input.description,
+                warranty_months=input.warranty_months,
             )
             return await services.create_product(session, data)
 
@@ -78,6 +79,7 @@ class ProductMutation:
                 else (None if price is None else to_price(price, currency)),
                 active=_given(input.active),
                 description=_given(input.description),
+                warranty_months=_given(input.warranty_months),
             )
             return await services.update_product(session, product_id, data)
 

@@ -56,6 +56,10 @@ class ProductData:
     price: Price | None = UNSET
     active: bool | None = UNSET
     description: str | None = UNSET
+    warranty_months: int | None = UNSET
+
+
+MAX_WARRANTY_MONTHS = 600
 
 
 def _clean(value: str | None) -> str | None:
@@ -82,6 +86,7 @@ def _apply(row: Product, data: ProductData) -> list[str]:
         "description": data.description
         if data.description is UNSET
         else (data.description or "").strip() or None,
+        "warranty_months": data.warranty_months,
     }
     if data.price is not UNSET and data.price is not None:
         values["price"] = data.price.amount
@@ -111,6 +116,14 @@ def _validate(row: Product, data: ProductData) -> None:
         errors += money_errors(data.price, "price")
     if row.active is None:
         errors.append(FieldError("REQUIRED", "active cannot be null", "active"))
+    if row.warranty_months is not None and not 0 < row.warranty_months <= MAX_WARRANTY_MONTHS:
+        errors.append(
+            FieldError(
+                "INVALID",
+                f"a warranty is 1 to {MAX_WARRANTY_MONTHS} months",
+                "warranty_months",
+            )
+        )
     if errors:
         raise DomainError(*errors)
     row.price = row.price.quantize(MONEY_QUANTUM)

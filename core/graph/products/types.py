@@ -26,6 +26,9 @@ class Product(Node):
     price: Money
     active: bool
     description: str | None
+    warranty_months: int | None = strawberry.field(
+        description="The warranty of an asset of this product, from its purchase date."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -40,6 +43,7 @@ class Product(Node):
             price=Money(amount=row.price, currency=row.currency),
             active=row.active,
             description=row.description,
+            warranty_months=row.warranty_months,
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
@@ -86,6 +90,7 @@ class ProductCreateInput:
     category: str | None = None
     active: bool = True
     description: str | None = None
+    warranty_months: int | None = None
 
 
 @strawberry.input
@@ -97,6 +102,7 @@ class ProductUpdateInput:
     category: str | None = strawberry.UNSET
     active: bool | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
+    warranty_months: int | None = strawberry.UNSET
 
 
 @strawberry.type

@@ -1,0 +1,1 @@
+"""Assets: the products a customer owns, with serial number, purchase date and warranty."""

@@ -1,0 +1,1 @@
+"""Contracts, subscriptions and maintenance plans of customers, with their status history."""

@@ -1,0 +1,1 @@
+"""Customer preferences and restrictions, and favourites derived from order history."""
