@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from unicrm.core.config import Settings, get_settings
 from unicrm.core.errors import PluginError
 from unicrm.core.jobs.cron import Cron, CronError
 
@@ -30,6 +31,13 @@ class JobRun:
     max_attempts: int
     unique_key: str | None
     traceparent: str | None = None
+    settings: Settings | None = None
+
+    @property
+    def app_settings(self) -> Settings:
+        """The settings of the process running the job (its worker's); the process's loaded
+        settings when a run is built by hand."""
+        return self.settings if self.settings is not None else get_settings()
 
 
 JobHandler = Callable[[JobRun, AsyncSession], Awaitable[None]]

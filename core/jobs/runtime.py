@@ -12,7 +12,13 @@ from unicrm.core.state import AppState
 
 
 def make_worker(state: AppState, *, name: str | None = None) -> Worker:
-    return Worker(state.db, state.registry.job_types, state.settings.jobs, name=name)
+    return Worker(
+        state.db,
+        state.registry.job_types,
+        state.settings.jobs,
+        name=name,
+        app_settings=state.settings,
+    )
 
 
 def make_scheduler(state: AppState) -> Scheduler:

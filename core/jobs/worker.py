@@ -15,8 +15,9 @@ import logging
 import os
 import socket
 from collections.abc import Mapping
+from dataclasses import replace
 
-from unicrm.core.config import JobSettings
+from unicrm.core.config import JobSettings, Settings
 from unicrm.core.db.database import Database
 from unicrm.core.db.ids import uuid7
 from unicrm.core.jobs import queue
@@ -43,10 +44,12 @@ class Worker:
         settings: JobSettings,
         *,
         name: str | None = None,
+        app_settings: Settings | None = None,
     ) -> None:
         self.db = db
         self.job_types = dict(job_types)
         self.settings = settings
+        self.app_settings = app_settings
         self.name = name or worker_name()
         self._running: dict[asyncio.Task[None], JobRun] = {}
         self._wake = asyncio.Event()
@@ -128,6 +131,8 @@ class Worker:
     async def execute(self, run: JobRun) -> None:
         """One attempt: handler and success mark in one transaction; failure recorded apart."""
         job_type = self.job_types[run.type]
+        if self.app_settings is not None:
+            run = replace(run, settings=self.app_settings)
         heartbeat = asyncio.create_task(self._heartbeat(run))
         try:
             with job_span(run.type, str(run.id), run.attempt, run.traceparent):

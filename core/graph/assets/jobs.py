@@ -9,7 +9,6 @@ from datetime import date, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from unicrm.core.config import load_settings
 from unicrm.core.events.outbox import emit
 from unicrm.core.graph.assets.models import Asset, AssetStatus
 from unicrm.core.jobs.contracts import JobRun, JobType, Schedule
@@ -91,7 +90,7 @@ def job_day_and_thresholds(job: JobRun, configured: str) -> tuple[date, list[int
     """The business day a reminder job runs for and its thresholds: ``today`` and ``days``
     from the payload (a manual run), else today in the business time zone and the setting
     ``assets.<configured>``."""
-    settings = load_settings()
+    settings = job.app_settings
     given = job.payload.get("today")
     today = date.fromisoformat(given) if given else settings.business_date()
     days = job.payload.get("days") or getattr(settings.assets, configured)
