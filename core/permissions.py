@@ -35,6 +35,8 @@ CORE_PERMISSIONS = (
     Permission(
         "core.job", ("read", "write"), description="Durable jobs: the queue and dead letters."
     ),
+    Permission("core.lead", description="Leads: temperature, source, owner and conversion."),
+    Permission("core.team", description="Teams of a department: manager, members, territories."),
 )
 
 CUSTOMER_DATA = ("core.customer", "core.contact", "core.identity", "core.consent", "core.tag")
@@ -60,6 +62,7 @@ ROLES = (
             "core.policy:*",
             "core.user:*",
             "core.department:read",
+            "core.team:*",
         ),
         "Runs a department: manages its roles, grants and users, and works as its manager.",
         inherits=("manager",),
@@ -83,6 +86,8 @@ ROLES = (
             "core.order:write",
             "core.merge:write",
             "core.user:read",
+            "core.lead:write",
+            "core.team:read",
             "pii:*:read",
             "pii:*:read_masked",
         ),
@@ -92,7 +97,7 @@ ROLES = (
     RoleGrant(
         "marketer",
         (
-            *_read_write("core.customer", "core.consent", "core.tag"),
+            *_read_write("core.customer", "core.consent", "core.tag", "core.lead"),
             "core.contact:read",
             "core.identity:read",
             *CATALOGUE,
@@ -104,7 +109,8 @@ ROLES = (
     RoleGrant(
         "inside_sales",
         (
-            *_read_write("core.customer", "core.contact", "core.tag"),
+            *_read_write("core.customer", "core.contact", "core.tag", "core.lead"),
+            "core.team:read",
             "core.identity:read",
             "core.consent:read",
             *CATALOGUE,
@@ -116,7 +122,8 @@ ROLES = (
     RoleGrant(
         "field_sales",
         (
-            *_read_write("core.customer", "core.contact", scope="own"),
+            *_read_write("core.customer", "core.contact", "core.lead", scope="own"),
+            "core.team:read",
             "core.tag:read@own",
             "core.consent:read@own",
             "core.order:read@own",

@@ -7,6 +7,7 @@ migration branch, the permissions, the root fields and the loaders of the custom
 from __future__ import annotations
 
 import random
+import uuid
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core import demo
 from unicrm.core.graph import catalog
+from unicrm.core.graph.notifications import jobs as notification_jobs
 from unicrm.core.jobs import housekeeping
 from unicrm.core.permissions import CORE_PERMISSIONS
 from unicrm.core.permissions import ROLES as CORE_ROLES
@@ -83,7 +85,33 @@ async def seed_demo_data(session: AsyncSession, size: int, rng: random.Random) -
 
 @hookimpl
 def register_jobs() -> list[Any]:
-    return [*housekeeping.JOB_TYPES, *housekeeping.SCHEDULES]
+    return [
+        *housekeeping.JOB_TYPES,
+        *housekeeping.SCHEDULES,
+        *notification_jobs.JOB_TYPES,
+        *notification_jobs.SCHEDULES,
+    ]
+
+
+@hookimpl
+def register_event_handlers() -> dict[str, Any]:
+    from unicrm.core.graph.leads.lifecycle import on_order_placed
+
+    return {"order.placed": on_order_placed}
+
+
+@hookimpl
+async def customer_export(customer_id: uuid.UUID, session: AsyncSession) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for module in catalog.privacy_modules():
+        out.update(await module.export(session, customer_id))
+    return out
+
+
+@hookimpl
+async def customer_erase(customer_id: uuid.UUID, session: AsyncSession) -> None:
+    for module in catalog.privacy_modules():
+        await module.erase(session, customer_id)
 
 
 @hookimpl

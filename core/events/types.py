@@ -111,6 +111,67 @@ class ProductUpdated:
     fields: list[str]
 
 
+@dataclass(config=_PAYLOAD, frozen=True)
+class LifecycleChanged:
+    from_stage: str
+    to_stage: str
+    reason: str | None
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class LeadCreated:
+    lead_id: str
+    source: str
+    temperature: str
+    owner_id: str | None
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class LeadAssigned:
+    lead_id: str
+    owner_id: str
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class LeadDisqualified:
+    lead_id: str
+    reason: str
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class StageChangeSummary:
+    from_stage: str | None
+    to_stage: str
+    changed_by: str
+    changed_at: str
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class TemperatureChangeSummary:
+    from_temperature: str | None
+    to_temperature: str
+    changed_by: str
+    changed_at: str
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class LeadConverted:
+    """The converted lead and a summary of its history, for the sales side (SFA's deal)."""
+
+    lead_id: str
+    temperature: str
+    source: str
+    owner_id: str | None
+    external_source: str | None
+    external_id: str | None
+    created_at: str
+    converted_at: str | None
+    stage_history: list[StageChangeSummary]
+    temperature_history: list[TemperatureChangeSummary]
+    timeline_entries: int
+    touches: int
+
+
 EVENT_TYPES: dict[str, type] = {
     "customer.created": CustomerCreated,
     "customer.updated": CustomerUpdated,
@@ -124,6 +185,11 @@ EVENT_TYPES: dict[str, type] = {
     "order.placed": OrderPlaced,
     "product.created": ProductCreated,
     "product.updated": ProductUpdated,
+    "customer.lifecycle_changed": LifecycleChanged,
+    "lead.created": LeadCreated,
+    "lead.assigned": LeadAssigned,
+    "lead.converted": LeadConverted,
+    "lead.disqualified": LeadDisqualified,
 }
 """Every event type with a declared payload, core's and those plugins registered."""
 

@@ -100,6 +100,13 @@ def type_fields() -> dict[str, list[Any]]:
     return out
 
 
+def privacy_modules() -> list[ModuleType]:
+    """Aggregates with a ``privacy`` module: ``export(session, customer_id) -> dict`` and
+    ``erase(session, customer_id)`` for the customer's rows core's own hooks serve."""
+    found = [_optional(a, "privacy") for a in AGGREGATES + CORE_PACKAGES]
+    return [m for m in found if m is not None]
+
+
 def loaders() -> dict[str, Any]:
     out: dict[str, Any] = {}
     for aggregate in AGGREGATES + CORE_PACKAGES:

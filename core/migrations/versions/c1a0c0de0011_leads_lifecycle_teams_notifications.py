@@ -145,9 +145,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_lead_customer_id"), ["customer_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_lead_owner_id"), ["owner_id"], unique=False)
         batch_op.create_index("ix_lead_created_at_id", ["created_at", "id"], unique=False)
-        batch_op.create_index(
-            "ix_lead_status_temperature", ["status", "temperature"], unique=False
-        )
+        batch_op.create_index("ix_lead_status_temperature", ["status", "temperature"], unique=False)
         batch_op.create_index(
             "uq_lead_open_customer",
             ["customer_id"],
