@@ -11,15 +11,24 @@ from sqlalchemy import select
 from unicrm.core.db.ids import uuid7
 from unicrm.core.events.models import OutboxEvent
 from unicrm.core.events.outbox import Event
-from unicrm.core.graph.customers.models import Customer, LifecycleStage
+from unicrm.core.graph.customers.models import Customer, CustomerKind, LifecycleStage
+from unicrm.core.graph.customers.services import CustomerData, create_customer
 from unicrm.core.graph.ids import from_global_id, to_global_id
 from unicrm.core.graph.leads.lifecycle import on_order_placed
-from unicrm.core.graph.leads.models import Lead, LeadTemperatureChange, LifecycleChange
+from unicrm.core.graph.leads.models import (
+    Lead,
+    LeadSource,
+    LeadTemperature,
+    LeadTemperatureChange,
+    LifecycleChange,
+)
+from unicrm.core.graph.leads.services import LeadData, create_lead, update_lead
 from unicrm.core.graph.merge.services import merge_customers
 from unicrm.core.graph.notifications.models import Notification
 from unicrm.core.graph.orders.models import OrderSource
 from unicrm.core.graph.orders.services import LineData, OrderData, create_order
 from unicrm.core.graph.products.services import Price, ProductData, create_product
+from unicrm.core.testing.statements import StatementCounter
 
 LEAD_FIELDS = """id status temperature source externalSource externalId convertedAt convertedBy
   disqualifiedReason owner { id } customer { id lifecycleStage }
@@ -450,3 +459,38 @@ async def test_export_holds_leads_and_history_and_erase_removes_them(gql, unicrm
     assert await count(unicrm_state, LifecycleChange) == 0
     async with unicrm_state.db.session() as session:
         assert (await session.get(Customer, pk)) is not None
+
+
+LEAD_PAGE = """query($first: Int!) { customers(first: $first) { edges { node {
+  displayName lifecycleStage lifecycleHistory { toStage user { displayName } }
+  lead { temperature owner { displayName } temperatureHistory { toTemperature } }
+} } } }"""
+
+
+async def test_lifecycle_and_lead_fields_cost_the_same_statements_for_5_or_30_customers(
+    unicrm_state, gql
+):
+    async with unicrm_state.db.transaction() as session:
+        for i in range(30):
+            customer = await create_customer(
+                session, CustomerData(kind=CustomerKind.PERSON, first_name=f"Person{i:03d}")
+            )
+            lead = await create_lead(
+                session, LeadData(customer_id=customer.id, source=LeadSource.EVENT)
+            )
+            await update_lead(session, lead.id, temperature=LeadTemperature.HOT)
+
+    async def statements(first: int) -> tuple[int, dict]:
+        unicrm_state.departments.invalidate()
+        await unicrm_state.departments.get(None)
+        with StatementCounter(unicrm_state) as counter:
+            body = await gql(LEAD_PAGE, {"first": first})
+        return counter.count, body
+
+    small, _ = await statements(5)
+    large, body = await statements(30)
+    nodes = [e["node"] for e in body["data"]["customers"]["edges"]]
+    assert len(nodes) == 30
+    assert all(n["lifecycleStage"] == "LEAD" and len(n["lifecycleHistory"]) == 1 for n in nodes)
+    assert all(len(n["lead"]["temperatureHistory"]) == 2 for n in nodes)
+    assert large == small
