@@ -256,6 +256,8 @@ async def test_disqualifying_needs_a_reason_and_frees_the_customer_for_a_new_lea
     ]["leadDisqualify"]
     assert payload["lead"]["status"] == "DISQUALIFIED"
     assert payload["lead"]["disqualifiedReason"] == "no budget"
+    again = (await gql(DISQUALIFY, {"input": {"id": lead["id"], "reason": "twice"}}))["data"]
+    assert codes(again["leadDisqualify"]) == [("id", "ALREADY_DISQUALIFIED")]
     assert (await open_lead(gql, somchai))["status"] == "OPEN"
 
 

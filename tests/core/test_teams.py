@@ -239,3 +239,18 @@ async def test_without_a_team_the_team_scope_is_my_own_rows(gql, unicrm_state):
         await person(unicrm_state, "Nobody's")
         body = await me.gql("{ customers(first: 10) { edges { node { displayName } } } }")
     assert [e["node"]["displayName"] for e in body["data"]["customers"]["edges"]] == ["Mine"]
+
+
+async def test_deleting_or_joining_an_unknown_team_is_an_error(gql, unicrm_state):
+    dept = await department_id(unicrm_state)
+    team = await make_team(gql, dept, "Inside")
+    unknown = to_global_id("Team", from_global_id(dept)[1])
+    deleted = (await gql(DELETE, {"id": unknown}))["data"]["teamDelete"]
+    assert deleted == {"team": None, "errors": [{"code": "NOT_FOUND"}]}
+    nobody = to_global_id("User", from_global_id(dept)[1])
+    joined = (await gql(ADD, {"input": {"teamId": team["id"], "userId": nobody}}))["data"]
+    assert codes(joined["teamMemberAdd"]) == [("userId", "NOT_FOUND")]
+    nowhere = (await gql(ADD, {"input": {"teamId": unknown, "userId": nobody}}))["data"]
+    assert codes(nowhere["teamMemberAdd"]) == [("teamId", "NOT_FOUND")]
+    assert await count(unicrm_state, Team) == 1
+    assert await count(unicrm_state, TeamMember) == 0
