@@ -5,12 +5,17 @@ from __future__ import annotations
 import asyncio
 
 from lead_support import codes, count, person
+from sqlalchemy import select
 
 from unicrm.core.graph.contacts.models import CustomerEmail, CustomerPhone
-from unicrm.core.graph.contacts.services import add_email
+from unicrm.core.graph.contacts.services import AddressData, add_address, add_email
 from unicrm.core.graph.customers.models import Customer
+from unicrm.core.graph.departments.models import Department
 from unicrm.core.graph.ids import from_global_id
 from unicrm.core.graph.leads.models import Lead, LeadTemperatureChange
+from unicrm.core.graph.notifications.models import Notification
+from unicrm.core.graph.teams.services import TeamData, create_team
+from unicrm.core.graph.users.models import User
 
 UPSERT = """mutation($input: LeadUpsertInput!) { leadUpsert(input: $input) {
   outcome matchedBy
@@ -156,3 +161,63 @@ async def test_concurrent_pushes_of_one_person_make_one_person_and_one_lead(gql,
     assert sorted(r["outcome"] for r in results).count("CREATED") == 1
     assert len({r["lead"]["id"] for r in results}) == 1
     assert await totals(unicrm_state) == (1, 1, 1, 1)
+
+
+async def test_a_lead_without_an_owner_goes_to_the_manager_of_the_team_covering_it(
+    gql, unicrm_state
+):
+    async with unicrm_state.db.transaction() as session:
+        department = await session.scalar(select(Department).where(Department.is_default.is_(True)))
+        north = User(email="north@unicrm.test", display_name="North boss")
+        session.add(north)
+        await session.flush()
+        await create_team(
+            session,
+            TeamData(
+                department_id=department.id,
+                name="North",
+                manager_id=north.id,
+                territories=["north"],
+            ),
+        )
+    routed = await upsert(
+        gql, source="EVENT", email="a@example.com", firstName="A", province="เชียงราย"
+    )
+    unrouted = await upsert(
+        gql, source="EVENT", email="b@example.com", firstName="B", province="Phuket"
+    )
+    homeless = await upsert(gql, source="EVENT", email="c@example.com", firstName="C")
+
+    owners = await gql(
+        "query($a: ID!, $b: ID!, $c: ID!) { a: lead(id: $a) { owner { displayName } }"
+        " b: lead(id: $b) { owner { id } } c: lead(id: $c) { owner { id } } }",
+        {"a": routed["lead"]["id"], "b": unrouted["lead"]["id"], "c": homeless["lead"]["id"]},
+    )
+    assert owners["data"] == {
+        "a": {"owner": {"displayName": "North boss"}},
+        "b": {"owner": None},
+        "c": {"owner": None},
+    }
+    assert await count(unicrm_state, Notification, Notification.user_id == north.id) == 1
+
+    # A known person's primary address routes their next lead.
+    async with unicrm_state.db.transaction() as session:
+        customer_id = from_global_id(unrouted["customer"]["id"])[1]
+        await add_address(
+            session,
+            customer_id,
+            AddressData(
+                line1="1 Nimman Rd", province="Chiang Mai", postal_code="50200", is_primary=True
+            ),
+        )
+    lead = await gql("query($id: ID!) { lead(id: $id) { id } }", {"id": unrouted["lead"]["id"]})
+    await gql(
+        'mutation($id: ID!) { leadDisqualify(input: {id: $id, reason: "spam"}) { errors { code } } }',
+        {"id": lead["data"]["lead"]["id"]},
+    )
+    again = await upsert(gql, source="REFERRAL", email="b@example.com")
+    assert again["outcome"] == "LEAD_OPENED"
+    body = await gql(
+        "query($id: ID!) { lead(id: $id) { owner { displayName } } }", {"id": again["lead"]["id"]}
+    )
+    assert body["data"]["lead"]["owner"] == {"displayName": "North boss"}

@@ -104,6 +104,7 @@ class LeadMutation:
                 if input.temperature is None
                 else models.LeadTemperature(input.temperature.value),
                 owner_id=_optional_id(input.owner_id, "owner_id", "User"),
+                province=input.province,
                 policy=services.DedupePolicy(input.policy.value),
             )
             return await services.upsert_lead(session, data)

@@ -15,7 +15,7 @@ from unicrm.core.db.ids import uuid7
 from unicrm.core.db.types import utcnow
 from unicrm.core.errors import DomainError, FieldError
 from unicrm.core.events.outbox import emit
-from unicrm.core.graph.contacts.models import CustomerEmail, CustomerPhone
+from unicrm.core.graph.contacts.models import CustomerAddress, CustomerEmail, CustomerPhone
 from unicrm.core.graph.contacts.services import (
     add_email,
     add_phone,
@@ -37,6 +37,7 @@ from unicrm.core.graph.leads.models import (
 from unicrm.core.graph.notifications.models import NotificationKind
 from unicrm.core.graph.notifications.services import notify
 from unicrm.core.graph.teams.models import TeamMember
+from unicrm.core.graph.teams.services import team_for_province
 from unicrm.core.graph.timeline.models import TimelineEntry
 from unicrm.core.graph.timeline.services import add_entry
 from unicrm.core.graph.users.models import User
@@ -159,6 +160,29 @@ def _notify_owner(session: AsyncSession, lead: Lead, customer: Customer) -> None
     )
 
 
+async def route(
+    session: AsyncSession, customer: Customer, province: str | None = None
+) -> uuid.UUID | None:
+    """The owner of a lead nobody was named for: the manager of the team covering the
+    province given, else the province of the customer's primary address (a team naming the
+    province wins over one covering its region, in the customer's department when it has
+    one). None when no team covers it or the team has no manager."""
+    if not (province or "").strip():
+        province = await session.scalar(
+            select(CustomerAddress.province)
+            .where(CustomerAddress.customer_id == customer.id)
+            .order_by(CustomerAddress.is_primary.desc(), CustomerAddress.id)
+            .limit(1)
+        )
+    if not province:
+        return None
+    team = await team_for_province(session, province, customer.department_id)
+    if team is None or team.manager_id is None:
+        return None
+    manager = await session.get(User, team.manager_id)
+    return manager.id if manager is not None and manager.is_active else None
+
+
 @dataclass(frozen=True, slots=True)
 class LeadData:
     customer_id: uuid.UUID
@@ -167,6 +191,8 @@ class LeadData:
     owner_id: uuid.UUID | None = None
     external_source: str | None = None
     external_id: str | None = None
+    province: str | None = None
+    """Where the lead is, for routing when no owner is given."""
 
 
 async def create_lead(session: AsyncSession, data: LeadData) -> Lead:
@@ -189,6 +215,8 @@ async def create_lead(session: AsyncSession, data: LeadData) -> Lead:
         raise DomainError.single(
             "DUPLICATE", "a lead with this external source and id exists", "external_id"
         )
+    if owner_id is None:
+        owner_id = await route(session, customer, data.province)
     lead = Lead(
         id=uuid7(),
         customer_id=customer.id,
@@ -298,7 +326,7 @@ async def assign_lead(session: AsyncSession, lead_id: uuid.UUID, owner_id: uuid.
     return lead
 
 
-async def _closed_check(lead: Lead) -> None:
+def _closed_check(lead: Lead) -> None:
     if lead.status is LeadStatus.CONVERTED:
         raise DomainError.single("ALREADY_CONVERTED", "the lead is already converted", "id")
     if lead.status is LeadStatus.DISQUALIFIED:
@@ -367,7 +395,7 @@ async def convert_lead(session: AsyncSession, lead_id: uuid.UUID) -> Lead:
     """Mark an open lead converted, move its customer to opportunity (never back from
     customer) and emit ``lead.converted`` with the lead's history; SFA opens the deal."""
     lead = await get_lead(session, lead_id, for_update=True)
-    await _closed_check(lead)
+    _closed_check(lead)
     customer = await session.get_one(Customer, lead.customer_id, with_for_update=True)
     lead.status = LeadStatus.CONVERTED
     lead.converted_at = utcnow()
@@ -397,7 +425,7 @@ async def disqualify_lead(session: AsyncSession, lead_id: uuid.UUID, reason: str
             "TOO_LONG", f"a reason has at most {MAX_REASON} characters", "reason"
         )
     lead = await get_lead(session, lead_id, for_update=True)
-    await _closed_check(lead)
+    _closed_check(lead)
     lead.status = LeadStatus.DISQUALIFIED
     lead.disqualified_at = utcnow()
     lead.disqualified_reason = why
@@ -452,6 +480,7 @@ class LeadUpsertData:
     last_name: str | None = None
     temperature: LeadTemperature | None = None
     owner_id: uuid.UUID | None = None
+    province: str | None = None
     policy: DedupePolicy = DedupePolicy.UPDATE_EXISTING
 
 
@@ -576,6 +605,7 @@ async def upsert_lead(session: AsyncSession, data: LeadUpsertData) -> UpsertResu
                 owner_id=owner_id,
                 external_source=source,
                 external_id=external_id,
+                province=data.province,
             ),
         )
         return UpsertResult(lead, customer, UpsertOutcome.LEAD_OPENED, matched_by)
@@ -661,6 +691,7 @@ async def _create_person_and_lead(
             owner_id=data.owner_id,
             external_source=source,
             external_id=external_id,
+            province=data.province,
         ),
     )
     return UpsertResult(lead, customer, UpsertOutcome.CREATED, None)

@@ -237,7 +237,12 @@ class LeadUpsertInput:
     first_name: str | None = None
     last_name: str | None = None
     temperature: LeadTemperature | None = None
-    owner_id: strawberry.ID | None = None
+    owner_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Without one, the lead is routed by province (docs/leads.md)."
+    )
+    province: str | None = strawberry.field(
+        default=None, description="Where the lead is, for routing; any spelling of a province."
+    )
     policy: LeadDedupePolicy = LeadDedupePolicy.UPDATE_EXISTING
 
 
