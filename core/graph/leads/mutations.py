@@ -56,7 +56,7 @@ async def _lead_mutation(
 
 def _upserted(result: services.UpsertResult) -> dict[str, Any]:
     return {
-        "lead": None if result.lead is None else Lead.from_row(result.lead),
+        "lead": Lead.from_row(result.lead),
         "customer": Customer.from_row(result.customer),
         "outcome": LeadUpsertOutcome(result.outcome.value),
         "matched_by": None if result.matched_by is None else LeadMatchedBy(result.matched_by.value),

@@ -486,7 +486,7 @@ class LeadUpsertData:
 
 @dataclass(frozen=True, slots=True)
 class UpsertResult:
-    lead: Lead | None
+    lead: Lead
     customer: Customer
     outcome: UpsertOutcome
     matched_by: MatchedBy | None
@@ -523,7 +523,7 @@ async def _serialize(session: AsyncSession, keys: list[str]) -> None:
     write transactions already are serial): one transaction-scoped advisory lock per key."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    for key in sorted(set(keys)):
+    for key in sorted({k for k in keys if k}):
         await session.execute(
             text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": key}
         )
