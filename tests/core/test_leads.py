@@ -3,6 +3,7 @@ stage changes with history, first orders, row scopes, merge, export and erase.""
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 from lead_support import codes, count, person, staff
@@ -496,3 +497,16 @@ async def test_lifecycle_and_lead_fields_cost_the_same_statements_for_5_or_30_cu
     assert all(n["lifecycleStage"] == "LEAD" and len(n["lifecycleHistory"]) == 1 for n in nodes)
     assert all(len(n["lead"]["temperatureHistory"]) == 2 for n in nodes)
     assert large == small
+
+
+async def test_concurrent_lead_creates_for_one_customer_open_one_lead(gql, unicrm_state):
+    somchai = await person(unicrm_state, "Somchai")
+    results = await asyncio.gather(
+        *[gql(CREATE, {"input": {"customerId": somchai, "source": "EVENT"}}) for _ in range(4)]
+    )
+    outcomes = sorted(
+        [e["code"] for e in r["data"]["leadCreate"]["errors"]] or ["OK"] for r in results
+    )
+    assert outcomes == [["OK"]] + [["OPEN_LEAD_EXISTS"]] * 3
+    assert await count(unicrm_state, Lead) == 1
+    assert await count(unicrm_state, LifecycleChange) == 1
