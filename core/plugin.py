@@ -7,7 +7,6 @@ migration branch, the permissions, the root fields and the loaders of the custom
 from __future__ import annotations
 
 import random
-import uuid
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -101,15 +100,16 @@ def register_event_handlers() -> dict[str, Any]:
 
 
 @hookimpl
-async def customer_export(customer_id: uuid.UUID, session: AsyncSession) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+async def customer_export(customer_id: Any, session: AsyncSession) -> dict[str, list[Any]]:
+    """Core's sections of a DSAR export; sections without rows are left out."""
+    sections: dict[str, list[Any]] = {}
     for module in catalog.privacy_modules():
-        out.update(await module.export(session, customer_id))
-    return out
+        sections.update(await module.export(session, customer_id))
+    return {name: rows for name, rows in sections.items() if rows}
 
 
 @hookimpl
-async def customer_erase(customer_id: uuid.UUID, session: AsyncSession) -> None:
+async def customer_erase(customer_id: Any, session: AsyncSession) -> None:
     for module in catalog.privacy_modules():
         await module.erase(session, customer_id)
 

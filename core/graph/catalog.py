@@ -100,13 +100,6 @@ def type_fields() -> dict[str, list[Any]]:
     return out
 
 
-def privacy_modules() -> list[ModuleType]:
-    """Aggregates with a ``privacy`` module: ``export(session, customer_id) -> dict`` and
-    ``erase(session, customer_id)`` for the customer's rows core's own hooks serve."""
-    found = [_optional(a, "privacy") for a in AGGREGATES + CORE_PACKAGES]
-    return [m for m in found if m is not None]
-
-
 def loaders() -> dict[str, Any]:
     out: dict[str, Any] = {}
     for aggregate in AGGREGATES + CORE_PACKAGES:
@@ -114,3 +107,10 @@ def loaders() -> dict[str, Any]:
         if mod is not None:
             out.update(mod.LOADERS)
     return out
+
+
+def privacy_modules() -> list[ModuleType]:
+    """Aggregates whose customer data needs more than the merge's automatic move: their
+    ``privacy`` module's ``export`` and ``erase`` serve core's DSAR export and erasure."""
+    found = [_optional(a, "privacy") for a in AGGREGATES + CORE_PACKAGES]
+    return [m for m in found if m is not None]

@@ -340,9 +340,6 @@ async def test_hook_customer_export(unicrm_state):
     exported = await export(unicrm_state, anan)
 
     assert set(exported) == {
-        "leads",  # core's own sections come along with every plugin set
-        "lead_temperature_changes",
-        "lifecycle_changes",
         "deals",
         "cases",
         "loyalty_members",
