@@ -65,6 +65,8 @@ CORE_PERMISSIONS = (
         description="Customer preferences: channel, contact times, store, dietary and allergy "
         "notes.",
     ),
+    Permission("core.lead", description="Leads: temperature, source, owner and conversion."),
+    Permission("core.team", description="Teams of a department: manager, members, territories."),
 )
 
 CUSTOMER_DATA = ("core.customer", "core.contact", "core.identity", "core.consent", "core.tag")
@@ -92,6 +94,7 @@ ROLES = (
             "core.policy:*",
             "core.user:*",
             "core.department:read",
+            "core.team:*",
         ),
         "Runs a department: manages its roles, grants and users, and works as its manager.",
         inherits=("manager",),
@@ -120,6 +123,8 @@ ROLES = (
             "core.store:read",
             *_read_write("core.invoice", "core.booking"),
             *_read_write("core.message", "core.message_template"),
+            "core.lead:write",
+            "core.team:read",
             "pii:*:read",
             "pii:*:read_masked",
         ),
@@ -129,7 +134,7 @@ ROLES = (
     RoleGrant(
         "marketer",
         (
-            *_read_write("core.customer", "core.consent", "core.tag"),
+            *_read_write("core.customer", "core.consent", "core.tag", "core.lead"),
             "core.contact:read",
             "core.identity:read",
             "core.segment:*",
@@ -144,7 +149,8 @@ ROLES = (
     RoleGrant(
         "inside_sales",
         (
-            *_read_write("core.customer", "core.contact", "core.tag"),
+            *_read_write("core.customer", "core.contact", "core.tag", "core.lead"),
+            "core.team:read",
             "core.identity:read",
             "core.consent:read",
             *CATALOGUE,
@@ -159,7 +165,8 @@ ROLES = (
     RoleGrant(
         "field_sales",
         (
-            *_read_write("core.customer", "core.contact", scope="own"),
+            *_read_write("core.customer", "core.contact", "core.lead", scope="own"),
+            "core.team:read",
             "core.tag:read@own",
             "core.consent:read@own",
             "core.order:read@own",

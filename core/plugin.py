@@ -18,6 +18,8 @@ from unicrm.core.graph import catalog
 from unicrm.core.graph.assets import jobs as asset_jobs
 from unicrm.core.graph.bookings import jobs as booking_jobs
 from unicrm.core.graph.contracts import jobs as contract_jobs
+from unicrm.core.graph.leads.lifecycle import on_order_placed
+from unicrm.core.graph.notifications import jobs as notification_jobs
 from unicrm.core.jobs import housekeeping
 from unicrm.core.messaging.jobs import JOB_TYPES as MESSAGING_JOBS
 from unicrm.core.permissions import CORE_PERMISSIONS
@@ -101,12 +103,16 @@ def register_jobs() -> list[Any]:
         *asset_jobs.SCHEDULES,
         *contract_jobs.JOB_TYPES,
         *contract_jobs.SCHEDULES,
+        *notification_jobs.JOB_TYPES,
+        *notification_jobs.SCHEDULES,
     ]
 
 
 @hookimpl
-def register_event_handlers() -> dict[str, Any]:
-    return dict(segment_jobs.EVENT_HANDLERS)
+def register_event_handlers() -> dict[str, list[Any]]:
+    handlers: dict[str, list[Any]] = {t: [h] for t, h in segment_jobs.EVENT_HANDLERS.items()}
+    handlers.setdefault("order.placed", []).append(on_order_placed)
+    return handlers
 
 
 @hookimpl

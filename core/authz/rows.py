@@ -10,10 +10,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, false
+from sqlalchemy import ColumnElement, false, or_, select, union
+
+from unicrm.core.graph.teams.models import Team, TeamMember
 
 ALL = "all"
 DEPARTMENT = "department"
+TEAM = "team"
+
+
+def teammates(user_id: Any) -> Any:
+    """The users of every team ``user_id`` belongs to or manages (themselves included)."""
+    mine = union(
+        select(TeamMember.team_id).where(TeamMember.user_id == user_id),
+        select(Team.id).where(Team.manager_id == user_id),
+    ).subquery()
+    return select(TeamMember.user_id).where(TeamMember.team_id.in_(select(mine.c[0])))
 
 
 def visible(
@@ -27,7 +39,8 @@ def visible(
     """The predicate limiting ``permission``'s rows to what ``ctx.actor`` may see; None when
     nothing is hidden (scope ``all``, or no authorizer: system work outside a request).
 
-    ``team`` narrows to the actor's own rows until teams exist in the customer graph.
+    ``team`` means rows owned by the actor or by a member of any team the actor belongs to
+    or manages (core/graph/teams).
     """
     access = getattr(ctx, "access", None)
     if access is None:
@@ -40,7 +53,11 @@ def visible(
     if scope == DEPARTMENT and department is not None:
         return department == ctx.department.id
     user_id = ctx.actor.user_id
-    return false() if user_id is None else owner == user_id
+    if user_id is None:
+        return false()
+    if scope == TEAM:
+        return or_(owner == user_id, owner.in_(teammates(user_id)))
+    return owner == user_id
 
 
 def where_visible(stmt: Any, predicate: ColumnElement[bool] | None) -> Any:

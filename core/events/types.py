@@ -201,6 +201,13 @@ class ContractStatusChanged:
 
 
 @dataclass(config=_PAYLOAD, frozen=True)
+class LifecycleChanged:
+    from_stage: str
+    to_stage: str
+    reason: str | None
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
 class ContractRenewed:
     """``contract_id`` is the new period; ``previous_id`` the period it continues."""
 
@@ -221,6 +228,60 @@ class ContractRenewalDue:
     auto_renew: bool
     threshold_days: int
     days_left: int
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class LeadCreated:
+    lead_id: str
+    source: str
+    temperature: str
+    owner_id: str | None
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class LeadAssigned:
+    lead_id: str
+    owner_id: str
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class LeadDisqualified:
+    lead_id: str
+    reason: str
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class StageChangeSummary:
+    from_stage: str | None
+    to_stage: str
+    changed_by: str
+    changed_at: str
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class TemperatureChangeSummary:
+    from_temperature: str | None
+    to_temperature: str
+    changed_by: str
+    changed_at: str
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class LeadConverted:
+    """The converted lead and a summary of its history, for the sales side (SFA's deal)."""
+
+    lead_id: str
+    temperature: str
+    source: str
+    owner_id: str | None
+    external_source: str | None
+    external_id: str | None
+    created_at: str
+    converted_at: str | None
+    stage_history: list[StageChangeSummary]
+    temperature_history: list[TemperatureChangeSummary]
+    timeline_entries: int
+    touches: int
 
 
 EVENT_TYPES: dict[str, type] = {
@@ -248,6 +309,11 @@ EVENT_TYPES: dict[str, type] = {
     "contract.status_changed": ContractStatusChanged,
     "contract.renewed": ContractRenewed,
     "contract.renewal_due": ContractRenewalDue,
+    "customer.lifecycle_changed": LifecycleChanged,
+    "lead.created": LeadCreated,
+    "lead.assigned": LeadAssigned,
+    "lead.converted": LeadConverted,
+    "lead.disqualified": LeadDisqualified,
 }
 """Every event type with a declared payload, core's and those plugins registered."""
 

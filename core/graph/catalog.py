@@ -37,6 +37,9 @@ AGGREGATES = (
     "access",
     "events",
     "webhooks",
+    "teams",
+    "leads",
+    "notifications",
 )
 """Core aggregate packages under ``unicrm.core.graph``, in foreign-key order."""
 

@@ -7,8 +7,8 @@ PERMISSIONS = [
 ROLES = [
     RoleGrant(
         "sales_rep",
-        ("sfa.deal:read", "sfa.deal:write"),
-        "Works deals through the pipeline.",
+        ("sfa.deal:read", "sfa.deal:write", "core.lead:read", "core.lead:write"),
+        "Works leads and deals through the pipeline.",
     ),
     RoleGrant("manager", ("sfa.deal:*",)),
     RoleGrant("analyst", ("sfa.deal:read",)),

@@ -74,6 +74,13 @@ def graphql_loaders() -> dict[str, Any]:
 
 
 @hookimpl
+def register_event_handlers() -> dict[str, Any]:
+    from unicrm.plugins.sfa.services.conversions import open_deal_for_converted_lead
+
+    return {"lead.converted": open_deal_for_converted_lead}
+
+
+@hookimpl
 def customer_timeline_kinds() -> dict[str, str]:
     return {
         "sfa.deal_opened": "A deal was opened with the customer.",

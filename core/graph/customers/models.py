@@ -15,6 +15,19 @@ class CustomerKind(StrEnum):
     COMPANY = "company"
 
 
+class LifecycleStage(StrEnum):
+    """Where a customer stands with the organization (docs/leads.md); churned is off the
+    line, the others are in order."""
+
+    SUBSCRIBER = "subscriber"
+    LEAD = "lead"
+    MARKETING_QUALIFIED = "marketing_qualified"
+    SALES_QUALIFIED = "sales_qualified"
+    OPPORTUNITY = "opportunity"
+    CUSTOMER = "customer"
+    CHURNED = "churned"
+
+
 class Customer(IdMixin, TimestampMixin, Base):
     """A person or a company the organization has a relationship with.
 
@@ -50,6 +63,16 @@ class Customer(IdMixin, TimestampMixin, Base):
         ForeignKey("department.id", ondelete="SET NULL"), index=True
     )
     attributes: Mapped[dict] = mapped_column(default=dict)
+    lifecycle_stage: Mapped[LifecycleStage] = mapped_column(
+        Enum(
+            LifecycleStage,
+            native_enum=False,
+            length=32,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=LifecycleStage.SUBSCRIBER,
+        index=True,
+    )
     version: Mapped[int] = mapped_column(default=1)
 
 

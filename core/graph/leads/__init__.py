@@ -1,0 +1,1 @@
+"""Leads (temperature, source, owner, conversion) and every customer's lifecycle stage."""

@@ -1,0 +1,41 @@
+"""``Customer.lifecycleStage``, ``Customer.lifecycleHistory`` and ``Customer.lead``; fresh
+field objects on every call, each batched by a loader (no N+1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from unicrm.core.graph.customers.types import Customer
+from unicrm.core.graph.leads.types import Lead, LifecycleChange, LifecycleStage
+
+
+async def lifecycle_stage(root: Customer, info: strawberry.Info) -> LifecycleStage | None:
+    stage = await info.context.loaders["core.lifecycle_stage_by_customer"].load(root.pk)
+    return None if stage is None else LifecycleStage(stage.value)
+
+
+async def lifecycle_history(root: Customer, info: strawberry.Info) -> list[LifecycleChange]:
+    rows = await info.context.loaders["core.lifecycle_changes_by_customer"].load(root.pk)
+    return [LifecycleChange.from_row(r) for r in rows]
+
+
+async def lead(root: Customer, info: strawberry.Info) -> Lead | None:
+    row = await info.context.loaders["core.open_lead_by_customer"].load(root.pk)
+    return None if row is None else Lead.from_row(row)
+
+
+def FIELDS() -> dict[str, list[Any]]:
+    return {
+        "Customer": [
+            strawberry.field(resolver=lifecycle_stage, description="Where the customer stands."),
+            strawberry.field(
+                resolver=lifecycle_history,
+                description="Every move of the lifecycle stage, oldest first: who, when, why.",
+            ),
+            strawberry.field(
+                resolver=lead, description="The customer's open lead, if any (and visible)."
+            ),
+        ]
+    }

@@ -1,0 +1,1 @@
+"""Every user's inbox: assignments, hand-offs, SLA warnings and mentions."""

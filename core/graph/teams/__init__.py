@@ -1,0 +1,1 @@
+"""Teams inside a department: a manager, members and the territories they cover."""
