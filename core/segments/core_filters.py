@@ -8,9 +8,10 @@ when a tree names them (``attribute_filter``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, exists, func, not_, or_, select
 from sqlalchemy.sql import Select
 
 from unicrm.core.graph.attributes.models import AttributeDefinition, AttributeType
@@ -22,8 +23,9 @@ from unicrm.core.graph.consents.models import (
 )
 from unicrm.core.graph.consents.services import CHANNELLED_PURPOSES
 from unicrm.core.graph.contacts.models import CustomerAddress
-from unicrm.core.graph.customers.models import Customer, CustomerKind
+from unicrm.core.graph.customers.models import Customer, CustomerKind, LifecycleStage
 from unicrm.core.graph.ids import InvalidGlobalId, from_global_id
+from unicrm.core.graph.leads.models import Lead, LeadSource, LeadStatus, LeadTemperature
 from unicrm.core.graph.orders.models import Order, OrderLine, OrderStatus
 from unicrm.core.graph.products.models import Product
 from unicrm.core.graph.products.services import normalize_category
@@ -59,6 +61,31 @@ def _column(column: Any) -> Any:
 def _kind(op: Op, value: Any) -> ColumnElement[bool]:
     kinds = [CustomerKind(v) for v in value] if isinstance(value, list) else CustomerKind(value)
     return compare(Customer.kind, op, kinds)
+
+
+def _choices(enum: type[StrEnum], value: Any) -> Any:
+    return [enum(v) for v in value] if isinstance(value, list) else enum(value)
+
+
+def _lifecycle_stage(op: Op, value: Any) -> ColumnElement[bool]:
+    return compare(Customer.lifecycle_stage, op, _choices(LifecycleStage, value))
+
+
+def _open_lead(column: Any, enum: type[StrEnum]) -> Any:
+    """A property of the customer's open lead: NEQ/NOT_IN need an open lead with another
+    value; IS_NOT_SET means no open lead at all."""
+
+    def compile(op: Op, value: Any) -> ColumnElement[bool]:
+        open_lead = select(Lead.id).where(
+            Lead.customer_id == CUSTOMER_ID, Lead.status == LeadStatus.OPEN
+        )
+        if op is Op.IS_SET:
+            return exists(open_lead)
+        if op is Op.IS_NOT_SET:
+            return not_(exists(open_lead))
+        return exists(open_lead.where(compare(column, op, _choices(enum, value))))
+
+    return compile
 
 
 # Addresses: stored as typed (Thai or English, code or name), so a province is matched by every
@@ -217,6 +244,35 @@ def _category_item(item: str) -> str:
 
 
 FILTERS: tuple[SegmentFilter, ...] = (
+    SegmentFilter(
+        "customer.lifecycle_stage",
+        "Lifecycle stage",
+        ValueType.CHOICE,
+        EQUALITY_OPS,
+        _lifecycle_stage,
+        choices=tuple(s.value for s in LifecycleStage),
+        permission="core.customer",
+    ),
+    SegmentFilter(
+        "lead.temperature",
+        "Lead temperature",
+        ValueType.CHOICE,
+        (*EQUALITY_OPS, *PRESENCE_OPS),
+        _open_lead(Lead.temperature, LeadTemperature),
+        choices=tuple(t.value for t in LeadTemperature),
+        description="Of the customer's open lead; IS_NOT_SET: no open lead.",
+        permission="core.lead",
+    ),
+    SegmentFilter(
+        "lead.source",
+        "Lead source",
+        ValueType.CHOICE,
+        EQUALITY_OPS,
+        _open_lead(Lead.source, LeadSource),
+        choices=tuple(t.value for t in LeadSource),
+        description="Of the customer's open lead.",
+        permission="core.lead",
+    ),
     SegmentFilter(
         "customer.kind",
         "Kind",

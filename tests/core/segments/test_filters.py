@@ -17,7 +17,11 @@ from unicrm.core.graph.consents.models import (
 )
 from unicrm.core.graph.consents.services import ConsentChange, record_consent
 from unicrm.core.graph.contacts.services import AddressData, add_address
+from unicrm.core.graph.customers.models import LifecycleStage
 from unicrm.core.graph.customers.services import CustomerData, update_customer
+from unicrm.core.graph.leads.lifecycle import set_stage
+from unicrm.core.graph.leads.models import LeadSource, LeadTemperature
+from unicrm.core.graph.leads.services import LeadData, convert_lead, create_lead
 from unicrm.core.graph.tags.services import TagRef, add_tag
 
 from .helpers import company, cond, gid, matching, order, person, product
@@ -220,3 +224,31 @@ async def test_plugin_filter_from_segment_filters_hook(gql, unicrm_state):
     await person(unicrm_state, "Silent")  # created directly: no event handled, no greeting
     assert await matching(gql, cond("example.greeted", "EQ", True)) == ["Greeted"]
     assert await matching(gql, cond("example.greeted", "EQ", False)) == ["Silent"]
+
+
+async def test_lifecycle_stage_and_the_open_lead_s_temperature_and_source(
+    unicrm_state, gql, shoppers
+):
+    async with unicrm_state.db.transaction() as session:
+        hot = await create_lead(
+            session,
+            LeadData(shoppers["anong"], LeadSource.WEB_FORM, LeadTemperature.HOT),
+        )
+        await create_lead(session, LeadData(shoppers["boon"], LeadSource.EVENT))
+        await set_stage(session, shoppers["chai"], LifecycleStage.CHURNED, "moved abroad")
+    async with unicrm_state.db.transaction() as session:
+        await convert_lead(session, hot.id)  # Anong: an opportunity without an open lead
+
+    assert await matching(gql, cond("customer.lifecycle_stage", "EQ", "opportunity")) == ["Anong"]
+    assert await matching(gql, cond("customer.lifecycle_stage", "IN", ["lead", "churned"])) == [
+        "Boon",
+        "Chai",
+    ]
+    assert await matching(gql, cond("lead.temperature", "EQ", "cold")) == ["Boon"]
+    assert await matching(gql, cond("lead.temperature", "IN", ["hot", "warm"])) == []
+    assert await matching(gql, cond("lead.temperature", "IS_NOT_SET", None)) == [
+        "Anong",
+        "Chai",
+        "Delta Co",
+    ]
+    assert await matching(gql, cond("lead.source", "EQ", "event")) == ["Boon"]
