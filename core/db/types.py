@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime
+from sqlalchemy import BigInteger, DateTime, Enum
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -61,3 +62,11 @@ class MoneyAmount(TypeDecorator[Decimal]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def text_enum(enum: type[StrEnum], length: int = 16) -> Enum:
+    """A Python string enum stored as its values in a VARCHAR (no database enum type, so a new
+    member needs no migration of the type)."""
+    return Enum(
+        enum, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
+    )

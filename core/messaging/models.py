@@ -4,11 +4,11 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from unicrm.core.db.base import Base, IdMixin, TimestampMixin
-from unicrm.core.db.types import utcnow
+from unicrm.core.db.types import text_enum, utcnow
 
 
 class MessagePurpose(StrEnum):
@@ -38,10 +38,6 @@ class SuppressionReason(StrEnum):
 
 ALL_PURPOSES = "all"
 """A suppression's ``purpose`` when it stops every message, not only one purpose."""
-
-
-def _enum(enum: type[StrEnum]) -> Enum:
-    return Enum(enum, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
 
 
 class MessageTemplate(IdMixin, TimestampMixin, Base):
@@ -83,13 +79,13 @@ class Message(IdMixin, TimestampMixin, Base):
         ForeignKey("customer.id", ondelete="SET NULL")
     )
     channel: Mapped[str] = mapped_column(String(40))
-    purpose: Mapped[MessagePurpose] = mapped_column(_enum(MessagePurpose))
+    purpose: Mapped[MessagePurpose] = mapped_column(text_enum(MessagePurpose))
     template_key: Mapped[str] = mapped_column(String(100))
     template_version: Mapped[int]
     locale: Mapped[str] = mapped_column(String(8))
     sender_key: Mapped[str] = mapped_column(String(200))
     address: Mapped[str | None] = mapped_column(String(500))
-    status: Mapped[MessageStatus] = mapped_column(_enum(MessageStatus), index=True)
+    status: Mapped[MessageStatus] = mapped_column(text_enum(MessageStatus), index=True)
     reason_code: Mapped[str | None] = mapped_column(String(40))
     reason: Mapped[str | None] = mapped_column(String(500))
     subject: Mapped[str | None] = mapped_column(String(500))
@@ -107,7 +103,7 @@ class MessageStatusChange(IdMixin, Base):
     __table_args__ = (Index("ix_message_status_change_history", "message_id", "occurred_at"),)
 
     message_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("message.id", ondelete="CASCADE"))
-    status: Mapped[MessageStatus] = mapped_column(_enum(MessageStatus))
+    status: Mapped[MessageStatus] = mapped_column(text_enum(MessageStatus))
     reason: Mapped[str | None] = mapped_column(String(500))
     source: Mapped[str] = mapped_column(String(40))
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -127,7 +123,7 @@ class Suppression(IdMixin, Base):
     address_hash: Mapped[str] = mapped_column(String(64))
     address: Mapped[str | None] = mapped_column(String(500))
     purpose: Mapped[str] = mapped_column(String(16))
-    reason: Mapped[SuppressionReason] = mapped_column(_enum(SuppressionReason))
+    reason: Mapped[SuppressionReason] = mapped_column(text_enum(SuppressionReason))
     customer_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("customer.id", ondelete="SET NULL"), index=True
     )

@@ -4,10 +4,11 @@ import uuid
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from unicrm.core.db.base import Base, IdMixin, TimestampMixin
+from unicrm.core.db.types import text_enum
 
 
 class AssetStatus(StrEnum):
@@ -15,11 +16,6 @@ class AssetStatus(StrEnum):
     RETURNED = "returned"
     REPLACED = "replaced"
     DISPOSED = "disposed"
-
-
-def str_enum(cls: type[StrEnum]) -> Enum:
-    """A ``StrEnum`` stored as its values in a VARCHAR (no native enum type to migrate)."""
-    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
 
 
 class Asset(IdMixin, TimestampMixin, Base):
@@ -54,7 +50,9 @@ class Asset(IdMixin, TimestampMixin, Base):
     order_line_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("order_line.id", ondelete="SET NULL"), index=True
     )
-    status: Mapped[AssetStatus] = mapped_column(str_enum(AssetStatus), default=AssetStatus.ACTIVE)
+    status: Mapped[AssetStatus] = mapped_column(
+        text_enum(AssetStatus, length=20), default=AssetStatus.ACTIVE
+    )
     location: Mapped[str | None] = mapped_column(String(300))
     notes: Mapped[str | None] = mapped_column(Text)
     warranty_notice_days: Mapped[int | None]

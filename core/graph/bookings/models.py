@@ -4,10 +4,11 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from unicrm.core.db.base import Base, IdMixin, TimestampMixin
+from unicrm.core.db.types import text_enum
 
 
 class ResourceKind(StrEnum):
@@ -36,10 +37,6 @@ HOLDING = (BookingStatus.REQUESTED, BookingStatus.CONFIRMED, BookingStatus.CHECK
 """Statuses whose booking holds its units in its slots."""
 
 
-def _enum(cls: type[StrEnum]) -> Enum:
-    return Enum(cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
-
-
 class BookingResource(IdMixin, TimestampMixin, Base):
     """Something of a store that is booked by the slot: a table, technician, bay or demo car.
 
@@ -56,7 +53,7 @@ class BookingResource(IdMixin, TimestampMixin, Base):
     store_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("store.id", ondelete="RESTRICT"), index=True
     )
-    kind: Mapped[ResourceKind] = mapped_column(_enum(ResourceKind))
+    kind: Mapped[ResourceKind] = mapped_column(text_enum(ResourceKind))
     name: Mapped[str] = mapped_column(String(200))
     capacity: Mapped[int]
     slot_minutes: Mapped[int]
@@ -100,12 +97,12 @@ class Booking(IdMixin, TimestampMixin, Base):
         ForeignKey("booking_resource.id", ondelete="RESTRICT")
     )
     store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("store.id", ondelete="RESTRICT"))
-    kind: Mapped[BookingKind] = mapped_column(_enum(BookingKind))
+    kind: Mapped[BookingKind] = mapped_column(text_enum(BookingKind))
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     units: Mapped[int]
     notes: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[BookingStatus] = mapped_column(_enum(BookingStatus))
+    status: Mapped[BookingStatus] = mapped_column(text_enum(BookingStatus))
     remind_at: Mapped[datetime | None] = mapped_column(index=True)
     reminded_at: Mapped[datetime | None]
 
@@ -118,8 +115,8 @@ class BookingHistory(IdMixin, Base):
     booking_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("booking.id", ondelete="CASCADE"), index=True
     )
-    from_status: Mapped[BookingStatus | None] = mapped_column(_enum(BookingStatus))
-    to_status: Mapped[BookingStatus] = mapped_column(_enum(BookingStatus))
+    from_status: Mapped[BookingStatus | None] = mapped_column(text_enum(BookingStatus))
+    to_status: Mapped[BookingStatus] = mapped_column(text_enum(BookingStatus))
     changed_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("app_user.id", ondelete="SET NULL")
     )

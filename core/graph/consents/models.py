@@ -4,11 +4,11 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from unicrm.core.db.base import Base, IdMixin
-from unicrm.core.db.types import utcnow
+from unicrm.core.db.types import text_enum, utcnow
 
 
 class ConsentPurpose(StrEnum):
@@ -40,10 +40,6 @@ class ConsentSource(StrEnum):
     UNSUBSCRIBE_LINK = "unsubscribe_link"
 
 
-def _enum(enum: type[StrEnum]) -> Enum:
-    return Enum(enum, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-
-
 class ConsentEvent(IdMixin, Base):
     """One grant or withdrawal, as it happened. Append-only: never updated, never deleted.
 
@@ -57,10 +53,10 @@ class ConsentEvent(IdMixin, Base):
     )
 
     customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
-    purpose: Mapped[ConsentPurpose] = mapped_column(_enum(ConsentPurpose))
-    channel: Mapped[ConsentChannel] = mapped_column(_enum(ConsentChannel))
-    status: Mapped[ConsentStatus] = mapped_column(_enum(ConsentStatus))
-    source: Mapped[ConsentSource] = mapped_column(_enum(ConsentSource))
+    purpose: Mapped[ConsentPurpose] = mapped_column(text_enum(ConsentPurpose, length=20))
+    channel: Mapped[ConsentChannel] = mapped_column(text_enum(ConsentChannel, length=20))
+    status: Mapped[ConsentStatus] = mapped_column(text_enum(ConsentStatus, length=20))
+    source: Mapped[ConsentSource] = mapped_column(text_enum(ConsentSource, length=20))
     policy_version: Mapped[str | None] = mapped_column(String(50))
     occurred_at: Mapped[datetime]
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -80,9 +76,13 @@ class ConsentState(Base):
     customer_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True
     )
-    purpose: Mapped[ConsentPurpose] = mapped_column(_enum(ConsentPurpose), primary_key=True)
-    channel: Mapped[ConsentChannel] = mapped_column(_enum(ConsentChannel), primary_key=True)
-    status: Mapped[ConsentStatus] = mapped_column(_enum(ConsentStatus))
+    purpose: Mapped[ConsentPurpose] = mapped_column(
+        text_enum(ConsentPurpose, length=20), primary_key=True
+    )
+    channel: Mapped[ConsentChannel] = mapped_column(
+        text_enum(ConsentChannel, length=20), primary_key=True
+    )
+    status: Mapped[ConsentStatus] = mapped_column(text_enum(ConsentStatus, length=20))
     occurred_at: Mapped[datetime]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     event_id: Mapped[uuid.UUID] = mapped_column(

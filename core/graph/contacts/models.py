@@ -3,10 +3,11 @@ from __future__ import annotations
 import uuid
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from unicrm.core.db.base import Base, IdMixin, TimestampMixin
+from unicrm.core.db.types import text_enum
 
 
 class EmailLabel(StrEnum):
@@ -27,10 +28,6 @@ class AddressLabel(StrEnum):
     BILLING = "billing"
     SHIPPING = "shipping"
     OTHER = "other"
-
-
-def label_type(enum: type[StrEnum]) -> Enum:
-    return Enum(enum, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
 
 
 def one_primary(table: str) -> Index:
@@ -56,7 +53,7 @@ class CustomerEmail(IdMixin, TimestampMixin, Base):
 
     customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
     address: Mapped[str] = mapped_column(String(320))
-    label: Mapped[EmailLabel] = mapped_column(label_type(EmailLabel), default=EmailLabel.OTHER)
+    label: Mapped[EmailLabel] = mapped_column(text_enum(EmailLabel), default=EmailLabel.OTHER)
     is_primary: Mapped[bool] = mapped_column(default=False)
     is_verified: Mapped[bool] = mapped_column(default=False)
 
@@ -73,7 +70,7 @@ class CustomerPhone(IdMixin, TimestampMixin, Base):
 
     customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
     number: Mapped[str] = mapped_column(String(16))
-    label: Mapped[PhoneLabel] = mapped_column(label_type(PhoneLabel), default=PhoneLabel.MOBILE)
+    label: Mapped[PhoneLabel] = mapped_column(text_enum(PhoneLabel), default=PhoneLabel.MOBILE)
     is_primary: Mapped[bool] = mapped_column(default=False)
     is_verified: Mapped[bool] = mapped_column(default=False)
 
@@ -99,5 +96,5 @@ class CustomerAddress(IdMixin, TimestampMixin, Base):
     province: Mapped[str | None] = mapped_column(String(150))
     postal_code: Mapped[str | None] = mapped_column(String(16))
     country: Mapped[str] = mapped_column(String(2), default="TH")
-    label: Mapped[AddressLabel] = mapped_column(label_type(AddressLabel), default=AddressLabel.HOME)
+    label: Mapped[AddressLabel] = mapped_column(text_enum(AddressLabel), default=AddressLabel.HOME)
     is_primary: Mapped[bool] = mapped_column(default=False)

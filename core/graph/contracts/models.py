@@ -9,8 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from unicrm.core.db.base import Base, IdMixin, TimestampMixin
-from unicrm.core.db.types import utcnow
-from unicrm.core.graph.assets.models import str_enum
+from unicrm.core.db.types import text_enum, utcnow
 
 
 class ContractKind(StrEnum):
@@ -61,7 +60,7 @@ class Contract(IdMixin, TimestampMixin, Base):
     customer_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("customer.id", ondelete="SET NULL")
     )
-    kind: Mapped[ContractKind] = mapped_column(str_enum(ContractKind))
+    kind: Mapped[ContractKind] = mapped_column(text_enum(ContractKind, length=20))
     name: Mapped[str] = mapped_column(String(200))
     plan: Mapped[str | None] = mapped_column(String(100))
     product_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -74,10 +73,10 @@ class Contract(IdMixin, TimestampMixin, Base):
     end_date: Mapped[date | None]
     renewal_date: Mapped[date | None]
     auto_renew: Mapped[bool] = mapped_column(default=False)
-    billing_period: Mapped[BillingPeriod] = mapped_column(str_enum(BillingPeriod))
+    billing_period: Mapped[BillingPeriod] = mapped_column(text_enum(BillingPeriod, length=20))
     value: Mapped[Decimal | None]
     currency: Mapped[str | None] = mapped_column(String(3))
-    status: Mapped[ContractStatus] = mapped_column(str_enum(ContractStatus))
+    status: Mapped[ContractStatus] = mapped_column(text_enum(ContractStatus, length=20))
     notes: Mapped[str | None] = mapped_column(Text)
     previous_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("contract.id", ondelete="SET NULL"), unique=True
@@ -92,8 +91,8 @@ class ContractStatusChange(IdMixin, Base):
     __table_args__ = (Index("ix_contract_status_change_contract_id_id", "contract_id", "id"),)
 
     contract_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contract.id", ondelete="CASCADE"))
-    from_status: Mapped[ContractStatus | None] = mapped_column(str_enum(ContractStatus))
-    to_status: Mapped[ContractStatus] = mapped_column(str_enum(ContractStatus))
+    from_status: Mapped[ContractStatus | None] = mapped_column(text_enum(ContractStatus, length=20))
+    to_status: Mapped[ContractStatus] = mapped_column(text_enum(ContractStatus, length=20))
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     changed_by: Mapped[str | None] = mapped_column(String(200))
     reason: Mapped[str | None] = mapped_column(String(300))

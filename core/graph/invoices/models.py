@@ -5,20 +5,17 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from unicrm.core.db.base import Base, IdMixin
+from unicrm.core.db.types import text_enum
 
 
 class DocumentKind(StrEnum):
     TAX_INVOICE = "tax_invoice"
     RECEIPT = "receipt"
     CREDIT_NOTE = "credit_note"
-
-
-def _enum(cls: type[StrEnum]) -> Enum:
-    return Enum(cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
 
 
 class DocumentCounter(Base):
@@ -33,7 +30,7 @@ class DocumentCounter(Base):
     store_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("store.id", ondelete="RESTRICT"), primary_key=True
     )
-    kind: Mapped[DocumentKind] = mapped_column(_enum(DocumentKind), primary_key=True)
+    kind: Mapped[DocumentKind] = mapped_column(text_enum(DocumentKind), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True)
     last_number: Mapped[int] = mapped_column(default=0)
 
@@ -64,7 +61,7 @@ class Invoice(IdMixin, Base):
         CheckConstraint("total >= 0", name="total_not_negative"),
     )
 
-    kind: Mapped[DocumentKind] = mapped_column(_enum(DocumentKind))
+    kind: Mapped[DocumentKind] = mapped_column(text_enum(DocumentKind))
     store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("store.id", ondelete="RESTRICT"))
     year: Mapped[int]
     sequence: Mapped[int]

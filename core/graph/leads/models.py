@@ -4,11 +4,11 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from unicrm.core.db.base import Base, IdMixin, TimestampMixin
-from unicrm.core.db.types import utcnow
+from unicrm.core.db.types import text_enum, utcnow
 from unicrm.core.graph.customers.models import LifecycleStage
 
 
@@ -35,10 +35,6 @@ class LeadSource(StrEnum):
     REFERRAL = "referral"
 
 
-def _enum(cls: type[StrEnum]) -> Enum:
-    return Enum(cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
-
-
 class Lead(IdMixin, TimestampMixin, Base):
     """A customer's interest in buying, worked by an owner until converted or disqualified.
 
@@ -63,11 +59,13 @@ class Lead(IdMixin, TimestampMixin, Base):
     customer_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("customer.id", ondelete="CASCADE"), index=True
     )
-    status: Mapped[LeadStatus] = mapped_column(_enum(LeadStatus), default=LeadStatus.OPEN)
-    temperature: Mapped[LeadTemperature] = mapped_column(
-        _enum(LeadTemperature), default=LeadTemperature.COLD
+    status: Mapped[LeadStatus] = mapped_column(
+        text_enum(LeadStatus, length=32), default=LeadStatus.OPEN
     )
-    source: Mapped[LeadSource] = mapped_column(_enum(LeadSource))
+    temperature: Mapped[LeadTemperature] = mapped_column(
+        text_enum(LeadTemperature, length=32), default=LeadTemperature.COLD
+    )
+    source: Mapped[LeadSource] = mapped_column(text_enum(LeadSource, length=32))
     owner_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("app_user.id", ondelete="SET NULL"), index=True
     )
@@ -86,8 +84,10 @@ class LeadTemperatureChange(IdMixin, Base):
     __table_args__ = (Index("ix_lead_temperature_change_lead", "lead_id", "changed_at", "id"),)
 
     lead_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("lead.id", ondelete="CASCADE"))
-    from_temperature: Mapped[LeadTemperature | None] = mapped_column(_enum(LeadTemperature))
-    to_temperature: Mapped[LeadTemperature] = mapped_column(_enum(LeadTemperature))
+    from_temperature: Mapped[LeadTemperature | None] = mapped_column(
+        text_enum(LeadTemperature, length=32)
+    )
+    to_temperature: Mapped[LeadTemperature] = mapped_column(text_enum(LeadTemperature, length=32))
     changed_by: Mapped[str] = mapped_column(String(200))
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -105,8 +105,8 @@ class LifecycleChange(IdMixin, Base):
     )
 
     customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
-    from_stage: Mapped[LifecycleStage | None] = mapped_column(_enum(LifecycleStage))
-    to_stage: Mapped[LifecycleStage] = mapped_column(_enum(LifecycleStage))
+    from_stage: Mapped[LifecycleStage | None] = mapped_column(text_enum(LifecycleStage, length=32))
+    to_stage: Mapped[LifecycleStage] = mapped_column(text_enum(LifecycleStage, length=32))
     changed_by: Mapped[str] = mapped_column(String(200))
     user_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("app_user.id", ondelete="SET NULL")

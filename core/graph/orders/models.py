@@ -5,10 +5,11 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from unicrm.core.db.base import Base, IdMixin, TimestampMixin
+from unicrm.core.db.types import text_enum
 
 
 class OrderSource(StrEnum):
@@ -22,10 +23,6 @@ class OrderStatus(StrEnum):
     PLACED = "placed"
     CANCELLED = "cancelled"
     REFUNDED = "refunded"
-
-
-def _enum(cls: type[StrEnum]) -> Enum:
-    return Enum(cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
 
 
 class Order(IdMixin, TimestampMixin, Base):
@@ -43,13 +40,13 @@ class Order(IdMixin, TimestampMixin, Base):
     )
 
     customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customer.id", ondelete="RESTRICT"))
-    source: Mapped[OrderSource] = mapped_column(_enum(OrderSource))
+    source: Mapped[OrderSource] = mapped_column(text_enum(OrderSource))
     external_id: Mapped[str | None] = mapped_column(String(100))
     store_code: Mapped[str | None] = mapped_column(String(32), index=True)
     placed_at: Mapped[datetime]
     currency: Mapped[str] = mapped_column(String(3))
     total: Mapped[Decimal]
-    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus), default=OrderStatus.PLACED)
+    status: Mapped[OrderStatus] = mapped_column(text_enum(OrderStatus), default=OrderStatus.PLACED)
 
 
 class OrderLine(IdMixin, Base):

@@ -8,8 +8,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from unicrm.core.db.base import Base, IdMixin, TimestampMixin
-from unicrm.core.db.types import utcnow
-from unicrm.core.graph.assets.models import str_enum
+from unicrm.core.db.types import text_enum, utcnow
 
 
 class PreferredChannel(StrEnum):
@@ -46,7 +45,9 @@ class CustomerPreference(TimestampMixin, Base):
     customer_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True
     )
-    preferred_channel: Mapped[PreferredChannel | None] = mapped_column(str_enum(PreferredChannel))
+    preferred_channel: Mapped[PreferredChannel | None] = mapped_column(
+        text_enum(PreferredChannel, length=20)
+    )
     preferred_language: Mapped[str | None] = mapped_column(String(16))
     preferred_store_code: Mapped[str | None] = mapped_column(String(32))
     contact_windows: Mapped[list] = mapped_column(default=list)
@@ -64,10 +65,10 @@ class PreferenceNote(IdMixin, Base):
     __table_args__ = (UniqueConstraint("customer_id", "kind", "text_key"),)
 
     customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
-    kind: Mapped[NoteKind] = mapped_column(str_enum(NoteKind))
+    kind: Mapped[NoteKind] = mapped_column(text_enum(NoteKind, length=20))
     text: Mapped[str] = mapped_column(String(300))
     text_key: Mapped[str] = mapped_column(String(300))
-    severity: Mapped[Severity | None] = mapped_column(str_enum(Severity))
+    severity: Mapped[Severity | None] = mapped_column(text_enum(Severity, length=20))
     sensitive: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(200))
