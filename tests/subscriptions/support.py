@@ -27,7 +27,7 @@ async def serve(app: Starlette) -> AsyncIterator[str]:
     task = asyncio.create_task(server.serve())
     try:
         async with asyncio.timeout(WAIT_SECONDS):
-            while not server.started:
+            while not server.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
                 await asyncio.sleep(0.01)
         port = server.servers[0].sockets[0].getsockname()[1]
         yield f"ws://127.0.0.1:{port}"
@@ -87,5 +87,5 @@ async def ws_client(
 async def live(state: AppState, count: int) -> None:
     """Wait until ``state``'s process feeds ``count`` subscriptions (they are listening)."""
     async with asyncio.timeout(WAIT_SECONDS):
-        while state.events.fanout.subscribers != count:
+        while state.events.fanout.subscribers != count:  # noqa: ASYNC110 (polled, no event)
             await asyncio.sleep(0.01)
