@@ -208,9 +208,15 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Connection, None]):
         if not self.connection_acknowledged or actor is None or message["id"] in self.operations:
             await super().handle_subscribe(message)
             return
-        limit = self.context.state.settings.subscriptions.max_per_actor
-        if not self.counts.take(actor.subject, limit):
-            error = _error(f"at most {limit} subscriptions per user", "TOO_MANY_SUBSCRIPTIONS")
+        settings = self.context.state.settings.subscriptions
+        if len(self.operations) >= settings.max_per_connection:
+            limit, per = settings.max_per_connection, "connection"
+        elif not self.counts.take(actor.subject, settings.max_per_actor):
+            limit, per = settings.max_per_actor, "user"
+        else:
+            limit = 0
+        if limit:
+            error = _error(f"at most {limit} subscriptions per {per}", "TOO_MANY_SUBSCRIPTIONS")
             await self.send_message(
                 {"id": message["id"], "type": "error", "payload": [format_error(error)]}
             )
