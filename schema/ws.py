@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
@@ -68,8 +67,6 @@ from unicrm.schema.authz import FieldGuard, field_guard
 from unicrm.schema.context import make_context
 from unicrm.schema.errors import format_error
 from unicrm.schema.extensions import validation_rules
-
-log = logging.getLogger("unicrm.ws")
 
 SUBPROTOCOL = GRAPHQL_TRANSPORT_WS_PROTOCOL
 SUBPROTOCOL_NOT_ACCEPTABLE = 4406
@@ -237,9 +234,8 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Connection, None]):
                 {"id": operation.id, "type": "error", "payload": payload}  # type: ignore[typeddict-item]
             )
             return
-        except Exception:
-            log.exception("subscription %s failed", operation.operation_name)
-            error = format_error(GraphQLError("failed", original_error=RuntimeError("failed")))
+        except Exception as exc:  # a bug: logged with an error id, INTERNAL for the client
+            error = format_error(GraphQLError(str(exc), original_error=exc))
             with contextlib.suppress(Exception):
                 await operation.send_operation_message(
                     {"id": operation.id, "type": "error", "payload": [error]}  # type: ignore[typeddict-item]

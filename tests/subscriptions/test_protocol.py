@@ -169,3 +169,32 @@ async def test_the_servers_own_origin_is_accepted(server, token):
     origin = server.replace("ws://", "http://")
     async with ws_client(server, headers={"Origin": origin}) as ws:
         assert (await ws.init(token))["type"] == "connection_ack"
+
+
+async def test_a_failing_subscription_ends_with_internal_and_the_connection_stays_open(
+    server, token, client, unicrm_state, monkeypatch
+):
+    from unicrm.core.graph.subscriptions import services
+
+    def broken(event, patterns):
+        raise RuntimeError("a bug in a subscription")
+
+    monkeypatch.setattr(services, "selected", broken)
+    async with ws_client(server) as ws:
+        await ws.init(token)
+        await ws.subscribe("1", "subscription { domainEvents { type } }")
+        await live(unicrm_state, 1)
+        await client.post(
+            "/graphql",
+            json={
+                "query": "mutation($i: CustomerCreateInput!) { customerCreate(input: $i) { errors { code } } }",
+                "variables": {"i": {"kind": "PERSON", "firstName": "Boom"}},
+            },
+        )
+        failed = await ws.receive()
+        await ws.send({"type": "ping"})
+        pong = await ws.receive()
+    assert failed["id"] == "1" and failed["type"] == "error"
+    assert failed["payload"][0]["message"] == "Internal server error"
+    assert failed["payload"][0]["extensions"]["code"] == "INTERNAL"
+    assert pong == {"type": "pong"}
