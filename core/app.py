@@ -1,5 +1,5 @@
-"""The starlette application: /graphql[/{department}], /auth/token, /auth/oidc/*,
-/messaging/*, /healthz, /readyz and plugin routes.
+"""The starlette application: /graphql[/{department}] (HTTP, and WebSocket for
+subscriptions), /auth/token, /auth/oidc/*, /messaging/*, /healthz, /readyz and plugin routes.
 
 This module and ``unicrm.core.cli`` are the composition root: the only core modules that
 import the schema layer, to hand its composer to the process state.
@@ -17,7 +17,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from unicrm.core.authz import oidc_routes
 from unicrm.core.authz import routes as auth_routes
@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
     from unicrm.schema.composer import build_schema
     from unicrm.schema.http import graphql_endpoint
     from unicrm.schema.persisted import PersistedQueries
+    from unicrm.schema.ws import ActorSubscriptions, graphql_ws_endpoint
 
     if state is None:
         settings = settings or get_settings()
@@ -111,6 +112,8 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
         Route("/readyz", readyz),
         Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
         Route("/graphql/{department}", graphql_endpoint, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql_ws_endpoint),
+        WebSocketRoute("/graphql/{department}", graphql_ws_endpoint),
     ]
     routes.extend(auth_routes.ROUTES)
     routes.extend(oidc_routes.routes(state))
@@ -138,6 +141,7 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
             stop.set()
             if dispatcher is not None:
                 await dispatcher
+            await state.events.fanout.close()
             unbind_gauges()
             await state.manager.acall("shutdown", app=app)
             await stop_policies(state)
@@ -152,4 +156,5 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
     )
     app.state.unicrm = state
     app.state.persisted_queries = PersistedQueries.of(state.settings)
+    app.state.subscriptions = ActorSubscriptions()
     return app

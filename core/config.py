@@ -280,6 +280,25 @@ class WebhookSettings(BaseModel):
     concurrency: int = Field(default=10, ge=1)
 
 
+class SubscriptionSettings(BaseModel):
+    """Real-time subscriptions over WebSocket (docs/subscriptions.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_per_connection: int = Field(default=20, ge=1)
+    max_per_actor: int = Field(
+        default=100, ge=1, description="Across the actor's connections to one process."
+    )
+    connection_init_timeout_seconds: float = Field(default=10.0, gt=0)
+    keepalive_seconds: float = Field(
+        default=30.0, ge=0, description="Seconds between the server's pings; 0: none."
+    )
+    queue_size: int = Field(
+        default=256, ge=1, description="Events buffered per subscription before it loses some."
+    )
+    channel: str = Field(default="unicrm:events", min_length=1, max_length=200)
+
+
 class JobSettings(BaseModel):
     """Durable jobs (docs/jobs.md)."""
 
@@ -410,6 +429,7 @@ class Settings(BaseSettings):
     oidc: OidcSettings = Field(default_factory=OidcSettings)
     events: EventSettings = Field(default_factory=EventSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    subscriptions: SubscriptionSettings = Field(default_factory=SubscriptionSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
     commerce: CommerceSettings = Field(default_factory=CommerceSettings)
     messaging: MessagingSettings = Field(default_factory=MessagingSettings)

@@ -74,6 +74,11 @@ def graphql_mutation() -> type:
 
 
 @hookimpl
+def graphql_subscription() -> type:
+    return catalog.subscription()
+
+
+@hookimpl
 def graphql_type_fields() -> dict[str, list[Any]]:
     return catalog.type_fields()
 

@@ -12,6 +12,7 @@ from unicrm.core.authz.watcher import Watcher
 from unicrm.core.config import Settings
 from unicrm.core.db.database import Database
 from unicrm.core.events.bus import EventBus
+from unicrm.core.events.fanout import Fanout
 from unicrm.core.graph.departments.services import DepartmentDirectory
 from unicrm.core.messaging.runtime import configure as configure_messaging
 from unicrm.core.plugins.manager import PluginManager, build_manager, load_installed
@@ -65,7 +66,16 @@ def create_state(
         manager=manager,
         registry=registry,
         departments=DepartmentDirectory(database, ttl=settings.department_cache_seconds),
-        events=EventBus(database, registry, settings.events),
+        events=EventBus(
+            database,
+            registry,
+            settings.events,
+            Fanout(
+                settings.redis_url,
+                settings.subscriptions.channel,
+                settings.subscriptions.queue_size,
+            ),
+        ),
         rate_limiter=rate_limiter_for(settings),
         schema_factory=schema_factory,
     )

@@ -12,6 +12,9 @@ Dispatch has two steps, both safe to run in any number of processes at once:
    savepoint back and schedules a retry with exponential backoff; after
    ``events.max_attempts`` failures the delivery is ``dead`` until retried by an admin.
 
+After the fan-out commits, its events are published to the live subscribers of every process
+(``unicrm.core.events.fanout``): best effort, once per event.
+
 Nothing depends on process memory: a restarted process picks up every undelivered row. A
 process claims only deliveries of handlers it has, so during a rolling upgrade a delivery to
 a handler that only newer processes know waits for them (it shows as pending).
@@ -31,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from unicrm.core.config import EventSettings
 from unicrm.core.db.database import Database
 from unicrm.core.db.types import utcnow
+from unicrm.core.events.fanout import Fanout
 from unicrm.core.events.models import DUE_STATUSES, DeliveryStatus, EventDelivery, OutboxEvent
 from unicrm.core.events.outbox import Event, handler_name
 from unicrm.core.events.tracing import event_span
@@ -45,11 +49,16 @@ MAX_ERROR = 4000
 
 class EventBus:
     def __init__(
-        self, db: Database, registry: Registry, settings: EventSettings | None = None
+        self,
+        db: Database,
+        registry: Registry,
+        settings: EventSettings | None = None,
+        fanout: Fanout | None = None,
     ) -> None:
         self._db = db
         self._registry = registry
         self.settings = settings or EventSettings()
+        self.fanout = fanout or Fanout()
         self.wake = asyncio.Event()
         """Set after a commit that emitted events, so a running dispatcher loop looks at once."""
         self.dispatcher_running = False
@@ -101,6 +110,8 @@ class EventBus:
             now = utcnow()
             for event in events:
                 event.dispatched_at = now
+            published = [Event.from_row(event) for event in events]
+        await self.fanout.publish(published)
         return len(events)
 
     async def _add_deliveries(self, session: AsyncSession, events: list[Any]) -> None:

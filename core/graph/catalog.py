@@ -40,6 +40,7 @@ AGGREGATES = (
     "teams",
     "leads",
     "notifications",
+    "subscriptions",
 )
 """Core aggregate packages under ``unicrm.core.graph``, in foreign-key order."""
 
@@ -93,6 +94,10 @@ def query() -> type:
 
 def mutation() -> type:
     return merge_types("CoreMutation", tuple(_roots("mutations", "MUTATION")))
+
+
+def subscription() -> type:
+    return merge_types("CoreSubscription", tuple(_roots("subscriptions", "SUBSCRIPTION")))
 
 
 def type_fields() -> dict[str, list[Any]]:

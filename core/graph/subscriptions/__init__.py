@@ -1,0 +1,1 @@
+"""Core's real-time subscriptions: live domain events (docs/subscriptions.md)."""

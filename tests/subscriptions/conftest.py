@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest_asyncio
+
+from subscriptions.support import serve
+from unicrm.core.app import create_app
+from unicrm.core.state import AppState
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def server(unicrm_state: AppState) -> AsyncIterator[str]:
+    """The ws:// base URL of the test state's app, served by uvicorn."""
+    async with serve(create_app(state=unicrm_state)) as base:
+        yield base
