@@ -284,6 +284,15 @@ class LeadConverted:
     touches: int
 
 
+@dataclass(config=_PAYLOAD, frozen=True)
+class NotificationCreated:
+    """A notification landed in a staff member's inbox (``user_id``: a User global id)."""
+
+    notification_id: str
+    user_id: str
+    kind: str
+
+
 EVENT_TYPES: dict[str, type] = {
     "customer.created": CustomerCreated,
     "customer.updated": CustomerUpdated,
@@ -314,6 +323,7 @@ EVENT_TYPES: dict[str, type] = {
     "lead.assigned": LeadAssigned,
     "lead.converted": LeadConverted,
     "lead.disqualified": LeadDisqualified,
+    "notification.created": NotificationCreated,
 }
 """Every event type with a declared payload, core's and those plugins registered."""
 

@@ -13,6 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from unicrm.core.db.ids import uuid7
 from unicrm.core.db.types import utcnow
 from unicrm.core.errors import DomainError
+from unicrm.core.events.outbox import emit
+from unicrm.core.events.types import NotificationCreated
+from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.notifications.models import Notification, NotificationKind
 
 MAX_TITLE = 200
@@ -30,8 +33,9 @@ def notify(
     subject: str | None = None,
 ) -> Notification:
     """Put a notification in ``user_id``'s inbox, in the caller's transaction (a rolled-back
-    change notifies nobody). Over-long texts are cut, never refused: a notification is a
-    side effect and must not fail the change that caused it."""
+    change notifies nobody), and announce it (``notification.created``) to the user's live
+    ``notificationAdded`` subscriptions. Over-long texts are cut, never refused: a
+    notification is a side effect and must not fail the change that caused it."""
     row = Notification(
         id=uuid7(),
         user_id=user_id,
@@ -42,6 +46,15 @@ def notify(
         created_at=utcnow(),
     )
     session.add(row)
+    emit(
+        session,
+        "notification.created",
+        NotificationCreated(
+            notification_id=to_global_id("Notification", row.id),
+            user_id=to_global_id("User", user_id),
+            kind=kind.value,
+        ),
+    )
     return row
 
 
