@@ -123,7 +123,7 @@ EARLIEST_BIRTH = date(1960, 1, 1)
 BIRTH_SPAN_DAYS = 45 * 365
 
 
-async def _default_department(session: AsyncSession) -> uuid.UUID | None:
+async def default_department(session: AsyncSession) -> uuid.UUID | None:
     return await session.scalar(select(Department.id).where(Department.is_default.is_(True)))
 
 
@@ -226,7 +226,7 @@ async def seed_customers(session: AsyncSession, *, size: int, rng: random.Random
     A company takes its contacts from the people created since the previous company; the
     first of them is its primary contact.
     """
-    department_id = await _default_department(session)
+    department_id = await default_department(session)
     products = await _catalogue(session)
     unattached: list[uuid.UUID] = []
     for n in range(size):

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core import demo
+from unicrm.core.demo_workplace import seed_workplace
 from unicrm.core.graph import catalog
 from unicrm.core.graph.assets import jobs as asset_jobs
 from unicrm.core.graph.bookings import jobs as booking_jobs
@@ -90,8 +91,11 @@ def graphql_loaders() -> dict[str, Any]:
 
 @hookimpl(tryfirst=True)
 async def seed_demo_data(session: AsyncSession, size: int, rng: random.Random) -> None:
-    """Core's customers come first, so plugins can attach their demo data to them."""
+    """Core's customers and the shared domain around them come first, so plugins can attach
+    their demo data to them."""
     await demo.seed_customers(session, size=size, rng=rng)
+    department_id = await demo.default_department(session)
+    await seed_workplace(session, department_id=department_id, rng=rng)
 
 
 @hookimpl

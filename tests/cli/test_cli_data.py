@@ -11,9 +11,16 @@ from sqlalchemy import func, select
 from cli.support import ok, one_line_error
 from unicrm.core.authz.passwords import verify_password
 from unicrm.core.config import load_settings
+from unicrm.core.demo_workplace import FIELD_SALES, SEGMENTS, STORES
+from unicrm.core.graph.bookings.models import BookingResource
 from unicrm.core.graph.customers.models import Customer, CustomerKind
+from unicrm.core.graph.leads.models import Lead
 from unicrm.core.graph.relationships.models import CompanyContact
+from unicrm.core.graph.stores.models import Store
+from unicrm.core.graph.teams.models import Team
 from unicrm.core.graph.users.models import User
+from unicrm.core.messaging.models import MessageTemplate
+from unicrm.core.segments.models import Segment
 from unicrm.core.state import create_state
 from unicrm.plugins.ma.models import LeadScore
 
@@ -147,3 +154,22 @@ def test_schema_export_of_a_department_uses_its_plugins(unicrm, migrated):
     assert sdl == ok(unicrm("schema", "export", "--plugins", "sfa"))
     assert "leadScore" not in sdl
     assert one_line_error(unicrm("schema", "export", "-d", "nowhere")) == "no department 'nowhere'"
+
+
+def test_demo_sets_up_the_shared_domain_once_and_the_field_sales_rep_s_leads(unicrm, migrated):
+    ok(unicrm("demo", "--size", "30", "--seed", "7"))
+    ok(unicrm("demo", "--size", "6", "--seed", "8"))  # a second load duplicates nothing
+
+    assert sorted(code for (code,) in query(select(Store.code))) == sorted(
+        code for code, *_ in STORES
+    )
+    assert query(select(func.count()).select_from(BookingResource))[0][0] == len(STORES)
+    assert sorted(name for (name,) in query(select(Segment.name))) == sorted(
+        name for name, _ in SEGMENTS
+    )
+    assert query(select(Team.name)) == [("Bangkok field sales",)]
+    assert sorted(query(select(MessageTemplate.locale))) == [("en",), ("th",)]
+    rep = query(select(User.id).where(User.email == FIELD_SALES))[0][0]
+    leads = query(select(Lead.owner_id, Customer.owner_id).join(Customer))
+    assert len(leads) >= 10
+    assert set(leads) == {(rep, rep)}
