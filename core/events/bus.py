@@ -37,9 +37,9 @@ from unicrm.core.db.types import utcnow
 from unicrm.core.events.fanout import Fanout
 from unicrm.core.events.models import DUE_STATUSES, DeliveryStatus, EventDelivery, OutboxEvent
 from unicrm.core.events.outbox import Event, handler_name
-from unicrm.core.events.tracing import event_span
 from unicrm.core.plugins.registry import EventHandler, Registry
 from unicrm.core.retry import RetryPolicy
+from unicrm.core.telemetry.tracing import consumer_span, mark_failed
 from unicrm.core.webhooks import services as webhooks
 
 log = logging.getLogger("unicrm.events")
@@ -183,12 +183,12 @@ class EventBus:
     ) -> str | None:
         """Run the handler under a savepoint; the error text if it failed, else None."""
         attributes = {"unicrm.event.type": event.type, "unicrm.event.handler": name}
-        with event_span(f"event {event.type}", traceparent, attributes) as span:
+        with consumer_span(f"event {event.type}", traceparent, attributes) as span:
             try:
                 async with session.begin_nested():
                     await handler(event, session)
             except Exception as exc:  # a failing handler must not stop the dispatcher
-                span.record_exception(exc)
+                mark_failed(span, exc)  # by type only: messages may quote personal data
                 log.exception("event handler failed", extra={"event": event.type, "handler": name})
                 return f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
         return None

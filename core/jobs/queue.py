@@ -25,8 +25,8 @@ from unicrm.core.db.ids import uuid7
 from unicrm.core.db.types import utcnow
 from unicrm.core.jobs.contracts import JOB_NAME_RE, MAX_BACKOFF_SECONDS, JobRun, JobType
 from unicrm.core.jobs.models import RUNNABLE, Job, JobEffect, JobStatus
-from unicrm.core.jobs.tracing import current_traceparent
 from unicrm.core.retry import RetryPolicy
+from unicrm.core.telemetry.tracing import current_traceparent
 
 MAX_ERROR = 4000
 

@@ -22,7 +22,7 @@ from unicrm.core.db.database import Database
 from unicrm.core.db.ids import uuid7
 from unicrm.core.jobs import queue
 from unicrm.core.jobs.contracts import JobRun, JobType
-from unicrm.core.jobs.tracing import job_span
+from unicrm.core.telemetry.tracing import consumer_span
 
 log = logging.getLogger("unicrm.jobs")
 
@@ -34,6 +34,14 @@ class LeaseLost(Exception):
 def worker_name() -> str:
     """``host:pid:random``: unique per worker, readable in ``locked_by``."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid7().hex[-6:]}"
+
+
+def _attributes(run: JobRun) -> dict[str, str | int]:
+    return {
+        "unicrm.job.type": run.type,
+        "unicrm.job.id": str(run.id),
+        "unicrm.job.attempt": run.attempt,
+    }
 
 
 class Worker:
@@ -135,7 +143,7 @@ class Worker:
             run = replace(run, settings=self.app_settings)
         heartbeat = asyncio.create_task(self._heartbeat(run))
         try:
-            with job_span(run.type, str(run.id), run.attempt, run.traceparent):
+            with consumer_span(f"job {run.type}", run.traceparent, _attributes(run)):
                 async with self.db.transaction() as session:
                     async with asyncio.timeout(job_type.timeout):
                         await job_type.handler(run, session)

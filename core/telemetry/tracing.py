@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace import Span, Status, StatusCode, Tracer, TracerProvider
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer, TracerProvider
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.util.types import AttributeValue
 
@@ -55,6 +55,43 @@ def span(name: str, **attributes: AttributeValue) -> Iterator[Span]:
         except BaseException as exc:
             mark_failed(current, exc)
             raise
+
+
+@contextmanager
+def consumer_span(
+    name: str, traceparent: str | None, attributes: dict[str, AttributeValue]
+) -> Iterator[Span]:
+    """Work done later for a trace (a job run, an event handler, a webhook delivery): a
+    consumer span continuing ``traceparent``'s trace, or a new trace without a valid one.
+    While UniCRM's tracing is off the block still runs in that trace's context, so code that
+    reads the current trace (logs, an outer instrumentation) sees it."""
+    active = _tracer
+    if active is None:
+        with use_traceparent(traceparent):
+            yield trace.get_current_span()
+        return
+    parent = context_from_traceparent(traceparent) or otel_context.Context()
+    with active.start_as_current_span(
+        name,
+        context=parent,
+        kind=SpanKind.CONSUMER,
+        attributes=attributes,
+        record_exception=False,
+        set_status_on_exception=False,
+    ) as current:
+        try:
+            yield current
+        except BaseException as exc:
+            mark_failed(current, exc)
+            raise
+
+
+def with_traceparent(headers: dict[str, str]) -> dict[str, str]:
+    """``headers`` plus the current trace's ``traceparent``, for an outgoing request."""
+    found = current_traceparent()
+    if found is not None:
+        headers[TRACEPARENT] = found
+    return headers
 
 
 def mark_failed(current: Span, error: BaseException) -> None:

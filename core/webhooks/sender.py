@@ -28,9 +28,9 @@ from unicrm.core.config import Settings
 from unicrm.core.db.database import Database
 from unicrm.core.db.types import utcnow
 from unicrm.core.events.models import DUE_STATUSES, DeliveryStatus, OutboxEvent
-from unicrm.core.events.tracing import event_span, inject_headers
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.retry import RetryPolicy
+from unicrm.core.telemetry.tracing import consumer_span, with_traceparent
 from unicrm.core.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from unicrm.core.webhooks.secrets import SecretUnreadable, decrypt_secret, signature_header
 from unicrm.core.webhooks.targets import TargetRefused, resolve_target
@@ -123,14 +123,14 @@ async def _send(client: httpx.AsyncClient, job: Job, settings: Settings) -> Outc
         "unicrm.event.type": job.event.type,
         "unicrm.webhook.delivery": str(job.delivery_id),
     }
-    with event_span(f"webhook {job.event.type}", job.event.traceparent, attributes):
+    with consumer_span(f"webhook {job.event.type}", job.event.traceparent, attributes):
         try:
             secret = decrypt_secret(job.secret_encrypted, settings.secret_key.get_secret_value())
             target = await resolve_target(job.url, allow_private=cfg.allow_private_targets)
         except (SecretUnreadable, TargetRefused) as exc:
             return done(None, None, f"refused: {exc}")
         body = event_body(job.event)
-        headers = inject_headers(
+        headers = with_traceparent(
             {
                 "Host": urlsplit(job.url).netloc,
                 "Content-Type": "application/json",

@@ -312,14 +312,13 @@ async def test_the_enqueuing_trace_is_stored_and_continued_by_the_run(unicrm_sta
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-    from unicrm.core.jobs import tracing
+    from unicrm.core.telemetry.tracing import activate_tracing
 
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     tracer = provider.get_tracer("test")
-    original = tracing.tracer
-    tracing.tracer = provider.get_tracer("unicrm.jobs")
+    activate_tracing(provider)
     try:
         with tracer.start_as_current_span("request") as request_span:
             job_id = await enqueue_one(unicrm_state, "test.traced")
@@ -330,7 +329,7 @@ async def test_the_enqueuing_trace_is_stored_and_continued_by_the_run(unicrm_sta
 
         await worker_for(unicrm_state, JobType("test.traced", traced)).run_due()
     finally:
-        tracing.tracer = original
+        activate_tracing(None)
 
     trace_id = format(request_span.get_span_context().trace_id, "032x")
     stored = (await job_row(unicrm_state, job_id)).traceparent

@@ -11,7 +11,7 @@ import pytest
 import pytest_asyncio
 import redis
 
-from subscriptions.support import live, serve, ws_client
+from subscriptions.support import live, ws_client
 from unicrm.core.app import create_app
 from unicrm.core.authz.store import load_policies
 from unicrm.core.config import load_settings
@@ -19,6 +19,7 @@ from unicrm.core.events.fanout import Fanout, decode, encode
 from unicrm.core.events.outbox import Event
 from unicrm.core.state import AppState, create_state
 from unicrm.core.testing.pytest_plugin import TEST_AUTH, sign_in_as
+from unicrm.core.testing.servers import serve
 from unicrm.schema.composer import build_schema
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -89,8 +90,8 @@ async def test_a_mutation_on_one_process_reaches_subscribers_of_the_other(
     for state in two_processes:
         await load_policies(state)
     async with (
-        serve(create_app(state=one)) as first,
-        serve(create_app(state=other)) as second,
+        serve(create_app(state=one), scheme="ws") as first,
+        serve(create_app(state=other), scheme="ws") as second,
         ws_client(second) as watcher,
         ws_client(second) as scoped,
     ):

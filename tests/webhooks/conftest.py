@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 
 import pytest
 import pytest_asyncio
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from unicrm.core.config import WebhookSettings
+from unicrm.core.testing.servers import serve
 
 
 @dataclass
@@ -35,16 +34,9 @@ class Receiver:
     reply: str = "thanks"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest_asyncio.fixture(loop_scope="session")
 async def receiver() -> AsyncIterator[Receiver]:
-    port = _free_port()
-    state = Receiver(url=f"http://127.0.0.1:{port}/hook")
+    state = Receiver(url="")
 
     async def hook(request: Request) -> Response:
         state.requests.append(Received(dict(request.headers), await request.body()))
@@ -52,18 +44,9 @@ async def receiver() -> AsyncIterator[Receiver]:
             await asyncio.sleep(state.delay)
         return PlainTextResponse(state.reply, state.status)
 
-    app = Starlette(routes=[Route("/hook", hook, methods=["POST"])])
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    for _ in range(500):
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    assert server.started, "the receiver did not start"
-    yield state
-    server.should_exit = True
-    await task
+    async with serve(Starlette(routes=[Route("/hook", hook, methods=["POST"])])) as base:
+        state.url = f"{base}/hook"
+        yield state
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@ over real HTTP (starlette + uvicorn), and the messaging runtime pointed at both.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -13,7 +11,6 @@ from email.message import EmailMessage as MimeMessage
 from typing import Any
 
 import pytest
-import uvicorn
 from aiosmtpd.controller import Controller
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -24,6 +21,7 @@ from unicrm.core.config import MessagingSettings
 from unicrm.core.graph.consents.models import ConsentChannel
 from unicrm.core.messaging import runtime
 from unicrm.core.messaging.channels import AddressKind, Channel, HttpJsonProvider
+from unicrm.core.testing.servers import serve
 
 
 def free_port() -> int:
@@ -80,17 +78,9 @@ class FakeProvider:
 @pytest.fixture(scope="session")
 async def http_provider() -> AsyncIterator[FakeProvider]:
     fake = FakeProvider()
-    port = free_port()
-    app = Starlette(routes=[Route("/sms", fake.endpoint, methods=["POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 (uvicorn offers no event to wait on)
-        await asyncio.sleep(0.01)
-    fake.url = f"http://127.0.0.1:{port}/sms"
-    yield fake
-    server.should_exit = True
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    async with serve(Starlette(routes=[Route("/sms", fake.endpoint, methods=["POST"])])) as base:
+        fake.url = f"{base}/sms"
+        yield fake
 
 
 @pytest.fixture
