@@ -139,39 +139,58 @@ class EventBus:
                     )
 
     async def deliver_due(self, now: datetime | None = None) -> int:
-        """Run due deliveries one by one until none is due; returns how many succeeded."""
+        """Run due deliveries, a batch per transaction, until none is due; returns how many
+        succeeded."""
         delivered = 0
-        while (outcome := await self.deliver_one(now)) is not None:
+        while (outcome := await self.deliver_batch(now)) is not None:
             delivered += outcome
         return delivered
 
-    async def deliver_one(self, now: datetime | None = None) -> int | None:
-        """Claim and run one due delivery: 1 delivered, 0 failed, None when nothing is due."""
+    async def deliver_batch(self, now: datetime | None = None) -> int | None:
+        """Claim up to ``batch_size`` due deliveries and run each, in one transaction; returns
+        how many succeeded, or None when nothing is due.
+
+        Each handler runs under its own savepoint, so a failing one is rolled back and retried
+        later alone; the batch commits once. Claims skip rows other dispatchers hold, and a
+        crash before the commit leaves every claimed delivery due again (handlers are
+        idempotent by event id).
+        """
         moment = now or utcnow()
         handlers = self._handlers()
         if not handlers:
             return None
         async with self._db.transaction() as session:
-            delivery = await session.scalar(
-                select(EventDelivery)
-                .where(
-                    EventDelivery.status.in_(DUE_STATUSES),
-                    EventDelivery.next_attempt_at <= moment,
-                    EventDelivery.handler.in_(list(handlers)),
+            deliveries = (
+                await session.scalars(
+                    select(EventDelivery)
+                    .where(
+                        EventDelivery.status.in_(DUE_STATUSES),
+                        EventDelivery.next_attempt_at <= moment,
+                        EventDelivery.handler.in_(list(handlers)),
+                    )
+                    .order_by(EventDelivery.next_attempt_at, EventDelivery.id)
+                    .limit(self.settings.batch_size)
+                    .with_for_update(skip_locked=True)
                 )
-                .order_by(EventDelivery.next_attempt_at, EventDelivery.id)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            )
-            if delivery is None:
+            ).all()
+            if not deliveries:
                 return None
-            row = await session.get_one(OutboxEvent, delivery.event_id)
-            event = Event.from_row(row)
-            delivery_id, attempts = delivery.id, delivery.attempts + 1
-            handler = handlers[delivery.handler]
-            error = await self._run(session, event, delivery.handler, handler, row.traceparent)
-            await self._settle(session, delivery_id, attempts, error, moment)
-            return 1 if error is None else 0
+            rows = {
+                row.id: row
+                for row in await session.scalars(
+                    select(OutboxEvent).where(OutboxEvent.id.in_({d.event_id for d in deliveries}))
+                )
+            }
+            delivered = 0
+            for delivery in deliveries:
+                row = rows[delivery.event_id]
+                name = delivery.handler
+                error = await self._run(
+                    session, Event.from_row(row), name, handlers[name], row.traceparent
+                )
+                await self._settle(session, delivery.id, delivery.attempts + 1, error, moment)
+                delivered += error is None
+            return delivered
 
     async def _run(
         self,

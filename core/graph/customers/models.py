@@ -8,6 +8,7 @@ from sqlalchemy import Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from unicrm.core.db.base import Base, IdMixin, TimestampMixin
+from unicrm.core.db.types import text_enum
 
 
 class CustomerKind(StrEnum):
@@ -64,13 +65,9 @@ class Customer(IdMixin, TimestampMixin, Base):
     )
     attributes: Mapped[dict] = mapped_column(default=dict)
     lifecycle_stage: Mapped[LifecycleStage] = mapped_column(
-        Enum(
-            LifecycleStage,
-            native_enum=False,
-            length=32,
-            values_callable=lambda e: [m.value for m in e],
-        ),
+        text_enum(LifecycleStage, length=32),
         default=LifecycleStage.SUBSCRIBER,
+        server_default=LifecycleStage.SUBSCRIBER.value,
         index=True,
     )
     version: Mapped[int] = mapped_column(default=1)

@@ -38,19 +38,20 @@ def _temperature() -> sa.Enum:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("customer", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("lifecycle_stage", _stage(), nullable=False, server_default="subscriber")
-        )
+    # ALTER TABLE … ADD COLUMN in place (no batch): recreating the customer table on SQLite
+    # would fail the foreign keys of every row that references a customer. The server default
+    # stays: it is what existing and future rows without a stage get.
+    op.add_column(
+        "customer",
+        sa.Column("lifecycle_stage", _stage(), nullable=False, server_default="subscriber"),
+    )
     op.execute(
         "UPDATE customer SET lifecycle_stage = 'customer' WHERE EXISTS "
         "(SELECT 1 FROM customer_order WHERE customer_order.customer_id = customer.id)"
     )
-    with op.batch_alter_table("customer", schema=None) as batch_op:
-        batch_op.alter_column("lifecycle_stage", server_default=None)
-        batch_op.create_index(
-            batch_op.f("ix_customer_lifecycle_stage"), ["lifecycle_stage"], unique=False
-        )
+    op.create_index(
+        op.f("ix_customer_lifecycle_stage"), "customer", ["lifecycle_stage"], unique=False
+    )
 
     op.create_table(
         "customer_lifecycle_change",
@@ -294,6 +295,7 @@ def downgrade() -> None:
     with op.batch_alter_table("customer_lifecycle_change", schema=None) as batch_op:
         batch_op.drop_index("ix_customer_lifecycle_change_customer")
     op.drop_table("customer_lifecycle_change")
-    with op.batch_alter_table("customer", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_customer_lifecycle_stage"))
+    op.drop_index(op.f("ix_customer_lifecycle_stage"), table_name="customer")
+    # ALTER TABLE … DROP COLUMN in place (SQLite 3.35+), for the same reason as above
+    with op.batch_alter_table("customer", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("lifecycle_stage")
