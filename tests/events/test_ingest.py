@@ -21,6 +21,7 @@ from events.ingest_support import (
     register_type,
 )
 from unicrm.core.authz.store import load_policies
+from unicrm.core.config import load_settings
 from unicrm.core.events.ingest import MAX_BATCH
 from unicrm.core.events.ingest_models import CustomEvent, CustomEventType
 from unicrm.core.events.models import OutboxEvent
@@ -29,11 +30,12 @@ from unicrm.core.graph.contacts.services import add_email
 from unicrm.core.graph.customers.models import CustomerKind
 from unicrm.core.graph.customers.services import CustomerData, create_customer
 from unicrm.core.graph.identities.services import link_identity
+from unicrm.core.graph.merge.services import merge_customers
 from unicrm.core.graph.timeline.models import TimelineEntry
 from unicrm.core.plugins import hookimpl
 from unicrm.core.plugins.contracts import PluginManifest
 from unicrm.core.state import create_state
-from unicrm.core.testing.pytest_plugin import client_for
+from unicrm.core.testing.pytest_plugin import TEST_AUTH, client_for
 
 LIST_TYPES = """
 query($filter: CustomEventTypeFilterInput) {
@@ -357,3 +359,60 @@ async def test_a_pushed_event_reaches_a_registered_handler(unicrm_state, custome
         customer,
     )
     assert received.payload["data"]["items"] == [{"sku": "TEA-01", "quantity": 2}]
+
+
+async def test_an_api_key_over_its_rate_is_refused_with_retry_after(
+    unicrm_state, unicrm_plugins, customer, cart_type
+):
+    settings = load_settings(
+        database_url=unicrm_state.settings.database_url,
+        plugins=list(unicrm_plugins),
+        environment="test",
+        auth=TEST_AUTH,
+        limits={"requests_per_second": 0.01, "burst": 1},
+    )
+    state = create_state(settings, plugins=unicrm_plugins, db=unicrm_state.db)
+    key = await api_key(unicrm_state)
+    await load_policies(state)
+    async with client_for(state, key) as http:
+        first = await http.post("/events", json=event({"id": str(customer)}, "k-1"))
+        second = await http.post("/events", json=event({"id": str(customer)}, "k-2"))
+    assert first.status_code == 207
+    assert (second.status_code, second.json()["error"]["code"]) == (429, "RATE_LIMITED")
+    assert int(second.headers["Retry-After"]) >= 1
+    assert await count(unicrm_state, CustomEvent) == 1
+
+
+async def test_merge_moves_custom_events_export_lists_them_and_erase_deletes_them(
+    unicrm_state, customer, cart_type
+):
+    async with unicrm_state.db.transaction() as session:
+        other = await create_customer(
+            session, CustomerData(kind=CustomerKind.PERSON, first_name="Ploy")
+        )
+    async with integration(unicrm_state) as http:
+        await http.post("/events", json=event({"id": str(other.id)}, "k-1"))
+        await http.post("/events", json=event({"id": str(customer)}, "k-2"))
+    async with unicrm_state.db.transaction() as session:
+        await merge_customers(session, other.id, customer, manager=unicrm_state.manager)
+    async with integration(unicrm_state) as http:  # the merged-away id still resolves
+        response = await http.post("/events", json=event({"id": str(other.id)}, "k-3"))
+    assert response.json()["accepted"] == 1
+
+    manager = unicrm_state.manager
+    async with unicrm_state.db.session() as session:
+        owners = set((await session.scalars(select(CustomEvent.customer_id))).all())
+        [sections] = await manager.acall(
+            "customer_export", only=[], customer_id=customer, session=session
+        )
+    assert owners == {customer}
+    assert sorted(e["idempotency_key"] for e in sections["custom_events"]) == [
+        "k-1",
+        "k-2",
+        "k-3",
+    ]
+    assert sections["custom_events"][0]["payload"]["cart_value"] == 1250.5
+
+    async with unicrm_state.db.transaction() as session:
+        await manager.acall("customer_erase", only=[], customer_id=customer, session=session)
+    assert await count(unicrm_state, CustomEvent) == 0
