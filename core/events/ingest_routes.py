@@ -7,7 +7,8 @@ object or ``{"events": [...]}`` with up to ``MAX_BATCH`` events. Answers:
 * 207 with one result per event (accepted, possibly as a ``duplicate``, or rejected with a
   code) once the body was read: the accepted events are stored, the rejected ones are not;
 * 400 for a body that is not such JSON, 401 for a missing or refused credential, 403 without
-  the permission (or an API key used in another department), 413 for a body over the
+  the permission (or an API key used in another department), 404 for an unknown
+  department (``UniCRM-Department``), 413 for a body over the
   department's ``max_request_bytes`` or a batch over ``MAX_BATCH``, 429 over the caller's rate.
 """
 
@@ -71,7 +72,7 @@ async def push_events(request: Request) -> Response:
         challenge = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
         return _error(401, exc.code, exc.message, challenge)
     except (Forbidden, NotFound) as exc:
-        return _error(403, exc.code, exc.message)
+        return _error(403 if isinstance(exc, Forbidden) else 404, exc.code, exc.message)
     if not state.authz.allowed(actor.subject, department.slug, PERMISSION, "write"):
         return _error(403, "FORBIDDEN", f"pushing events needs {PERMISSION}:write")
     limits = state.settings.limits_for(department.slug)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 import orjson
 from jsonschema import Draft202012Validator
@@ -78,7 +79,51 @@ def check_schema(schema: Any) -> dict[str, Any]:
         raise DomainError.single(
             "INVALID_SCHEMA", f"not a valid JSON Schema at {path}: {exc.message}", "schema"
         ) from None
+    for ref in _refs(schema):
+        if not _resolves(schema, ref):
+            raise DomainError.single(
+                "INVALID_SCHEMA",
+                f"$ref {ref!r} does not point into this schema: only local references "
+                "such as #/$defs/item are allowed",
+                "schema",
+            )
     return schema
+
+
+def _refs(node: Any) -> list[str]:
+    """Every ``$ref`` and ``$dynamicRef`` in a schema, however deep."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("$ref", "$dynamicRef") and isinstance(value, str):
+                found.append(value)
+            else:
+                found.extend(_refs(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(_refs(value))
+    return found
+
+
+def _resolves(schema: dict[str, Any], ref: str) -> bool:
+    """Whether ``ref`` is a JSON pointer (``#/...``) to a part of ``schema``.
+
+    Schemas are never fetched from elsewhere, so a reference must be resolvable here.
+    """
+    if ref == "#":
+        return True
+    if not ref.startswith("#/"):
+        return False
+    node: Any = schema
+    for raw in ref[2:].split("/"):
+        part = unquote(raw).replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False
+    return True
 
 
 def _description(raw: str | None) -> str | None:

@@ -113,6 +113,8 @@ async def test_admin_registers_lists_updates_and_deactivates_a_type(gql):
         ("shop.cart_abandoned", {"type": "no-such-type"}, "INVALID_SCHEMA"),
         ("shop.cart_abandoned", {"properties": {"a": {"minimum": "zero"}}}, "INVALID_SCHEMA"),
         ("shop.cart_abandoned", [1, 2], "INVALID_SCHEMA"),
+        ("shop.cart_abandoned", {"$ref": "https://example.com/cart.json"}, "INVALID_SCHEMA"),
+        ("shop.cart_abandoned", {"items": {"$ref": "#/$defs/missing"}}, "INVALID_SCHEMA"),
         ("CartAbandoned", {"type": "object"}, "INVALID_NAME"),
         ("cart_abandoned", {"type": "object"}, "INVALID_NAME"),
         ("customer.created", {"type": "object"}, "CLASH"),

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import orjson
-
 from events.ingest_support import event, integration, register_type
+
 from unicrm.core.events.dispatcher import dispatch_once
 from unicrm.core.graph.customers.models import CustomerKind
 from unicrm.core.graph.customers.services import CustomerData, create_customer
