@@ -20,7 +20,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -272,8 +272,27 @@ def _publish(
     )
 
 
-async def ingest(session: AsyncSession, raw_events: list[Any], source: str) -> Outcome:
-    """Check and store ``raw_events`` in ``session``'s transaction, one result per event."""
+async def _within(
+    session: AsyncSession, customer_id: uuid.UUID, scope: ColumnElement[bool] | None
+) -> uuid.UUID:
+    """``customer_id`` if the caller's row scope covers it; else as unknown as a stranger."""
+    if scope is not None:
+        found = await session.scalar(select(Customer.id).where(Customer.id == customer_id, scope))
+        if found is None:
+            raise Rejected("UNKNOWN_CUSTOMER", "no customer you may name matches", "/customer")
+    return customer_id
+
+
+async def ingest(
+    session: AsyncSession,
+    raw_events: list[Any],
+    source: str,
+    scope: ColumnElement[bool] | None = None,
+) -> Outcome:
+    """Check and store ``raw_events`` in ``session``'s transaction, one result per event.
+
+    ``scope`` limits the customers events may name (the caller's row scope; None: all).
+    """
     names = {e.get("type") for e in raw_events if isinstance(e, dict)}
     names = {n for n in names if isinstance(n, str)}
     rows = (
@@ -293,7 +312,9 @@ async def ingest(session: AsyncSession, raw_events: list[Any], source: str) -> O
                     "UNKNOWN_TYPE", f"no active custom event type {event.type!r}", "/type"
                 )
             check_payload(row, event.payload)
-            customer_id = await resolve_customer(session, event.customer)
+            customer_id = await _within(
+                session, await resolve_customer(session, event.customer), scope
+            )
             result.id, result.duplicate = await _store(session, event, customer_id, source)
             if not result.duplicate:
                 _publish(session, result.id, event, customer_id)

@@ -1,7 +1,8 @@
 """``POST /events``: integrators push custom events (see ``unicrm.core.events.ingest``).
 
 The caller authenticates like GraphQL's (``Authorization: Bearer`` with an API key or an
-access token) and needs ``core.event_ingest:write`` in its department. The body is one event
+access token) and needs ``core.event_ingest:write`` in its department; the permission's row
+scope limits the customers it may name (``department``: its department's customers). The body is one event
 object or ``{"events": [...]}`` with up to ``MAX_BATCH`` events. Answers:
 
 * 207 with one result per event (accepted, possibly as a ``duplicate``, or rejected with a
@@ -14,6 +15,7 @@ object or ``{"events": [...]}`` with up to ``MAX_BATCH`` events. Answers:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -21,12 +23,26 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from unicrm.core.authz.access import Access
 from unicrm.core.authz.authenticate import authenticate, request_department
+from unicrm.core.authz.rows import visible
 from unicrm.core.errors import Forbidden, NotFound, Unauthenticated
 from unicrm.core.events.ingest import MAX_BATCH, ingest
+from unicrm.core.graph.context import Actor
+from unicrm.core.graph.customers.models import Customer
+from unicrm.core.graph.departments.services import DepartmentInfo
 from unicrm.core.state import AppState
 
 PERMISSION = "core.event_ingest"
+
+
+@dataclass(frozen=True, slots=True)
+class _Caller:
+    """What ``visible`` needs to know of the caller to scope the customers it may name."""
+
+    access: Access
+    department: DepartmentInfo
+    actor: Actor
 
 
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -73,8 +89,16 @@ async def push_events(request: Request) -> Response:
         return _error(401, exc.code, exc.message, challenge)
     except (Forbidden, NotFound) as exc:
         return _error(403 if isinstance(exc, Forbidden) else 404, exc.code, exc.message)
-    if not state.authz.allowed(actor.subject, department.slug, PERMISSION, "write"):
+    caller = _Caller(Access(state.authz, actor.subject, department.slug), department, actor)
+    if not caller.access.allowed(PERMISSION, "write"):
         return _error(403, "FORBIDDEN", f"pushing events needs {PERMISSION}:write")
+    scope = visible(
+        caller,
+        PERMISSION,
+        owner=Customer.owner_id,
+        department=Customer.department_id,
+        action="write",
+    )
     limits = state.settings.limits_for(department.slug)
     wait = await state.rate_limiter.retry_after(f"{department.slug}:{actor.subject}", limits)
     if wait is not None:
@@ -93,7 +117,7 @@ async def push_events(request: Request) -> Response:
         return _error(413, "TOO_MANY_EVENTS", f"a batch holds at most {MAX_BATCH} events")
     async with state.db.transaction() as session:
         session.info["actor"] = actor
-        outcome = await ingest(session, events, actor.subject)
+        outcome = await ingest(session, events, actor.subject, scope)
     await state.events.after_commit()
     return JSONResponse(outcome.as_json(), 207)
 

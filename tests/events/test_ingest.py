@@ -20,7 +20,9 @@ from events.ingest_support import (
     integration,
     register_type,
 )
-from unicrm.core.authz.store import load_policies
+from unicrm.core.authz.enforcer import Rule
+from unicrm.core.authz.policy_models import AuthzRole
+from unicrm.core.authz.store import load_policies, to_row
 from unicrm.core.config import load_settings
 from unicrm.core.events.ingest import MAX_BATCH
 from unicrm.core.events.ingest_models import CustomEvent, CustomEventType
@@ -418,3 +420,34 @@ async def test_merge_moves_custom_events_export_lists_them_and_erase_deletes_the
     async with unicrm_state.db.transaction() as session:
         await manager.acall("customer_erase", only=[], customer_id=customer, session=session)
     assert await count(unicrm_state, CustomEvent) == 0
+
+
+async def test_a_department_scoped_key_names_only_its_departments_customers(
+    unicrm_state, customer, cart_type
+):
+    async with unicrm_state.db.transaction() as session:
+        session.add(AuthzRole(name="branch_source", description="A branch's POS"))
+        session.add(
+            to_row(
+                Rule.allow("branch_source", "*", "core.event_ingest", "write", scope="department")
+            )
+        )
+        default = await unicrm_state.departments.get(unicrm_state.settings.default_department)
+        ours = await create_customer(
+            session,
+            CustomerData(kind=CustomerKind.PERSON, first_name="Mali", department_id=default.id),
+        )
+    async with integration(unicrm_state, role="branch_source") as http:
+        response = await http.post(
+            "/events",
+            json={
+                "events": [
+                    event({"id": str(ours.id)}, "k-1"),
+                    event({"id": str(customer)}, "k-2"),  # in no department
+                ]
+            },
+        )
+    results = response.json()["results"]
+    assert results[0]["status"] == "accepted"
+    assert results[1]["error"]["code"] == "UNKNOWN_CUSTOMER"
+    assert await count(unicrm_state, CustomEvent) == 1
