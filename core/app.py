@@ -1,5 +1,5 @@
 """The starlette application: /graphql[/{department}] (HTTP, and WebSocket for
-subscriptions), /auth/token, /auth/oidc/*, /messaging/*, /healthz, /readyz and plugin routes.
+subscriptions), /auth/token, /auth/oidc/*, /messaging/*, /events, /healthz, /readyz and plugin routes.
 
 This module and ``unicrm.core.cli`` are the composition root: the only core modules that
 import the schema layer, to hand its composer to the process state.
@@ -24,6 +24,7 @@ from unicrm.core.authz import routes as auth_routes
 from unicrm.core.authz.lifecycle import start_policies, stop_policies
 from unicrm.core.authz.tokens import check_startup
 from unicrm.core.config import Settings, get_settings
+from unicrm.core.events import ingest_routes
 from unicrm.core.events.dispatcher import run_dispatcher
 from unicrm.core.jobs.runtime import EmbeddedJobs, embedded_enabled
 from unicrm.core.messaging import routes as messaging_routes
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
     routes.extend(auth_routes.ROUTES)
     routes.extend(oidc_routes.routes(state))
     routes.extend(messaging_routes.ROUTES)
+    routes.extend(ingest_routes.ROUTES)
     for plugin_routes in state.registry.routes.values():
         routes.extend(plugin_routes)
 

@@ -31,6 +31,11 @@ CORE_PERMISSIONS = (
         description="Role assignments, policy versions, import/export, explain and access review.",
     ),
     Permission("core.event", ("read", "write"), description="Event deliveries to handlers."),
+    Permission(
+        "core.event_ingest",
+        ("write",),
+        description="Pushing custom events over POST /events (integrations' API keys).",
+    ),
     Permission("core.webhook", description="Outbound webhook endpoints and their deliveries."),
     Permission(
         "core.job", ("read", "write"), description="Durable jobs: the queue and dead letters."
@@ -226,5 +231,10 @@ ROLES = (
             "pii:profile:read",
         ),
         "Serves customers at the till: enrols members, records sales; contacts masked.",
+    ),
+    RoleGrant(
+        "event_source",
+        ("core.event_ingest:write",),
+        "An integration (web shop, POS, app) pushing custom events over POST /events.",
     ),
 )

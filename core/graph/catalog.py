@@ -46,6 +46,7 @@ AGGREGATES = (
 
 EXTRA_MODEL_MODULES = (
     "unicrm.core.events.models",
+    "unicrm.core.events.ingest_models",
     "unicrm.core.audit.models",
     "unicrm.core.authz.models",
     "unicrm.core.authz.policy_models",

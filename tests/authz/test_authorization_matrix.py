@@ -43,6 +43,7 @@ ROLES = (
     "admin",
     "analyst",
     "department_admin",
+    "event_source",
     "field_sales",
     "inside_sales",
     "loyalty_officer",

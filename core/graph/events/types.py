@@ -5,9 +5,10 @@ from datetime import datetime
 from enum import Enum
 
 import strawberry
+from strawberry.scalars import JSON
 
 from unicrm.core.authz.declare import guard
-from unicrm.core.events import models
+from unicrm.core.events import ingest_models, models
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.loaders import load_one
 from unicrm.core.graph.node import Node
@@ -98,3 +99,95 @@ class EventDeliveryRetryInput:
 class EventDeliveryPayload:
     errors: list[EventDeliveryError]
     delivery: EventDelivery | None = None
+
+
+@guard("core.event")
+@strawberry.type(
+    name="CustomEventType",
+    description="A type of custom event integrators may push to POST /events, with the JSON "
+    "Schema its payloads must satisfy.",
+)
+class CustomEventType(Node):
+    pk: strawberry.Private[uuid.UUID]
+    name: str = strawberry.field(description="The event type, such as shop.cart_abandoned.")
+    description: str | None
+    json_schema: JSON = strawberry.field(
+        name="schema", description="The payload's JSON Schema (draft 2020-12)."
+    )
+    version: int = strawberry.field(description="Grows by one each time the schema changes.")
+    active: bool = strawberry.field(description="Whether events of this type are accepted.")
+    created_by: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: ingest_models.CustomEventType) -> CustomEventType:
+        return cls(
+            id=strawberry.ID(to_global_id("CustomEventType", row.id)),
+            pk=row.id,
+            name=row.name,
+            description=row.description,
+            json_schema=row.json_schema,
+            version=row.version,
+            active=row.active,
+            created_by=row.created_by,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+    @classmethod
+    async def load_node(cls, info: strawberry.Info, pk: uuid.UUID) -> CustomEventType | None:
+        return await load_one(info, "core.custom_event_type_by_id", pk, cls.from_row)
+
+
+@strawberry.enum
+class CustomEventTypeErrorCode(Enum):
+    INVALID = "invalid"
+    INVALID_ID = "invalid_id"
+    NOT_FOUND = "not_found"
+    INVALID_NAME = "invalid_name"
+    INVALID_SCHEMA = "invalid_schema"
+    CLASH = "clash"
+    TOO_LONG = "too_long"
+
+
+@strawberry.type
+class CustomEventTypeError:
+    field: str | None
+    code: CustomEventTypeErrorCode
+    message: str
+
+
+@strawberry.input
+class CustomEventTypeCreateInput:
+    name: str = strawberry.field(description="namespace.what_happened, outside core's namespaces.")
+    json_schema: JSON = strawberry.field(name="schema")
+    description: str | None = None
+
+
+@strawberry.input
+class CustomEventTypeUpdateInput:
+    id: strawberry.ID
+    json_schema: JSON | None = strawberry.field(
+        name="schema", default=strawberry.UNSET, description="A new schema makes a new version."
+    )
+    description: str | None = strawberry.UNSET
+    active: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="true accepts events of the type again."
+    )
+
+
+@strawberry.input
+class CustomEventTypeDeactivateInput:
+    id: strawberry.ID
+
+
+@strawberry.input
+class CustomEventTypeFilterInput:
+    active: bool | None = None
+
+
+@strawberry.type
+class CustomEventTypePayload:
+    errors: list[CustomEventTypeError]
+    event_type: CustomEventType | None = None

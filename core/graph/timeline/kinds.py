@@ -15,4 +15,5 @@ KINDS = {
     "core.lead_temperature_changed": "The temperature of the customer's lead changed.",
     "core.lead_converted": "The customer's lead was converted to an opportunity.",
     "core.lead_disqualified": "The customer's lead was disqualified.",
+    "core.custom_event": "An integration pushed a custom event (POST /events).",
 }
