@@ -12,6 +12,10 @@ Dispatch has two steps, both safe to run in any number of processes at once:
    savepoint back and schedules a retry with exponential backoff; after
    ``events.max_attempts`` failures the delivery is ``dead`` until retried by an admin.
 
+With ``events.nats.url`` set, every event also gets a delivery to the NATS JetStream sink
+(target ``sink:nats``, ``unicrm.core.events.jetstream``), claimed, retried and dead-lettered
+the same way; its publish is bounded by ``events.nats.timeout_seconds``.
+
 After the fan-out commits, its events are published to the live subscribers of every process
 (``unicrm.core.events.fanout``): best effort, once per event.
 
@@ -35,6 +39,7 @@ from unicrm.core.config import EventSettings
 from unicrm.core.db.database import Database
 from unicrm.core.db.types import utcnow
 from unicrm.core.events.fanout import Fanout
+from unicrm.core.events.jetstream import NatsSink
 from unicrm.core.events.models import DUE_STATUSES, DeliveryStatus, EventDelivery, OutboxEvent
 from unicrm.core.events.outbox import Event, handler_name
 from unicrm.core.events.tracing import event_span
@@ -62,6 +67,8 @@ class EventBus:
         self.wake = asyncio.Event()
         """Set after a commit that emitted events, so a running dispatcher loop looks at once."""
         self.dispatcher_running = False
+        self._nats: NatsSink | None = None
+        self._retired: list[NatsSink] = []
 
     @property
     def policy(self) -> RetryPolicy:
@@ -75,6 +82,33 @@ class EventBus:
             for handlers in self._registry.event_handlers.values()
             for plugin, handler in handlers
         }
+
+    def nats_sink(self) -> NatsSink | None:
+        """The JetStream sink for the current ``events.nats`` settings, None while it is off."""
+        config = self.settings.nats
+        if not config.url:
+            return None
+        if self._nats is None or self._nats.settings != config:
+            if self._nats is not None:
+                self._retired.append(self._nats)
+            self._nats = NatsSink(config)
+        return self._nats
+
+    def _sinks(self) -> dict[str, NatsSink]:
+        sink = self.nats_sink()
+        return {} if sink is None else {sink.name: sink}
+
+    async def start(self) -> None:
+        """Prepare the external sinks (create the JetStream stream) at process start."""
+        if (sink := self.nats_sink()) is not None:
+            await sink.start()
+
+    async def close(self) -> None:
+        """Close the external sinks' connections at shutdown."""
+        sinks, self._retired = [*self._retired, *self._sinks().values()], []
+        self._nats = None
+        for sink in sinks:
+            await sink.close()
 
     async def after_commit(self) -> None:
         """Called after a unit of work commits: wake the dispatcher loop, or, without one
@@ -124,9 +158,10 @@ class EventBus:
             )
         }
         now = utcnow()
+        sinks = list(self._sinks())
         for event in events:
-            for plugin, handler in self._registry.handlers_for(event.type):
-                name = handler_name(plugin, handler)
+            names = [handler_name(p, h) for p, h in self._registry.handlers_for(event.type)]
+            for name in [*names, *sinks]:
                 if (event.id, name) not in existing:
                     session.add(
                         EventDelivery(
@@ -149,7 +184,8 @@ class EventBus:
         """Claim and run one due delivery: 1 delivered, 0 failed, None when nothing is due."""
         moment = now or utcnow()
         handlers = self._handlers()
-        if not handlers:
+        sinks = self._sinks()
+        if not handlers and not sinks:
             return None
         async with self._db.transaction() as session:
             delivery = await session.scalar(
@@ -157,7 +193,7 @@ class EventBus:
                 .where(
                     EventDelivery.status.in_(DUE_STATUSES),
                     EventDelivery.next_attempt_at <= moment,
-                    EventDelivery.handler.in_(list(handlers)),
+                    EventDelivery.handler.in_([*handlers, *sinks]),
                 )
                 .order_by(EventDelivery.next_attempt_at, EventDelivery.id)
                 .limit(1)
@@ -168,8 +204,11 @@ class EventBus:
             row = await session.get_one(OutboxEvent, delivery.event_id)
             event = Event.from_row(row)
             delivery_id, attempts = delivery.id, delivery.attempts + 1
-            handler = handlers[delivery.handler]
-            error = await self._run(session, event, delivery.handler, handler, row.traceparent)
+            if delivery.handler in sinks:
+                error = await self._publish(sinks[delivery.handler], row)
+            else:
+                handler = handlers[delivery.handler]
+                error = await self._run(session, event, delivery.handler, handler, row.traceparent)
             await self._settle(session, delivery_id, attempts, error, moment)
             return 1 if error is None else 0
 
@@ -190,6 +229,23 @@ class EventBus:
             except Exception as exc:  # a failing handler must not stop the dispatcher
                 span.record_exception(exc)
                 log.exception("event handler failed", extra={"event": event.type, "handler": name})
+                return f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
+        return None
+
+    async def _publish(self, sink: NatsSink, row: OutboxEvent) -> str | None:
+        """Publish to an external sink; the error text if it was not acknowledged, else None."""
+        attributes = {"unicrm.event.type": row.type, "unicrm.event.handler": sink.name}
+        with event_span(f"publish {row.type}", row.traceparent, attributes) as span:
+            try:
+                await sink.publish(row)
+            except Exception as exc:  # a down broker must not stop the dispatcher
+                span.record_exception(exc)
+                log.warning(
+                    "event publish failed: %s: %s",
+                    type(exc).__name__,
+                    exc,
+                    extra={"event": row.type, "handler": sink.name},
+                )
                 return f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
         return None
 
