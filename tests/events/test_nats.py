@@ -3,6 +3,7 @@ the stream once, with its id and trace context, retried while NATS is down, dead
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -82,10 +83,8 @@ async def jetstream(unicrm_state) -> AsyncIterator[Nats]:
     finally:
         await bus.close()
         bus.settings = before
-        try:
+        with contextlib.suppress(nats.js.errors.NotFoundError):
             await found.js.delete_stream(found.settings.stream)
-        except nats.js.errors.NotFoundError:
-            pass
         await client.close()
 
 
