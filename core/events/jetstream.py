@@ -86,7 +86,11 @@ class NatsSink:
 
     async def _jetstream(self) -> JetStreamContext:
         async with self._lock:
-            if self._js is not None and self._client is not None and not self._client.is_closed:
+            client = self._client
+            if self._js is not None and client is not None and not client.is_closed:
+                if not client.is_connected:
+                    # Reconnecting by itself: fail now rather than wait for an ack per delivery.
+                    raise NatsUnavailable("the connection to NATS was lost; reconnecting")
                 return self._js
             if time.monotonic() < self._down_until:
                 raise NatsUnavailable("NATS was unreachable a moment ago; not tried again yet")
