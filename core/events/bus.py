@@ -112,18 +112,19 @@ class EventBus:
 
     async def after_commit(self) -> None:
         """Called after a unit of work commits: wake the dispatcher loop, or, without one
-        running in this process, deliver to the handlers now (webhooks wait for a loop)."""
+        running in this process, deliver to the handlers now (webhooks and the NATS sink wait
+        for a loop: a request never waits on a remote server)."""
         if self.dispatcher_running:
             self.wake.set()
         else:
-            await self.dispatch_pending()
+            await self.dispatch_pending(sinks=False)
 
-    async def dispatch_pending(self, now: datetime | None = None) -> int:
-        """Fan out every pending event and run every due handler delivery; returns how many
-        deliveries succeeded."""
+    async def dispatch_pending(self, now: datetime | None = None, *, sinks: bool = True) -> int:
+        """Fan out every pending event and run every due handler delivery (and sink delivery,
+        unless ``sinks`` is false); returns how many deliveries succeeded."""
         while await self.fan_out():
             pass
-        return await self.deliver_due(now)
+        return await self.deliver_due(now, sinks=sinks)
 
     async def fan_out(self) -> int:
         """Turn one batch of undispatched events into deliveries; returns the batch size."""
@@ -173,19 +174,19 @@ class EventBus:
                         )
                     )
 
-    async def deliver_due(self, now: datetime | None = None) -> int:
+    async def deliver_due(self, now: datetime | None = None, *, sinks: bool = True) -> int:
         """Run due deliveries one by one until none is due; returns how many succeeded."""
         delivered = 0
-        while (outcome := await self.deliver_one(now)) is not None:
+        while (outcome := await self.deliver_one(now, sinks=sinks)) is not None:
             delivered += outcome
         return delivered
 
-    async def deliver_one(self, now: datetime | None = None) -> int | None:
+    async def deliver_one(self, now: datetime | None = None, *, sinks: bool = True) -> int | None:
         """Claim and run one due delivery: 1 delivered, 0 failed, None when nothing is due."""
         moment = now or utcnow()
         handlers = self._handlers()
-        sinks = self._sinks()
-        if not handlers and not sinks:
+        targets = self._sinks() if sinks else {}
+        if not handlers and not targets:
             return None
         async with self._db.transaction() as session:
             delivery = await session.scalar(
@@ -193,7 +194,7 @@ class EventBus:
                 .where(
                     EventDelivery.status.in_(DUE_STATUSES),
                     EventDelivery.next_attempt_at <= moment,
-                    EventDelivery.handler.in_([*handlers, *sinks]),
+                    EventDelivery.handler.in_([*handlers, *targets]),
                 )
                 .order_by(EventDelivery.next_attempt_at, EventDelivery.id)
                 .limit(1)
@@ -204,8 +205,8 @@ class EventBus:
             row = await session.get_one(OutboxEvent, delivery.event_id)
             event = Event.from_row(row)
             delivery_id, attempts = delivery.id, delivery.attempts + 1
-            if delivery.handler in sinks:
-                error = await self._publish(sinks[delivery.handler], row)
+            if delivery.handler in targets:
+                error = await self._publish(targets[delivery.handler], row)
             else:
                 handler = handlers[delivery.handler]
                 error = await self._run(session, event, delivery.handler, handler, row.traceparent)

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from unicrm.core.config import EventSettings, NatsSettings
 from unicrm.core.db.types import utcnow
 from unicrm.core.events.bus import EventBus
+from unicrm.core.events.dispatcher import dispatch_once
 from unicrm.core.events.jetstream import TARGET
 from unicrm.core.events.models import DeliveryStatus, EventDelivery, OutboxEvent
 from unicrm.core.events.outbox import emit
@@ -98,6 +99,8 @@ async def test_event_of_a_mutation_is_in_the_stream_once_even_when_redelivered(
 ):
     result = await gql(CUSTOMER)
     assert result["data"]["customerCreate"]["errors"] == []
+    assert await jetstream.messages() == []  # the request did not wait for NATS
+    await dispatch_once(unicrm_state)
     [message] = await jetstream.messages()
     async with unicrm_state.db.session() as session:
         event = await session.scalar(
