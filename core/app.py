@@ -128,6 +128,7 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
         await start_policies(state)
         await state.manager.acall("startup", app=app)
         bind_gauges(state.db)
+        await state.events.start()
         stop = asyncio.Event()
         dispatcher = (
             asyncio.create_task(run_dispatcher(state, stop))
@@ -144,6 +145,7 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
             if dispatcher is not None:
                 await dispatcher
             await state.events.fanout.close()
+            await state.events.close()
             unbind_gauges()
             await state.manager.acall("shutdown", app=app)
             await stop_policies(state)

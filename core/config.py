@@ -253,6 +253,21 @@ class OidcSettings(BaseModel):
         return self
 
 
+class NatsSettings(BaseModel):
+    """Publishing every domain event to a NATS JetStream stream (docs/events.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(default="", description="e.g. nats://127.0.0.1:4222; empty: off.")
+    subject_prefix: str = Field(default="unicrm", pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
+    stream: str = Field(default="UNICRM_EVENTS", pattern=r"^[A-Za-z0-9_-]+$")
+    max_age_seconds: float = Field(default=7 * 86400.0, ge=0, description="0: no limit.")
+    max_bytes: int = Field(default=-1, ge=-1, description="-1: no limit.")
+    max_msgs: int = Field(default=-1, ge=-1, description="-1: no limit.")
+    duplicate_window_seconds: float = Field(default=120.0, gt=0)
+    timeout_seconds: float = Field(default=5.0, gt=0)
+
+
 class EventSettings(BaseModel):
     """Delivery of domain events to handlers (docs/events.md)."""
 
@@ -264,6 +279,7 @@ class EventSettings(BaseModel):
     poll_interval_seconds: float = Field(default=1.0, gt=0)
     batch_size: int = Field(default=100, ge=1)
     dispatcher_in_server: bool = True
+    nats: NatsSettings = Field(default_factory=NatsSettings)
 
 
 class WebhookSettings(BaseModel):

@@ -10,6 +10,7 @@ import typer
 from unicrm.core.cli.runtime import cli_of, out, require_migrated, run
 from unicrm.core.jobs.runtime import make_worker, run_jobs
 from unicrm.core.state import AppState
+from unicrm.core.telemetry import bind_gauges, setup_telemetry, shutdown_telemetry, unbind_gauges
 
 
 def worker(
@@ -37,12 +38,18 @@ def worker(
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         runner = make_worker(state)
+        setup_telemetry()
+        bind_gauges(state.db)
         out.print(
             f"worker {runner.name} started: {len(runner.job_types)} job types, "
             f"concurrency {state.settings.jobs.concurrency}",
             markup=False,
         )
-        await run_jobs(state, stop, schedules=schedules, worker=runner)
+        try:
+            await run_jobs(state, stop, schedules=schedules, worker=runner)
+        finally:
+            unbind_gauges()
+            shutdown_telemetry()
         out.print(f"worker {runner.name} stopped", markup=False)
 
     run(state, work)

@@ -12,6 +12,10 @@ Dispatch has two steps, both safe to run in any number of processes at once:
    savepoint back and schedules a retry with exponential backoff; after
    ``events.max_attempts`` failures the delivery is ``dead`` until retried by an admin.
 
+With ``events.nats.url`` set, every event also gets a delivery to the NATS JetStream sink
+(target ``sink:nats``, ``unicrm.core.events.jetstream``), claimed, retried and dead-lettered
+the same way; its publish is bounded by ``events.nats.timeout_seconds``.
+
 After the fan-out commits, its events are published to the live subscribers of every process
 (``unicrm.core.events.fanout``): best effort, once per event.
 
@@ -35,6 +39,7 @@ from unicrm.core.config import EventSettings
 from unicrm.core.db.database import Database
 from unicrm.core.db.types import utcnow
 from unicrm.core.events.fanout import Fanout
+from unicrm.core.events.jetstream import NatsSink
 from unicrm.core.events.models import DUE_STATUSES, DeliveryStatus, EventDelivery, OutboxEvent
 from unicrm.core.events.outbox import Event, handler_name
 from unicrm.core.plugins.registry import EventHandler, Registry
@@ -62,6 +67,8 @@ class EventBus:
         self.wake = asyncio.Event()
         """Set after a commit that emitted events, so a running dispatcher loop looks at once."""
         self.dispatcher_running = False
+        self._nats: NatsSink | None = None
+        self._retired: list[NatsSink] = []
 
     @property
     def policy(self) -> RetryPolicy:
@@ -76,20 +83,48 @@ class EventBus:
             for plugin, handler in handlers
         }
 
+    def nats_sink(self) -> NatsSink | None:
+        """The JetStream sink for the current ``events.nats`` settings, None while it is off."""
+        config = self.settings.nats
+        if not config.url:
+            return None
+        if self._nats is None or self._nats.settings != config:
+            if self._nats is not None:
+                self._retired.append(self._nats)
+            self._nats = NatsSink(config)
+        return self._nats
+
+    def _sinks(self) -> dict[str, NatsSink]:
+        sink = self.nats_sink()
+        return {} if sink is None else {sink.name: sink}
+
+    async def start(self) -> None:
+        """Prepare the external sinks (create the JetStream stream) at process start."""
+        if (sink := self.nats_sink()) is not None:
+            await sink.start()
+
+    async def close(self) -> None:
+        """Close the external sinks' connections at shutdown."""
+        sinks, self._retired = [*self._retired, *self._sinks().values()], []
+        self._nats = None
+        for sink in sinks:
+            await sink.close()
+
     async def after_commit(self) -> None:
         """Called after a unit of work commits: wake the dispatcher loop, or, without one
-        running in this process, deliver to the handlers now (webhooks wait for a loop)."""
+        running in this process, deliver to the handlers now (webhooks and the NATS sink wait
+        for a loop: a request never waits on a remote server)."""
         if self.dispatcher_running:
             self.wake.set()
         else:
-            await self.dispatch_pending()
+            await self.dispatch_pending(sinks=False)
 
-    async def dispatch_pending(self, now: datetime | None = None) -> int:
-        """Fan out every pending event and run every due handler delivery; returns how many
-        deliveries succeeded."""
+    async def dispatch_pending(self, now: datetime | None = None, *, sinks: bool = True) -> int:
+        """Fan out every pending event and run every due handler delivery (and sink delivery,
+        unless ``sinks`` is false); returns how many deliveries succeeded."""
         while await self.fan_out():
             pass
-        return await self.deliver_due(now)
+        return await self.deliver_due(now, sinks=sinks)
 
     async def fan_out(self) -> int:
         """Turn one batch of undispatched events into deliveries; returns the batch size."""
@@ -124,9 +159,10 @@ class EventBus:
             )
         }
         now = utcnow()
+        sinks = list(self._sinks())
         for event in events:
-            for plugin, handler in self._registry.handlers_for(event.type):
-                name = handler_name(plugin, handler)
+            names = [handler_name(p, h) for p, h in self._registry.handlers_for(event.type)]
+            for name in [*names, *sinks]:
                 if (event.id, name) not in existing:
                     session.add(
                         EventDelivery(
@@ -138,26 +174,27 @@ class EventBus:
                         )
                     )
 
-    async def deliver_due(self, now: datetime | None = None) -> int:
+    async def deliver_due(self, now: datetime | None = None, *, sinks: bool = True) -> int:
         """Run due deliveries, a batch per transaction, until none is due; returns how many
-        succeeded."""
+        succeeded. ``sinks=False`` leaves the external sinks (NATS) to the dispatcher loop."""
         delivered = 0
-        while (outcome := await self.deliver_batch(now)) is not None:
+        while (outcome := await self.deliver_batch(now, sinks=sinks)) is not None:
             delivered += outcome
         return delivered
 
-    async def deliver_batch(self, now: datetime | None = None) -> int | None:
+    async def deliver_batch(self, now: datetime | None = None, *, sinks: bool = True) -> int | None:
         """Claim up to ``batch_size`` due deliveries and run each, in one transaction; returns
         how many succeeded, or None when nothing is due.
 
         Each handler runs under its own savepoint, so a failing one is rolled back and retried
         later alone; the batch commits once. Claims skip rows other dispatchers hold, and a
-        crash before the commit leaves every claimed delivery due again (handlers are
-        idempotent by event id).
+        crash before the commit leaves every claimed delivery due again (handlers and sinks
+        are idempotent by event id).
         """
         moment = now or utcnow()
         handlers = self._handlers()
-        if not handlers:
+        targets = self._sinks() if sinks else {}
+        if not handlers and not targets:
             return None
         async with self._db.transaction() as session:
             deliveries = (
@@ -166,7 +203,7 @@ class EventBus:
                     .where(
                         EventDelivery.status.in_(DUE_STATUSES),
                         EventDelivery.next_attempt_at <= moment,
-                        EventDelivery.handler.in_(list(handlers)),
+                        EventDelivery.handler.in_([*handlers, *targets]),
                     )
                     .order_by(EventDelivery.next_attempt_at, EventDelivery.id)
                     .limit(self.settings.batch_size)
@@ -185,9 +222,12 @@ class EventBus:
             for delivery in deliveries:
                 row = rows[delivery.event_id]
                 name = delivery.handler
-                error = await self._run(
-                    session, Event.from_row(row), name, handlers[name], row.traceparent
-                )
+                if name in targets:
+                    error = await self._publish(targets[name], row)
+                else:
+                    error = await self._run(
+                        session, Event.from_row(row), name, handlers[name], row.traceparent
+                    )
                 await self._settle(session, delivery.id, delivery.attempts + 1, error, moment)
                 delivered += error is None
             return delivered
@@ -209,6 +249,23 @@ class EventBus:
             except Exception as exc:  # a failing handler must not stop the dispatcher
                 mark_failed(span, exc)  # by type only: messages may quote personal data
                 log.exception("event handler failed", extra={"event": event.type, "handler": name})
+                return f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
+        return None
+
+    async def _publish(self, sink: NatsSink, row: OutboxEvent) -> str | None:
+        """Publish to an external sink; the error text if it was not acknowledged, else None."""
+        attributes = {"unicrm.event.type": row.type, "unicrm.event.handler": sink.name}
+        with event_span(f"publish {row.type}", row.traceparent, attributes) as span:
+            try:
+                await sink.publish(row)
+            except Exception as exc:  # a down broker must not stop the dispatcher
+                span.record_exception(exc)
+                log.warning(
+                    "event publish failed: %s: %s",
+                    type(exc).__name__,
+                    exc,
+                    extra={"event": row.type, "handler": sink.name},
+                )
                 return f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
         return None
 

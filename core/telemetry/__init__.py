@@ -46,7 +46,10 @@ def setup_telemetry(environ: Mapping[str, str] | None = None) -> Telemetry | Non
         return _installed
     config = TelemetryConfig.from_env(os.environ if environ is None else environ)
     if config.enabled:
-        from unicrm.core.telemetry import outbox  # noqa: F401  (registers the outbox lag gauge)
+        from unicrm.core.telemetry import (
+            outbox,  # noqa: F401  (registers the outbox lag gauge)
+            queues,  # noqa: F401  (job and delivery gauges)
+        )
         from unicrm.core.telemetry.sdk import install
 
         _installed = install(config)

@@ -3,13 +3,16 @@
 The instruments exist only while telemetry is on (:func:`instruments` is None otherwise).
 Other modules publish a value sampled from the database (outbox lag, job queue depth, webhook
 failures) by registering an async probe with :func:`gauge`; the probe runs on the
-application's event loop whenever the metrics are collected.
+application's event loop whenever the metrics are collected, at most once every
+``PROBE_INTERVAL_SECONDS`` per gauge: a collection in between reports the cached value, so
+however often an exporter or scraper collects, the database sees one cheap query per interval.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -34,6 +37,7 @@ HTTP_DURATION = "http.server.request.duration"
 OPERATION_DURATION = "unicrm.graphql.operation.duration"
 GRAPHQL_ERRORS = "unicrm.graphql.errors"
 PROBE_TIMEOUT_SECONDS = 5.0
+PROBE_INTERVAL_SECONDS = 15.0
 
 Probe = Callable[["Database"], Awaitable[float | Sequence[Observation]]]
 
@@ -77,6 +81,8 @@ _gauges: dict[str, GaugeSpec] = {}
 _meter: Meter | None = None
 _instruments: Instruments | None = None
 _binding: tuple[asyncio.AbstractEventLoop, Database] | None = None
+_interval = PROBE_INTERVAL_SECONDS
+_cache: dict[str, tuple[float, list[Observation]]] = {}
 
 
 def instruments() -> Instruments | None:
@@ -118,15 +124,24 @@ def activate_metrics(provider: MeterProvider | None) -> None:
         _create_gauge(_meter, spec)
 
 
-def bind_gauges(db: Database, loop: asyncio.AbstractEventLoop | None = None) -> None:
-    """Let the gauges probe ``db`` on ``loop`` (the running loop by default)."""
-    global _binding
+def bind_gauges(
+    db: Database,
+    loop: asyncio.AbstractEventLoop | None = None,
+    *,
+    interval: float | None = None,
+) -> None:
+    """Let the gauges probe ``db`` on ``loop`` (the running loop by default), each at most
+    every ``interval`` seconds (``PROBE_INTERVAL_SECONDS`` by default)."""
+    global _binding, _interval
     _binding = (loop or asyncio.get_running_loop(), db)
+    _interval = PROBE_INTERVAL_SECONDS if interval is None else interval
+    _cache.clear()
 
 
 def unbind_gauges() -> None:
     global _binding
     _binding = None
+    _cache.clear()
 
 
 def _create_gauge(meter: Meter, spec: GaugeSpec) -> None:
@@ -148,6 +163,9 @@ def _observer(spec: GaugeSpec) -> Callable[[CallbackOptions], Iterable[Observati
         if in_loop or loop.is_closed():
             # Collection on the loop's own thread cannot wait for the loop: skip this round.
             return []
+        cached = _cache.get(spec.name)
+        if cached is not None and time.monotonic() - cached[0] < _interval:
+            return cached[1]
         future = asyncio.run_coroutine_threadsafe(spec.probe(db), loop)
         timeout = min(options.timeout_millis / 1000, PROBE_TIMEOUT_SECONDS)
         try:
@@ -156,8 +174,8 @@ def _observer(spec: GaugeSpec) -> Callable[[CallbackOptions], Iterable[Observati
             future.cancel()
             log.warning("gauge %s: probe failed: %s", spec.name, type(exc).__name__)
             return []
-        if isinstance(value, int | float):
-            return [Observation(value)]
-        return list(value)
+        observations = [Observation(value)] if isinstance(value, int | float) else list(value)
+        _cache[spec.name] = (time.monotonic(), observations)
+        return observations
 
     return observe

@@ -13,6 +13,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from unicrm.core.telemetry import metrics
 from unicrm.core.telemetry.metrics import activate_metrics
 from unicrm.core.telemetry.tracing import activate_tracing
 
@@ -43,8 +44,10 @@ class Recorded:
 
 
 @pytest.fixture
-def telemetry() -> Iterator[Recorded]:
-    """Telemetry on for one test, recorded in memory; off again afterwards."""
+def telemetry(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorded]:
+    """Telemetry on for one test, recorded in memory; off again afterwards. Gauges probe the
+    database at every collection unless a test binds them with an interval."""
+    monkeypatch.setattr(metrics, "PROBE_INTERVAL_SECONDS", 0.0)
     exporter = InMemorySpanExporter()
     tracer_provider = TracerProvider()
     tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
