@@ -255,11 +255,11 @@ class EventBus:
     async def _publish(self, sink: NatsSink, row: OutboxEvent) -> str | None:
         """Publish to an external sink; the error text if it was not acknowledged, else None."""
         attributes = {"unicrm.event.type": row.type, "unicrm.event.handler": sink.name}
-        with event_span(f"publish {row.type}", row.traceparent, attributes) as span:
+        with consumer_span(f"publish {row.type}", row.traceparent, attributes) as span:
             try:
                 await sink.publish(row)
             except Exception as exc:  # a down broker must not stop the dispatcher
-                span.record_exception(exc)
+                mark_failed(span, exc)
                 log.warning(
                     "event publish failed: %s: %s",
                     type(exc).__name__,

@@ -30,7 +30,7 @@ from nats.js.errors import NotFoundError
 
 from unicrm.core.config import NatsSettings
 from unicrm.core.events.models import OutboxEvent
-from unicrm.core.events.tracing import inject_headers
+from unicrm.core.telemetry.tracing import with_traceparent
 from unicrm.core.webhooks.sender import event_body
 
 log = logging.getLogger("unicrm.events.nats")
@@ -62,7 +62,7 @@ def stream_config(settings: NatsSettings) -> StreamConfig:
 
 def headers_for(row: OutboxEvent) -> dict[str, str]:
     """``Nats-Msg-Id`` and the trace context: the delivery span's, else the event's own."""
-    headers = inject_headers({"Nats-Msg-Id": str(row.id)})
+    headers = with_traceparent({"Nats-Msg-Id": str(row.id)})
     if "traceparent" not in headers and row.traceparent:
         headers["traceparent"] = row.traceparent
     return headers
