@@ -12,6 +12,7 @@ from unicrm.core.events.outbox import Event
 from unicrm.core.events.types import matches
 from unicrm.core.graph.customers.models import Customer
 from unicrm.core.graph.customers.services import visible_to
+from unicrm.core.graph.timeline.models import TimelineEntry
 
 
 async def customer_visible(ctx: Any, customer_id: uuid.UUID) -> bool:
@@ -25,6 +26,43 @@ async def customer_visible(ctx: Any, customer_id: uuid.UUID) -> bool:
     async with ctx.db.session() as session:
         found = await session.scalar(select(Customer.id).where(Customer.id == customer_id, scope))
     return found is not None
+
+
+CUSTOMER_CHANGES = ("customer.*", "consent.changed")
+"""The events that change a customer's own record (contacts, tags, identities, consents...)."""
+
+
+def changes_customer(event: Event, customer_id: uuid.UUID) -> bool:
+    return event.customer_id == customer_id and any(
+        matches(p, event.type) for p in CUSTOMER_CHANGES
+    )
+
+
+async def current_customer(ctx: Any, customer_id: uuid.UUID) -> Customer | None:
+    """The customer as stored now (read afresh, never from a request's loader cache)."""
+    async with ctx.db.session() as session:
+        return await session.get(Customer, customer_id, populate_existing=True)
+
+
+async def latest_entry_id(ctx: Any, customer_id: uuid.UUID) -> uuid.UUID | None:
+    async with ctx.db.session() as session:
+        return await session.scalar(  # no max() of uuid on PostgreSQL
+            select(TimelineEntry.id)
+            .where(TimelineEntry.customer_id == customer_id)
+            .order_by(TimelineEntry.id.desc())
+            .limit(1)
+        )
+
+
+async def entries_after(
+    ctx: Any, customer_id: uuid.UUID, after: uuid.UUID | None
+) -> list[TimelineEntry]:
+    """The customer's timeline entries written after ``after`` (ids are time-ordered)."""
+    stmt = select(TimelineEntry).where(TimelineEntry.customer_id == customer_id)
+    if after is not None:
+        stmt = stmt.where(TimelineEntry.id > after)
+    async with ctx.db.session() as session:
+        return list(await session.scalars(stmt.order_by(TimelineEntry.id)))
 
 
 def selected(event: Event, patterns: list[str] | None) -> bool:
