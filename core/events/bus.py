@@ -32,8 +32,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from unicrm.core.config import EventSettings
 from unicrm.core.db.database import Database
@@ -50,6 +51,28 @@ from unicrm.core.webhooks import services as webhooks
 log = logging.getLogger("unicrm.events")
 
 MAX_ERROR = 4000
+
+
+def _in_customer_order(sinks: list[str]) -> ColumnElement[bool]:
+    """Sinks receive each customer's events in order: a sink delivery waits while an earlier
+    event of the same customer is still undelivered to that sink (retrying, or dead until an
+    admin retries it). Handlers are not held back."""
+    if not sinks:
+        return true()
+    earlier = aliased(EventDelivery)
+    mine, theirs = aliased(OutboxEvent), aliased(OutboxEvent)
+    blocked = (
+        select(earlier.id)
+        .join(theirs, theirs.id == earlier.event_id)
+        .join(mine, mine.id == EventDelivery.event_id)
+        .where(
+            earlier.handler == EventDelivery.handler,
+            earlier.status != DeliveryStatus.DELIVERED,
+            earlier.event_id < EventDelivery.event_id,
+            theirs.customer_id == mine.customer_id,
+        )
+    )
+    return or_(EventDelivery.handler.not_in(sinks), ~blocked.exists())
 
 
 class EventBus:
@@ -204,6 +227,7 @@ class EventBus:
                         EventDelivery.status.in_(DUE_STATUSES),
                         EventDelivery.next_attempt_at <= moment,
                         EventDelivery.handler.in_([*handlers, *targets]),
+                        _in_customer_order(list(targets)),
                     )
                     .order_by(EventDelivery.next_attempt_at, EventDelivery.id)
                     .limit(self.settings.batch_size)

@@ -21,6 +21,8 @@ from unicrm.core.events.dispatcher import dispatch_once
 from unicrm.core.events.jetstream import TARGET
 from unicrm.core.events.models import DeliveryStatus, EventDelivery, OutboxEvent
 from unicrm.core.events.outbox import emit
+from unicrm.core.graph.customers.models import CustomerKind
+from unicrm.core.graph.customers.services import CustomerData, create_customer
 from unicrm.core.telemetry import use_traceparent
 
 NATS_URL = "nats://127.0.0.1:4222"
@@ -200,3 +202,40 @@ async def test_without_a_url_no_sink_delivery_is_made(unicrm_state, jetstream):
         emit(session, "thing.happened", {"n": 1})
     await bus.dispatch_pending()
     assert await _sink_delivery(unicrm_state) is None
+
+
+async def happened(jetstream: Nats) -> list[str]:
+    """The ids of the ``thing.happened`` messages in the stream, in stream order."""
+    subject = f"{jetstream.settings.subject_prefix}.thing.happened"
+    return [m.headers["Nats-Msg-Id"] for m in await jetstream.messages() if m.subject == subject]
+
+
+async def test_each_customer_s_events_reach_the_stream_in_order(unicrm_state, jetstream):
+    bus = unicrm_state.events
+    async with unicrm_state.db.transaction() as session:
+        first = await create_customer(
+            session, CustomerData(kind=CustomerKind.PERSON, first_name="A")
+        )
+        other = await create_customer(
+            session, CustomerData(kind=CustomerKind.PERSON, first_name="B")
+        )
+    async with unicrm_state.db.transaction() as session:
+        one = emit(session, "thing.happened", {"n": 1}, customer_id=first.id)
+        two = emit(session, "thing.happened", {"n": 2}, customer_id=first.id)
+        elsewhere = emit(session, "thing.happened", {"n": 3}, customer_id=other.id)
+    while await bus.fan_out():
+        pass
+    async with unicrm_state.db.transaction() as session:  # the first event's publish failed
+        await session.execute(
+            update(EventDelivery)
+            .where(EventDelivery.handler == TARGET, EventDelivery.event_id == one.id)
+            .values(status=DeliveryStatus.RETRYING, next_attempt_at=utcnow() + timedelta(hours=1))
+        )
+
+    await bus.deliver_due()
+    held = await happened(jetstream)
+    await bus.deliver_due(now=utcnow() + timedelta(hours=2))
+    published = await happened(jetstream)
+
+    assert held == [str(elsewhere.id)]  # the second event of A waits for the first
+    assert published == [str(elsewhere.id), str(one.id), str(two.id)]
