@@ -1,4 +1,4 @@
-"""Gauges of the durable queues: job queue depth and age, and pending event deliveries.
+"""Gauges of the durable queues: job queue depth and age, pending and failed deliveries.
 
 Each is one indexed query (``ix_job_claim``, ``ix_event_delivery_due``,
 ``ix_webhook_delivery_due``), sampled at most every ``PROBE_INTERVAL_SECONDS``.
@@ -11,14 +11,15 @@ from sqlalchemy import func, select
 
 from unicrm.core.db.database import Database
 from unicrm.core.db.types import utcnow
-from unicrm.core.events.models import DUE_STATUSES, EventDelivery
+from unicrm.core.events.models import DUE_STATUSES, DeliveryStatus, EventDelivery
 from unicrm.core.jobs.models import RUNNABLE, Job, JobStatus
 from unicrm.core.telemetry.metrics import gauge
-from unicrm.core.webhooks.models import WebhookDelivery
+from unicrm.core.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 JOB_QUEUE_DEPTH = "unicrm.jobs.queue_depth"
 JOB_OLDEST_DUE_AGE = "unicrm.jobs.oldest_due_age"
 PENDING_DELIVERIES = "unicrm.events.pending_deliveries"
+FAILED_DELIVERIES = "unicrm.deliveries.failed"
 
 QUEUE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.FAILED, JobStatus.DEAD)
 WEBHOOKS_TARGET = "webhooks"
@@ -79,3 +80,32 @@ async def pending_deliveries(db: Database) -> list[Observation]:
         )
     found = [Observation(count, {"target": target}) for target, count in handlers]
     return [*found, Observation(webhooks or 0, {"target": WEBHOOKS_TARGET})]
+
+
+@gauge(
+    FAILED_DELIVERIES,
+    unit="{delivery}",
+    description="Deliveries that failed: retrying (failed at least once, to be retried) and "
+    "dead, for handlers and sinks (events) and for webhooks.",
+)
+async def failed_deliveries(db: Database) -> list[Observation]:
+    statuses = (DeliveryStatus.RETRYING, DeliveryStatus.DEAD)
+    found: list[Observation] = []
+    async with db.session() as session:
+        for kind, model in (("events", EventDelivery), ("webhooks", WebhookDelivery)):
+            counts = dict(
+                (
+                    await session.execute(
+                        select(model.status, func.count())
+                        .where(model.status.in_(statuses))
+                        .group_by(model.status)
+                    )
+                ).all()
+            )
+            found += [
+                Observation(counts.get(s, 0), {"kind": kind, "status": s.value}) for s in statuses
+            ]
+        disabled = await session.scalar(
+            select(func.count()).where(WebhookEndpoint.disabled_at.is_not(None))
+        )
+    return [*found, Observation(disabled or 0, {"kind": "webhooks", "status": "disabled"})]

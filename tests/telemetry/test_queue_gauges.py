@@ -10,7 +10,12 @@ from unicrm.core.events.models import DeliveryStatus, EventDelivery, OutboxEvent
 from unicrm.core.jobs.models import Job, JobStatus
 from unicrm.core.telemetry import bind_gauges, unbind_gauges
 from unicrm.core.telemetry.outbox import OUTBOX_LAG
-from unicrm.core.telemetry.queues import JOB_OLDEST_DUE_AGE, JOB_QUEUE_DEPTH, PENDING_DELIVERIES
+from unicrm.core.telemetry.queues import (
+    FAILED_DELIVERIES,
+    JOB_OLDEST_DUE_AGE,
+    JOB_QUEUE_DEPTH,
+    PENDING_DELIVERIES,
+)
 
 
 def by(points, attribute: str) -> dict[str, float]:
@@ -75,9 +80,20 @@ async def test_pending_deliveries_per_target(unicrm_state, telemetry):
     bind_gauges(unicrm_state.db)
     try:
         pending = by(await collect(telemetry, PENDING_DELIVERIES), "target")
+        failed = {
+            (p.attributes["kind"], p.attributes["status"]): p.value
+            for p in await collect(telemetry, FAILED_DELIVERIES)
+        }
     finally:
         unbind_gauges()
     assert pending == {"sink:nats": 2, "probe:record": 1, "webhooks": 0}
+    assert failed == {
+        ("events", "retrying"): 1,
+        ("events", "dead"): 1,
+        ("webhooks", "retrying"): 0,
+        ("webhooks", "dead"): 0,
+        ("webhooks", "disabled"): 0,
+    }
 
 
 async def test_a_gauge_probes_the_database_at_most_once_per_interval(unicrm_state, telemetry):
