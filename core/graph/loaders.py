@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 import strawberry
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
@@ -92,6 +92,33 @@ def entities_by(column: InstrumentedAttribute[Any], *order_by: ColumnElement[Any
         scoped = stmt if where is None else stmt.where(where)
         rows = await session.scalars(scoped.where(column.in_(keys)))
         return [(getattr(row, column.key), row) for row in rows]
+
+    return fetch
+
+
+def latest_by(column: InstrumentedAttribute[Any], *order_by: ColumnElement[Any]) -> Fetch:
+    """A ``fetch`` for keys ``(value, limit)``: the first ``limit`` rows by ``order_by`` whose
+    ``column`` is ``value``, for a whole batch in one statement (ROW_NUMBER per value):
+    ``many_per_key(latest_by(Order.customer_id, Order.placed_at.desc(), Order.id.desc()))``."""
+    model = column.class_
+    rank = func.row_number().over(partition_by=column, order_by=order_by).label("rank")
+
+    async def fetch(
+        session: AsyncSession, keys: list[Any], where: ColumnElement[bool] | None = None
+    ) -> list[tuple[Any, Any]]:
+        most = max(limit for _, limit in keys)
+        inner = select(model.id, rank).where(column.in_({value for value, _ in keys}))
+        ranked = (inner if where is None else inner.where(where)).subquery()
+        stmt = (
+            select(model)
+            .join(ranked, ranked.c.id == model.id)
+            .where(ranked.c.rank <= most)
+            .order_by(column, ranked.c.rank)
+        )
+        found: dict[Any, list[Any]] = defaultdict(list)
+        for row in await session.scalars(stmt):
+            found[getattr(row, column.key)].append(row)
+        return [((value, limit), row) for value, limit in keys for row in found[value][:limit]]
 
     return fetch
 

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core.graph.bookings.models import Booking, BookingHistory, BookingResource
-from unicrm.core.graph.bookings.services import latest_per_customer, visible_bookings
-from unicrm.core.graph.loaders import entities_by, many_per_key, one_per_key
+from unicrm.core.graph.bookings.services import visible_bookings
+from unicrm.core.graph.loaders import entities_by, latest_by, many_per_key, one_per_key
 
 
 async def _bookings_by_id(
@@ -26,26 +25,14 @@ async def _resources_by_id(session: AsyncSession, keys: list[Any]) -> list[tuple
     return [(r.id, r) for r in rows]
 
 
-async def _latest_bookings(
-    session: AsyncSession, keys: list[Any], where: Any = None
-) -> list[tuple[Any, Any]]:
-    """Keys are ``(customer_id, limit)``; one statement for every customer of the batch."""
-    newest = max(limit for _, limit in keys)
-    by_customer: dict[Any, list[Booking]] = defaultdict(list)
-    for row in await session.scalars(latest_per_customer({c for c, _ in keys}, newest, where)):
-        by_customer[row.customer_id].append(row)
-    return [
-        ((customer, limit), row)
-        for customer, limit in keys
-        for row in by_customer[customer][:limit]
-    ]
-
-
 LOADERS = {
     "core.booking_by_id": one_per_key(_bookings_by_id, visible_bookings),
     "core.booking_resource_by_id": one_per_key(_resources_by_id),
     "core.history_by_booking": many_per_key(
         entities_by(BookingHistory.booking_id, BookingHistory.changed_at, BookingHistory.id)
     ),
-    "core.latest_bookings_by_customer": many_per_key(_latest_bookings, visible_bookings),
+    "core.latest_bookings_by_customer": many_per_key(
+        latest_by(Booking.customer_id, Booking.starts_at.desc(), Booking.id.desc()),
+        visible_bookings,
+    ),
 }

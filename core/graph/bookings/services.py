@@ -507,27 +507,3 @@ def filtered(stmt: Select[Any], f: BookingFilter) -> Select[Any]:
     if f.starts_before is not None:
         stmt = stmt.where(Booking.starts_at < f.starts_before)
     return stmt
-
-
-def latest_per_customer(
-    customer_ids: Sequence[uuid.UUID], limit: int, where: ColumnElement[bool] | None
-) -> Select[Any]:
-    """One statement: each customer's ``limit`` latest bookings (by start) in scope."""
-    rank = (
-        func.row_number()
-        .over(
-            partition_by=Booking.customer_id,
-            order_by=(Booking.starts_at.desc(), Booking.id.desc()),
-        )
-        .label("rank")
-    )
-    inner = select(Booking.id, rank).where(Booking.customer_id.in_(customer_ids))
-    if where is not None:
-        inner = inner.where(where)
-    ranked = inner.subquery()
-    return (
-        select(Booking)
-        .join(ranked, ranked.c.id == Booking.id)
-        .where(ranked.c.rank <= limit)
-        .order_by(Booking.customer_id, ranked.c.rank)
-    )

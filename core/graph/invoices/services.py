@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, CursorResult, Select, func, select, update
+from sqlalchemy import ColumnElement, CursorResult, Select, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -466,26 +466,3 @@ def filtered(stmt: Select[Any], f: InvoiceFilter) -> Select[Any]:
     if f.issued_before is not None:
         stmt = stmt.where(Invoice.issued_at < f.issued_before)
     return stmt
-
-
-def latest_per_customer(
-    customer_ids: Sequence[uuid.UUID], limit: int, where: ColumnElement[bool] | None
-) -> Select[Any]:
-    """One statement: each customer's ``limit`` newest documents in the actor's scope."""
-    rank = (
-        func.row_number()
-        .over(
-            partition_by=Invoice.customer_id, order_by=(Invoice.issued_at.desc(), Invoice.id.desc())
-        )
-        .label("rank")
-    )
-    inner = select(Invoice.id, rank).where(Invoice.customer_id.in_(customer_ids))
-    if where is not None:
-        inner = inner.where(where)
-    ranked = inner.subquery()
-    return (
-        select(Invoice)
-        .join(ranked, ranked.c.id == Invoice.id)
-        .where(ranked.c.rank <= limit)
-        .order_by(Invoice.customer_id, ranked.c.rank)
-    )

@@ -262,19 +262,3 @@ def _record_placed(session: AsyncSession, order: Order, lines: list[OrderLine]) 
         ref_type="Order",
         ref_id=order.id,
     )
-
-
-def latest_per_customer(customer_ids: Sequence[uuid.UUID], limit: int) -> Any:
-    """One statement: each customer's ``limit`` newest orders (ROW_NUMBER per customer)."""
-    rank = (
-        func.row_number()
-        .over(partition_by=Order.customer_id, order_by=(Order.placed_at.desc(), Order.id.desc()))
-        .label("rank")
-    )
-    ranked = select(Order.id, rank).where(Order.customer_id.in_(customer_ids)).subquery()
-    return (
-        select(Order)
-        .join(ranked, ranked.c.id == Order.id)
-        .where(ranked.c.rank <= limit)
-        .order_by(Order.customer_id, ranked.c.rank)
-    )
