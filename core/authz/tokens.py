@@ -117,10 +117,6 @@ def issue_access_token(
     return token, expires
 
 
-def looks_like_jwt(credential: str) -> bool:
-    return credential.count(".") == 2
-
-
 def _verified_claims(
     settings: Settings, token: str, audience: str, required: tuple[str, ...], what: str
 ) -> dict:

@@ -130,11 +130,6 @@ def customers_statement(tree: Node, scope: ColumnElement[bool] | None = None) ->
     return select(Customer).where(where(tree, scope))
 
 
-def ids_statement(tree: Node) -> Select[Any]:
-    """The ids of every matching customer: a subquery for membership refreshes."""
-    return select(Customer.id).where(where(tree))
-
-
 def matches_for(trees: Mapping[uuid.UUID, Node], customer_id: uuid.UUID) -> list[Select[Any]]:
     """One ``SELECT :segment_id WHERE EXISTS(...)`` per tree for one customer, to UNION."""
     return [
