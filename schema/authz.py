@@ -290,13 +290,14 @@ def field_guard(
     no clear read of a ``sensitive`` field is to be audited."""
     found = requirements.for_operation(document, query, operation_name)
     denied, masked = access.decide_all(found)
-    audited = frozenset(
-        r.coordinate
-        for r in found
+    audited = (
+        frozenset(
+            r.coordinate
+            for r in found
+            if r.pii == SENSITIVE and r.coordinate not in denied and r.coordinate not in masked
+        )
         if audit_sensitive
-        and r.pii == SENSITIVE
-        and r.coordinate not in denied
-        and r.coordinate not in masked
+        else frozenset()
     )
     if not denied and not masked and not audited:
         return None
