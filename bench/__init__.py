@@ -1,0 +1,1 @@
+"""UniCRM benchmarks: a data generator, an asyncpg baseline and an HTTP harness (never run by CI)."""
