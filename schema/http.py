@@ -38,6 +38,7 @@ from strawberry.types.graphql import OperationType
 
 from unicrm.core.authz.authenticate import authenticate, request_department
 from unicrm.core.config import Limits
+from unicrm.core.db.reads import RequestReads
 from unicrm.core.errors import Forbidden, NotFound, Unauthenticated
 from unicrm.core.graph.context import Actor
 from unicrm.core.graph.departments.services import DepartmentInfo
@@ -248,11 +249,13 @@ async def _execute(request: Request, state: AppState, media_type: str) -> Respon
     query, variables, operation_name, extensions = _checked(params)
 
     schema = state.schema_for(department.plugins)
+    context = make_context(state, department, actor, request=request)
+    context.reads = RequestReads(state.db)
     try:
         result = await schema.execute(
             query,
             variable_values=variables,
-            context_value=make_context(state, department, actor, request=request),
+            context_value=context,
             operation_name=operation_name,
             allowed_operation_types=QUERIES_AND_MUTATIONS if post else QUERIES_ONLY,
             operation_extensions=extensions,
@@ -267,6 +270,8 @@ async def _execute(request: Request, state: AppState, media_type: str) -> Respon
     except CannotGetOperationTypeError as exc:
         body = _error_body(exc.as_http_error_reason(), "GRAPHQL_VALIDATION_FAILED")
         return _respond(body, 200 if media_type == JSON else 400, media_type)
+    finally:
+        await context.reads.close()
 
     body: dict[str, Any] = {}
     errors = [format_error(e) for e in result.errors or ()]

@@ -7,6 +7,7 @@ resolvers can type it without importing the schema layer.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -15,8 +16,11 @@ from strawberry.dataloader import DataLoader
 from unicrm.core.errors import NotFound
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from unicrm.core.authz.access import Access
     from unicrm.core.config import Limits
+    from unicrm.core.db.reads import RequestReads
     from unicrm.core.graph.departments.services import DepartmentInfo
     from unicrm.core.state import AppState
 
@@ -79,6 +83,9 @@ class RequestContext:
     actor: Actor
     request: Any = None
     access: Access | None = None
+    reads: RequestReads | None = None
+    """Set by the HTTP endpoint, which closes it after the response: DataLoader batches then
+    share one connection. Without it (subscriptions, jobs) each batch has its own session."""
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
@@ -87,6 +94,10 @@ class RequestContext:
     @property
     def db(self):
         return self.state.db
+
+    def read_session(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """A session for one batch of reads: the request's shared connection when it has one."""
+        return self.reads.session() if self.reads is not None else self.state.db.session()
 
     @property
     def settings(self):

@@ -1,7 +1,8 @@
-"""Building blocks for DataLoaders: per request, batched, each batch in its own session.
+"""Building blocks for DataLoaders: per request, batched, each batch in a session of its own.
 
 Sibling resolvers and loader batches run concurrently, and one ``AsyncSession`` must never be
-shared across them, so every batch opens a short-lived session of its own.
+shared across them, so every batch opens a short-lived session: on the request's shared
+connection when the request has one (``unicrm.core.db.reads``), taken in turn.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def one_per_key(fetch: Fetch, scope: Scope | None = None) -> Callable[[Any], Dat
         extra = _scoped(scope, ctx)
 
         async def load(keys: list[Any]) -> list[Any]:
-            async with ctx.db.session() as session:
+            async with ctx.read_session() as session:
                 found = dict(await fetch(session, keys, *extra))
             return [found.get(k) for k in keys]
 
@@ -56,7 +57,7 @@ def many_per_key(fetch: Fetch, scope: Scope | None = None) -> Callable[[Any], Da
 
         async def load(keys: list[Any]) -> list[list[Any]]:
             grouped: dict[Any, list[Any]] = defaultdict(list)
-            async with ctx.db.session() as session:
+            async with ctx.read_session() as session:
                 for key, value in await fetch(session, keys, *extra):
                     grouped[key].append(value)
             return [grouped.get(k, []) for k in keys]

@@ -14,9 +14,10 @@ R = TypeVar("R")
 
 
 async def run_query(info: strawberry.Info, work: Callable[[AsyncSession], Awaitable[R]]) -> R:
-    """Run ``work`` in a fresh session; bad arguments become a BAD_REQUEST GraphQL error."""
+    """Run ``work`` in a read session (``RequestContext.read_session``); bad arguments become a
+    BAD_REQUEST GraphQL error. ``work`` only runs statements: it must not wait for a loader."""
     try:
-        async with info.context.db.session() as session:
+        async with info.context.read_session() as session:
             return await work(session)
     except DomainError as error:
         raise BadRequest(str(error)) from None

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+from sqlalchemy import event
+
 from unicrm.core.graph.consents.models import (
     ConsentChannel,
     ConsentPurpose,
@@ -103,3 +106,57 @@ async def test_a_page_of_50_customers_costs_as_many_statements_as_a_page_of_5(un
     assert all(len(n["latestOrders"]) == 2 and n["canContact"] for n in nodes)
     assert len(small_body["data"]["customers"]["edges"]) == 5
     assert large == small
+
+
+class _Checkouts:
+    """Counts connections taken from ``state``'s pool while the ``with`` block is open."""
+
+    def __init__(self, state) -> None:
+        self._engine = state.db.engine.sync_engine
+        self.count = 0
+
+    def _record(self, *_args: object) -> None:
+        self.count += 1
+
+    def __enter__(self) -> _Checkouts:
+        event.listen(self._engine, "checkout", self._record)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self._engine, "checkout", self._record)
+
+
+async def test_the_reads_of_a_page_share_one_connection_that_returns_to_the_pool(unicrm_state, gql):
+    """A page of customers resolves a dozen loader batches; on PostgreSQL they take turns on
+    one autocommit connection instead of a session (checkout, BEGIN, ROLLBACK) each."""
+    if unicrm_state.db.is_sqlite:
+        pytest.skip("SQLite keeps a session per batch: its connections are in-process")
+    await _seed(unicrm_state, 5)
+    await _statements_for(unicrm_state, gql, 5)  # warm the department and policy caches
+    pool = unicrm_state.db.engine.sync_engine.pool
+    with _Checkouts(unicrm_state) as checkouts, StatementCounter(unicrm_state) as counter:
+        body = await gql(PAGE, {"first": 5})
+    assert len(body["data"]["customers"]["edges"]) == 5
+    assert counter.count > 5  # the page, its count and one batch per nested list
+    assert checkouts.count == 1
+    assert pool.checkedout() == 0  # given back when the response was built
+
+
+async def test_a_mutation_payload_reads_what_the_mutation_wrote(unicrm_state, gql):
+    """Shared reads run in autocommit: the payload, resolved after the mutation committed on
+    its own connection, sees the new values even when the request read the row before."""
+    await _seed(unicrm_state, 1)
+    page = await gql("{ customers(first: 1) { edges { node { id firstName } } } }")
+    node = page["data"]["customers"]["edges"][0]["node"]
+    body = await gql(
+        """mutation($id: ID!) {
+          before: customerUpdate(input: {id: $id, firstName: "Somchai"}) {
+            customer { firstName } }
+          after: customerUpdate(input: {id: $id, firstName: "Malee"}) {
+            customer { firstName } }
+        }""",
+        {"id": node["id"]},
+    )
+    assert "errors" not in body, body
+    assert body["data"]["before"]["customer"]["firstName"] == "Somchai"
+    assert body["data"]["after"]["customer"]["firstName"] == "Malee"
