@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint
+.PHONY: run test lint bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,3 +26,14 @@ lint: $(BIN)/python
 # pytest exit fails the target, including 5 (no tests collected).
 test: lint
 	$(BIN)/pytest -n 2 -p xdist
+
+# The benchmark (never run by CI): a PostgreSQL data set of $(CUSTOMERS) customers (kept when it
+# is already there), then UniCRM and the asyncpg baseline over HTTP with wrk; the report lands
+# in bench/results/. BENCH_ARGS are passed to bench.run (--workers 1 2 --rounds 3 ...).
+CUSTOMERS ?= 100000
+BENCH_ARGS ?= --profile
+bench: $(BIN)/python
+	$(BIN)/pip install -q -e '.[bench]'
+	command -v wrk >/dev/null || apt-get install -y -q wrk
+	$(BIN)/python -m bench.generate --customers $(CUSTOMERS) --keep
+	$(BIN)/python -m bench.run $(BENCH_ARGS)

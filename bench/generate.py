@@ -3,7 +3,8 @@
 .venv/bin/python -m bench.generate [--customers 100000] [--seed 7]
     [--database-url postgresql+asyncpg://postgres@127.0.0.1/unicrm_bench]
 
-Drops and recreates the database, migrates it with ``unicrm db upgrade``, creates the default
+Drops and recreates the database (with ``--keep``, keeps one that already holds
+``--customers`` customers and is at every migration head), migrates it with ``unicrm db upgrade``, creates the default
 department (every installed plugin) and the demo staff accounts (their password is the
 demo's), then streams customers and everything attached to them into ``COPY`` in batches,
 parents before children, with a progress bar in rows per second. The same seed gives the
@@ -33,6 +34,7 @@ from unicrm.core.config import load_settings
 from unicrm.core.demo import seed_staff
 from unicrm.core.graph.departments.services import ensure_default
 from unicrm.core.graph.users.models import User
+from unicrm.core.migrations import runner
 from unicrm.core.state import create_state
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1/unicrm_bench"
@@ -43,6 +45,28 @@ def asyncpg_dsn(database_url: str, database: str | None = None) -> str:
     if database is not None:
         url = url.set(database=database)
     return url.render_as_string(hide_password=False)
+
+
+async def holds(database_url: str, customers: int) -> bool:
+    """Whether the database exists, is fully migrated and has exactly ``customers``."""
+    try:
+        conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    except asyncpg.InvalidCatalogNameError:
+        return False
+    try:
+        count = await conn.fetchval("SELECT count(*) FROM customer")
+    except asyncpg.UndefinedTableError:
+        return False
+    finally:
+        await conn.close()
+    if count != customers:
+        return False
+    settings = load_settings(database_url=database_url)
+    state = create_state(settings)
+    try:
+        return await runner.is_migrated(state.db, state.registry)
+    finally:
+        await state.db.dispose()
 
 
 async def recreate(database_url: str) -> None:
@@ -122,7 +146,11 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--batch", type=int, default=2_000, help="Customers per COPY round.")
+    parser.add_argument("--keep", action="store_true", help="Keep a matching database.")
     args = parser.parse_args()
+    if args.keep and asyncio.run(holds(args.database_url, args.customers)):
+        print(f"kept {make_url(args.database_url).database}: {args.customers:,} customers")
+        return
     asyncio.run(recreate(args.database_url))
     migrate(args.database_url)
     world = asyncio.run(prepare(args.database_url))

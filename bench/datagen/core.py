@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bench.datagen.rows import Rows
+from unicrm.core.db.types import MONEY_SCALE
 from unicrm.core.demo import (
     CATALOGUE,
     COMPANY_PLACES,
@@ -61,7 +62,7 @@ class Product:
     id: uuid.UUID
     sku: str
     name: str
-    price: int  # satang
+    price: int  # in 1/MONEY_SCALE of the currency, as UniCRM stores money
 
 
 @dataclass
@@ -78,7 +79,9 @@ class World:
 def reference_rows(rows: Rows, world: World, rng: random.Random) -> None:
     for n in range(PRODUCTS):
         sku, name, category, price = CATALOGUE[n % len(CATALOGUE)]
-        product = Product(make_id(rng), f"{sku}-{n:04d}", name, int(price) * 100 + n % 7 * 500)
+        product = Product(
+            make_id(rng), f"{sku}-{n:04d}", name, (int(price) + n % 7 * 5) * MONEY_SCALE
+        )
         world.products.append(product)
         rows.add(
             "product",

@@ -8,6 +8,7 @@ import uuid
 
 from bench.datagen.core import CURRENCY, World, make_id, moment, poisson
 from bench.datagen.rows import Rows
+from unicrm.core.db.types import MONEY_SCALE
 
 TIERS = ("silver", "gold", "platinum")
 
@@ -32,7 +33,7 @@ def plugin_rows(
                         "closed_lost",
                     ]
                 ),
-                amount=rng.randrange(1_000, 5_000_000) * 100,
+                amount=rng.randrange(1_000, 5_000_000) * MONEY_SCALE,
                 currency=CURRENCY,
                 owner_id=rng.choice(world.owner_ids),
                 created_at=moment(rng),
