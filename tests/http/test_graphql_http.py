@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
 from http_helpers import CREATE, count_customers, create_customer
+
+from unicrm.core.app import create_app
+from unicrm.core.testing.pytest_plugin import sign_in_as
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 COUNT = "{ customers { totalCount } }"
@@ -379,3 +383,44 @@ async def test_introspection_can_be_enabled_in_production(client_with):
 async def test_introspection_is_allowed_outside_production(client):
     response = await client.post("/graphql", json={"query": INTROSPECT})
     assert response.json() == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
+
+
+async def test_a_client_hanging_up_mid_body_is_no_internal_error(unicrm_state, caplog):
+    """A load balancer or a client closing the connection while sending its query gets a
+    400 it will never read, and the server logs no error for it."""
+    token = await sign_in_as(unicrm_state, "hangs-up@unicrm.test", "admin")
+    app = create_app(state=unicrm_state)
+    incoming = [
+        {"type": "http.request", "body": b'{"query": "{ custo', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return incoming.pop(0)
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"authorization", f"Bearer {token}".encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("unicrm.test", 80),
+    }
+    with caplog.at_level(logging.WARNING):
+        await app(scope, receive, send)
+    assert sent[0]["status"] == 400
+    assert json.loads(sent[1]["body"])["errors"][0]["extensions"]["code"] == "CLIENT_DISCONNECTED"
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
