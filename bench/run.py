@@ -148,7 +148,7 @@ def start(name: str, database_url: str, workers: int) -> Server:
     )
     server = Server(name, process, port, 0.0)
     probe = "/healthz" if name == "unicrm" else "/graphql"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{name} exited with {process.returncode}")
@@ -215,8 +215,9 @@ def check(
     bearer: str,
     sample_bodies: list[bytes],
 ) -> None:
-    """Every sample body answers without errors, and byte-identically to the baseline."""
-    for body in sample_bodies[:50]:
+    """Sample bodies answer without errors, and byte-identically to the baseline (50 of
+    them for the baseline's scenarios, 3 for the others)."""
+    for body in sample_bodies[: 50 if baseline is not None else 3]:
         ours = post(unicrm.url, body, bearer)
         if b'"errors":[{' in ours:
             raise SystemExit(f"{scenario.key}: UniCRM answered with errors: {ours[:500]!r}")
@@ -328,7 +329,7 @@ async def statements(
     async with (
         app.router.lifespan_context(app),
         serve(app) as url,
-        httpx.AsyncClient(base_url=url) as http,
+        httpx.AsyncClient(base_url=url, timeout=120) as http,
     ):
         answer = await http.post(
             "/auth/token",
@@ -348,6 +349,7 @@ async def statements(
                     raise SystemExit(f"{key}: {answer.status_code} {answer.content[:300]!r}")
                 counts.append(counter.count)
             out[key] = statistics.mean(counts)
+            print(f"{key}: {out[key]:.1f} SQL statements per request", flush=True)
     return out
 
 
