@@ -139,11 +139,16 @@ CURSOR = (
     " E'\\n', ''), '+/', '-_'), '=')"
 )
 
-CUSTOMER_LIST_SQL = f"""
+
+def _list_sql(after: bool) -> str:
+    """Scenario 2: the first page, or the page after a cursor (two statements, so each uses
+    the (display_name, id) index)."""
+    where = "WHERE (c.display_name, c.id) > ($1::text, $2::uuid)" if after else ""
+    return f"""
 WITH page AS (
   SELECT c.*, row_number() OVER (ORDER BY c.display_name, c.id) AS n
   FROM customer c
-  WHERE $1::text IS NULL OR (c.display_name, c.id) > ($1::text, $2::uuid)
+  {where}
   ORDER BY c.display_name, c.id
   LIMIT {PAGE + 1}
 )
@@ -153,29 +158,30 @@ SELECT json_build_object('customers', json_build_object(
     'endCursor', (SELECT {CURSOR} FROM page c WHERE n = least({PAGE}, (SELECT count(*) FROM page)))
   ),
   'edges', {
-    array(
-        f"json_build_object('cursor', {CURSOR}, 'node', json_build_object("
-        f"'id', {gid('Customer', 'c.id')}, 'displayName', c.display_name, 'loyaltyMember', "
-        "(SELECT json_build_object('tier', m.tier) FROM loyalty_member m"
-        " WHERE m.customer_id = c.id), 'deals', "
-        + array(
-            f"json_build_object('id', {gid('Deal', 'd.id')}, 'title', d.title,"
-            " 'stage', upper(d.stage))",
-            "d.created_at DESC, d.id DESC",
-            "sfa_deal d WHERE d.customer_id = c.id",
+        array(
+            f"json_build_object('cursor', {CURSOR}, 'node', json_build_object("
+            f"'id', {gid('Customer', 'c.id')}, 'displayName', c.display_name, 'loyaltyMember', "
+            "(SELECT json_build_object('tier', m.tier) FROM loyalty_member m"
+            " WHERE m.customer_id = c.id), 'deals', "
+            + array(
+                f"json_build_object('id', {gid('Deal', 'd.id')}, 'title', d.title,"
+                " 'stage', upper(d.stage))",
+                "d.created_at DESC, d.id DESC",
+                "sfa_deal d WHERE d.customer_id = c.id",
+            )
+            + "))",
+            "c.n",
+            f"page c WHERE c.n <= {PAGE}",
         )
-        + "))",
-        "c.n",
-        f"page c WHERE c.n <= {PAGE}",
-    )
-}
+    }
 ))::text
 """
 
 
-def _decode_cursor(cursor: str | None) -> tuple[str | None, uuid.UUID | None]:
-    if cursor is None:
-        return None, None
+FIRST_PAGE_SQL, NEXT_PAGE_SQL = _list_sql(after=False), _list_sql(after=True)
+
+
+def _decode_cursor(cursor: str) -> tuple[str, uuid.UUID]:
     (_, name), (_, hex_id) = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * 4))
     return name, uuid.UUID(hex=hex_id)
 
@@ -193,7 +199,11 @@ async def graphql(request: Request) -> Response:
     if body.get("operationName") == "Customer360":
         text = await pool.fetchval(CUSTOMER_360_SQL, _customer_id(variables["id"]))
     elif body.get("operationName") == "CustomerList":
-        text = await pool.fetchval(CUSTOMER_LIST_SQL, *_decode_cursor(variables.get("after")))
+        after = variables.get("after")
+        if after is None:
+            text = await pool.fetchval(FIRST_PAGE_SQL)
+        else:
+            text = await pool.fetchval(NEXT_PAGE_SQL, *_decode_cursor(after))
     else:
         return Response(b'{"errors":[{"message":"unknown operation"}]}', status_code=400)
     data = orjson.dumps(orjson.loads(text))
