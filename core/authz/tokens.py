@@ -15,8 +15,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 
@@ -143,16 +145,32 @@ def _verified_claims(
         raise InvalidToken(f"the {what} is invalid") from None
 
 
+VERIFIED_CACHE_SIZE = 10_000
+_verified: OrderedDict[tuple[Any, ...], AccessClaims] = OrderedDict()
+"""Access tokens already verified, by token and everything verification depended on (the
+keys, audience and issuer). A token stays valid until it expires, so a hit only checks the
+expiry: a page of requests pays JWT parsing and HMAC once per token, not once per request."""
+
+
 def decode_access_token(settings: Settings, token: str) -> AccessClaims:
     """The claims of a valid token; anything else raises ``InvalidToken`` (UNAUTHENTICATED).
 
     The messages never include the token or its claims.
     """
+    ring = keyring(settings)
+    cache_key = (token, settings.auth.audience, settings.auth.issuer, *sorted(ring.keys.items()))
+    known = _verified.get(cache_key)
+    if known is not None:
+        if known.expires_at <= utcnow():
+            del _verified[cache_key]
+            raise InvalidToken("the access token has expired")
+        _verified.move_to_end(cache_key)
+        return known
     claims = _verified_claims(
         settings, token, settings.auth.audience, REQUIRED_CLAIMS, "access token"
     )
     try:
-        return AccessClaims(
+        decoded = AccessClaims(
             user_id=uuid.UUID(claims["sub"]),
             session_id=uuid.UUID(claims["sid"]),
             token_id=str(claims["jti"]),
@@ -160,6 +178,10 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims:
         )
     except (ValueError, TypeError):
         raise InvalidToken("the access token is invalid") from None
+    _verified[cache_key] = decoded
+    if len(_verified) > VERIFIED_CACHE_SIZE:
+        _verified.popitem(last=False)
+    return decoded
 
 
 def _enrollment_audience(settings: Settings) -> str:

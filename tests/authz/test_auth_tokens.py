@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import time
 import uuid
 from datetime import timedelta
 
@@ -148,3 +149,31 @@ def test_signing_keys_are_hidden_from_config_show(monkeypatch):
     public = load_settings().public_dict()
     assert NEW_KEY not in repr(public)
     assert public["auth"]["signing_keys"] == {"k1": "**********"}
+
+
+def test_a_verified_token_is_refused_once_it_expires():
+    """Verified tokens are remembered, but never past their expiry."""
+    settings = load_settings(auth={"access_token_minutes": 1})
+    user, session = uuid.uuid4(), uuid.uuid4()
+    almost_a_minute_ago = utcnow() - timedelta(seconds=57)
+    token, expires = issue_access_token(
+        settings, user_id=user, session_id=session, now=almost_a_minute_ago
+    )
+    assert decode_access_token(settings, token).user_id == user
+    assert decode_access_token(settings, token).expires_at == expires  # remembered
+    time.sleep(max((expires - utcnow()).total_seconds(), 0) + 0.1)
+    with pytest.raises(InvalidToken, match="expired"):
+        decode_access_token(settings, token)
+    with pytest.raises(InvalidToken, match="expired"):
+        decode_access_token(settings, token)
+
+
+def test_a_remembered_token_is_refused_after_its_key_is_removed():
+    signed = load_settings(
+        auth={"signing_keys": {"k1": NEW_KEY, "k2": OLD_KEY}, "active_kid": "k2"}
+    )
+    token, _ = issue_access_token(signed, user_id=uuid.uuid4(), session_id=uuid.uuid4())
+    assert decode_access_token(signed, token)
+    rotated = load_settings(auth={"signing_keys": {"k1": NEW_KEY}, "active_kid": "k1"})
+    with pytest.raises(InvalidToken, match="unknown key"):
+        decode_access_token(rotated, token)
