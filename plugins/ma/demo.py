@@ -1,18 +1,89 @@
-"""Demo lead scores for ``unicrm demo``: most customers have been scored."""
+"""Demo data for ``unicrm demo``: lead scores, a demo-request form, visitors who browsed the
+site (some hits by scanners, flagged) and filled the form in."""
 
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from unicrm.core.db.ids import uuid7
+from unicrm.core.db.types import utcnow
 from unicrm.core.graph.customers.models import Customer
-from unicrm.plugins.ma.models import LeadScore
+from unicrm.plugins.ma.models import (
+    EngagementKind,
+    Form,
+    FormSubmission,
+    LeadScore,
+    TrackingEvent,
+    Visitor,
+)
+from unicrm.plugins.ma.services.forms import ConsentSpec, FieldSpec, FormData, create_form
+
+PAGES = (
+    "https://shop.example.co.th/",
+    "https://shop.example.co.th/pricing",
+    "https://shop.example.co.th/features",
+    "https://shop.example.co.th/blog/line-oa-for-retail",
+)
+DEMO_FORM = FormData(
+    key="demo-request",
+    name="Request a demo",
+    fields=(
+        FieldSpec("work_email", "Work e-mail", "email", required=True),
+        FieldSpec("given_name", "First name", "first_name", required=True),
+        FieldSpec("mobile", "Mobile", "phone"),
+        FieldSpec("team_size", "Team size"),
+    ),
+    consents=(ConsentSpec("news", "Send me news by e-mail", "marketing", "email"),),
+    policy_version="2026-01",
+)
+
+
+async def _form(session: AsyncSession) -> Form:
+    found = await session.scalar(select(Form).where(Form.key == DEMO_FORM.key))
+    return found if found is not None else await create_form(session, DEMO_FORM)
+
+
+def _browsing(
+    rng: random.Random, customer_id: object, form: Form
+) -> list[Visitor | TrackingEvent | FormSubmission]:
+    now = utcnow()
+    visitor = Visitor(id=uuid7(), customer_id=customer_id, first_seen_at=now, last_seen_at=now)
+    rows: list[Visitor | TrackingEvent | FormSubmission] = [visitor]
+    for _ in range(rng.randint(1, 6)):
+        bot = rng.random() < 0.15
+        rows.append(
+            TrackingEvent(
+                kind=EngagementKind.PAGE_VIEW,
+                visitor_id=visitor.id,
+                customer_id=customer_id,
+                url=rng.choice(PAGES),
+                bot=bot,
+                bot_reason="automated user agent" if bot else None,
+                occurred_at=now - timedelta(days=rng.randint(0, 40), minutes=rng.randint(0, 600)),
+            )
+        )
+    if rng.random() < 0.5:
+        rows.append(
+            FormSubmission(
+                form_id=form.id,
+                customer_id=customer_id,
+                visitor_id=visitor.id,
+                answers={"team_size": str(rng.choice((5, 20, 80, 300)))},
+                consents=[],
+                outcome="updated",
+                submitted_at=now - timedelta(days=rng.randint(0, 30)),
+            )
+        )
+    return rows
 
 
 async def seed(session: AsyncSession, size: int, rng: random.Random) -> None:
-    """Score customers who have no score yet."""
+    """Score customers who have no score yet; give some of them site visits and a form fill."""
+    form = await _form(session)
     customer_ids = (
         await session.scalars(
             select(Customer.id)
@@ -25,4 +96,13 @@ async def seed(session: AsyncSession, size: int, rng: random.Random) -> None:
         return
     for customer_id in rng.sample(customer_ids, k=max(1, len(customer_ids) * 3 // 4)):
         session.add(LeadScore(customer_id=customer_id, value=rng.randint(0, 100)))
+    browsing = [
+        _browsing(rng, customer_id, form)
+        for customer_id in rng.sample(
+            customer_ids, k=min(len(customer_ids), max(2, len(customer_ids) // 2))
+        )
+    ]
+    session.add_all(rows[0] for rows in browsing)  # the visitors, before their hits
+    await session.flush()
+    session.add_all(row for rows in browsing for row in rows[1:])
     await session.flush()

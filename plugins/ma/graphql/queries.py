@@ -5,7 +5,8 @@ from sqlalchemy import func, select
 
 from unicrm.core.authz.declare import guard, requires
 from unicrm.core.graph.queries import run_query
-from unicrm.plugins.ma.models import LeadScore
+from unicrm.plugins.ma.graphql.types import MaForm
+from unicrm.plugins.ma.models import Form, LeadScore
 
 
 @guard("ma.lead_score")
@@ -28,5 +29,13 @@ class MaQuery:
         async def work(session):
             rows = await session.execute(select(band, func.count()).group_by(band).order_by(band))
             return [ScoreBand(lower=b * 25, upper=b * 25 + 24, count=c) for b, c in rows.all()]
+
+        return await run_query(info, work)
+
+    @strawberry.field(metadata=requires("ma.form:read"), description="Every web form, by key.")
+    async def ma_forms(self, info: strawberry.Info) -> list[MaForm]:
+        async def work(session):
+            rows = await session.scalars(select(Form).order_by(Form.key))
+            return [MaForm.from_row(r) for r in rows]
 
         return await run_query(info, work)

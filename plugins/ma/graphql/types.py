@@ -1,10 +1,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 
 import strawberry
+from strawberry.scalars import JSON
 
 from unicrm.core.authz.declare import guard
+from unicrm.core.graph.consents.models import ConsentChannel as RowChannel
+from unicrm.core.graph.consents.models import ConsentPurpose as RowPurpose
+from unicrm.core.graph.consents.types import ConsentChannel, ConsentPurpose
+from unicrm.core.graph.ids import to_global_id
+from unicrm.core.messaging.runtime import current
+from unicrm.plugins.ma import models
 
 
 @guard("ma.lead_score")
@@ -13,3 +21,197 @@ class LeadScore:
     value: int
     model: str
     updated_at: datetime
+
+
+MaEngagementKind = strawberry.enum(
+    models.EngagementKind, description="What a tracked hit was.", name="MaEngagementKind"
+)
+
+
+@guard("ma.tracking")
+@strawberry.type(
+    description="One tracked hit: a page view, custom event, e-mail open or click, form fill."
+)
+class MaTrackingEvent:
+    kind: MaEngagementKind
+    url: str | None
+    name: str | None = strawberry.field(description="A custom event's name or a form's key.")
+    bot: bool = strawberry.field(
+        description="Made by a machine (scanner, prefetch, crawler): never counted."
+    )
+    bot_reason: str | None
+    occurred_at: datetime
+
+    @classmethod
+    def from_row(cls, row: models.TrackingEvent) -> MaTrackingEvent:
+        return cls(
+            kind=row.kind,
+            url=row.url,
+            name=row.name,
+            bot=row.bot,
+            bot_reason=row.bot_reason,
+            occurred_at=row.occurred_at,
+        )
+
+
+@strawberry.enum(description="The customer attributes a form field may fill.")
+class MaFormAttribute(Enum):
+    EMAIL = "email"
+    PHONE = "phone"
+    FIRST_NAME = "first_name"
+    LAST_NAME = "last_name"
+    PROVINCE = "province"
+
+
+@guard("ma.form")
+@strawberry.type(description="A field of a form.")
+class MaFormField:
+    name: str
+    label: str
+    attribute: MaFormAttribute | None
+    required: bool
+
+
+@guard("ma.form")
+@strawberry.type(description="A consent checkbox of a form: ticked, it grants the consent.")
+class MaConsentBox:
+    name: str
+    label: str
+    purpose: ConsentPurpose
+    channel: ConsentChannel
+    required: bool
+
+
+@guard("ma.form")
+@strawberry.type(description="A web form that captures leads (docs/marketing.md).")
+class MaForm:
+    id: strawberry.ID
+    key: str
+    name: str
+    active: bool
+    submissions_per_minute: int
+    fields: list[MaFormField]
+    consents: list[MaConsentBox]
+    policy_version: str | None = strawberry.field(
+        description="The privacy notice version the form shows; ticked boxes grant under it."
+    )
+    submit_url: str = strawberry.field(description="Where the form posts its answers.")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: models.Form) -> MaForm:
+        return cls(
+            id=strawberry.ID(to_global_id("MaForm", row.id)),
+            key=row.key,
+            name=row.name,
+            active=row.active,
+            submissions_per_minute=row.submissions_per_minute,
+            fields=[
+                MaFormField(
+                    name=f["name"],
+                    label=f["label"],
+                    attribute=MaFormAttribute(f["attribute"]) if f["attribute"] else None,
+                    required=f["required"],
+                )
+                for f in row.fields
+            ],
+            consents=[
+                MaConsentBox(
+                    name=c["name"],
+                    label=c["label"],
+                    purpose=RowPurpose(c["purpose"]),
+                    channel=RowChannel(c["channel"]),
+                    required=c["required"],
+                )
+                for c in row.consents
+            ],
+            policy_version=row.policy_version,
+            submit_url=f"{current().settings.public_url}/f/{row.key}",
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+
+@guard("ma.form")
+@strawberry.type(description="One accepted form submission.")
+class MaFormSubmission:
+    id: strawberry.ID
+    form_id: strawberry.ID
+    answers: JSON
+    consents: list[str] = strawberry.field(description="The consents granted: purpose:channel.")
+    outcome: str = strawberry.field(description="What the lead upsert did (created, updated…).")
+    submitted_at: datetime
+
+    @classmethod
+    def from_row(cls, row: models.FormSubmission) -> MaFormSubmission:
+        return cls(
+            id=strawberry.ID(to_global_id("MaFormSubmission", row.id)),
+            form_id=strawberry.ID(to_global_id("MaForm", row.form_id)),
+            answers=row.answers,
+            consents=list(row.consents),
+            outcome=row.outcome,
+            submitted_at=row.submitted_at,
+        )
+
+
+@strawberry.enum(description="Why a form mutation failed.")
+class MaFormErrorCode(Enum):
+    INVALID = "invalid"
+    INVALID_ID = "invalid_id"
+    REQUIRED = "required"
+    NOT_FOUND = "not_found"
+    DUPLICATE = "duplicate"
+    TOO_MANY = "too_many"
+    TOO_LONG = "too_long"
+
+
+@strawberry.type
+class MaFormError:
+    field: str | None
+    code: MaFormErrorCode
+    message: str
+
+
+@strawberry.type
+class MaFormPayload:
+    errors: list[MaFormError]
+    form: MaForm | None = None
+
+
+@strawberry.input
+class MaFormFieldInput:
+    name: str
+    label: str
+    attribute: MaFormAttribute | None = None
+    required: bool = False
+
+
+@strawberry.input
+class MaConsentBoxInput:
+    name: str
+    label: str
+    purpose: ConsentPurpose
+    channel: ConsentChannel = RowChannel.EMAIL
+    required: bool = False
+
+
+@strawberry.input(description="A form's whole definition.")
+class MaFormInput:
+    key: str = strawberry.field(description="Names the form in its address: /f/{key}.")
+    name: str
+    fields: list[MaFormFieldInput]
+    consents: list[MaConsentBoxInput] = strawberry.field(default_factory=list)
+    policy_version: str | None = strawberry.field(
+        default=None, description="Required with consent boxes: the privacy notice version."
+    )
+    active: bool = True
+    submissions_per_minute: int = strawberry.field(
+        default=10, description="Most submissions per minute from one client address."
+    )
+
+
+@strawberry.input
+class MaFormUpdateInput:
+    id: strawberry.ID
+    form: MaFormInput

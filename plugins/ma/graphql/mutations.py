@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from unicrm.core.authz.declare import requires
+from unicrm.core.graph.ids import decode_id
+from unicrm.core.graph.mutations import mutate
+from unicrm.plugins.ma.graphql.types import (
+    MaForm,
+    MaFormError,
+    MaFormErrorCode,
+    MaFormInput,
+    MaFormPayload,
+    MaFormUpdateInput,
+)
+from unicrm.plugins.ma.models import Form
+from unicrm.plugins.ma.services import forms
+
+
+def _form_data(data: MaFormInput) -> forms.FormData:
+    return forms.FormData(
+        key=data.key.strip(),
+        name=data.name,
+        fields=[
+            forms.FieldSpec(
+                name=f.name,
+                label=f.label,
+                attribute=None if f.attribute is None else f.attribute.value,
+                required=f.required,
+            )
+            for f in data.fields
+        ],
+        consents=[
+            forms.ConsentSpec(
+                name=c.name,
+                label=c.label,
+                purpose=c.purpose.value,
+                channel=c.channel.value,
+                required=c.required,
+            )
+            for c in data.consents
+        ],
+        policy_version=data.policy_version,
+        active=data.active,
+        submissions_per_minute=data.submissions_per_minute,
+    )
+
+
+async def _form_mutation(
+    info: strawberry.Info, work: Callable[[AsyncSession], Awaitable[Form]]
+) -> MaFormPayload:
+    return await mutate(
+        info,
+        work,
+        payload=MaFormPayload,
+        error_type=MaFormError,
+        codes=MaFormErrorCode,
+        result=lambda form: {"form": MaForm.from_row(form)},
+    )
+
+
+@strawberry.type
+class MaMutation:
+    @strawberry.mutation(
+        metadata=requires("ma.form:write"),
+        description="Define a web form: fields mapped to customer attributes, consent boxes.",
+    )
+    async def ma_form_create(self, info: strawberry.Info, input: MaFormInput) -> MaFormPayload:
+        async def work(session: AsyncSession) -> Form:
+            return await forms.create_form(session, _form_data(input))
+
+        return await _form_mutation(info, work)
+
+    @strawberry.mutation(
+        metadata=requires("ma.form:write"),
+        description="Replace a form's definition; past submissions keep their answers.",
+    )
+    async def ma_form_update(
+        self, info: strawberry.Info, input: MaFormUpdateInput
+    ) -> MaFormPayload:
+        async def work(session: AsyncSession) -> Form:
+            form_id = decode_id(input.id, "MaForm", "id")
+            return await forms.update_form(session, form_id, _form_data(input.form))
+
+        return await _form_mutation(info, work)

@@ -1,0 +1,6 @@
+"""The timeline entry kinds MA writes."""
+
+KINDS = {
+    "ma.email_clicked": "The customer clicked a link in a marketing e-mail.",
+    "ma.form_submitted": "The customer filled in a marketing web form.",
+}
