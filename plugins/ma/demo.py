@@ -1,5 +1,5 @@
-"""Demo data for ``unicrm demo``: lead scores, a demo-request form, visitors who browsed the
-site (some hits by scanners, flagged) and filled the form in."""
+"""Demo data for ``unicrm demo``: a scoring model, a demo-request form, visitors who browsed
+the site (some hits by scanners, flagged) and filled the form in, scored by the model."""
 
 from __future__ import annotations
 
@@ -21,6 +21,13 @@ from unicrm.plugins.ma.models import (
     Visitor,
 )
 from unicrm.plugins.ma.services.forms import ConsentSpec, FieldSpec, FormData, create_form
+from unicrm.plugins.ma.services.scoring import (
+    ModelData,
+    RuleSpec,
+    active_model,
+    save_model,
+    score_customer,
+)
 
 PAGES = (
     "https://shop.example.co.th/",
@@ -39,6 +46,29 @@ DEMO_FORM = FormData(
     ),
     consents=(ConsentSpec("news", "Send me news by e-mail", "marketing", "email"),),
     policy_version="2026-01",
+)
+
+DEMO_MODEL = ModelData(
+    key="b2b",
+    name="B2B prospects",
+    threshold=60,
+    half_life_days=30,
+    rules=(
+        RuleSpec("retail", "Retail business", "profile", 10, None, "industry", "EQ", "Retail"),
+        RuleSpec(
+            "pricing",
+            "Viewed pricing",
+            "behaviour",
+            10,
+            30,
+            event="page_view",
+            url_contains="/pricing",
+        ),
+        RuleSpec("pages", "Viewed a page", "behaviour", 2, 20, event="page_view"),
+        RuleSpec("opened", "Opened an e-mail", "behaviour", 3, 15, event="email_open"),
+        RuleSpec("clicked", "Clicked an e-mail", "behaviour", 5, 25, event="email_click"),
+        RuleSpec("demo", "Asked for a demo", "behaviour", 30, event="form_submit"),
+    ),
 )
 
 
@@ -67,6 +97,7 @@ def _browsing(
             )
         )
     if rng.random() < 0.5:
+        submitted = now - timedelta(days=rng.randint(0, 30))
         rows.append(
             FormSubmission(
                 form_id=form.id,
@@ -75,14 +106,27 @@ def _browsing(
                 answers={"team_size": str(rng.choice((5, 20, 80, 300)))},
                 consents=[],
                 outcome="updated",
-                submitted_at=now - timedelta(days=rng.randint(0, 30)),
+                submitted_at=submitted,
+            )
+        )
+        rows.append(
+            TrackingEvent(
+                kind=EngagementKind.FORM_SUBMIT,
+                visitor_id=visitor.id,
+                customer_id=customer_id,
+                name=form.key,
+                occurred_at=submitted,
             )
         )
     return rows
 
 
 async def seed(session: AsyncSession, size: int, rng: random.Random) -> None:
-    """Score customers who have no score yet; give some of them site visits and a form fill."""
+    """Give half the customers without a score site visits (some by bots) and perhaps a form
+    fill, then score them under the active model (a B2B model is made active when none is):
+    their scores, explanations and qualifications are real."""
+    if await active_model(session) is None:
+        await save_model(session, DEMO_MODEL)
     form = await _form(session)
     customer_ids = (
         await session.scalars(
@@ -94,15 +138,11 @@ async def seed(session: AsyncSession, size: int, rng: random.Random) -> None:
     ).all()
     if not customer_ids:
         return
-    for customer_id in rng.sample(customer_ids, k=max(1, len(customer_ids) * 3 // 4)):
-        session.add(LeadScore(customer_id=customer_id, value=rng.randint(0, 100)))
-    browsing = [
-        _browsing(rng, customer_id, form)
-        for customer_id in rng.sample(
-            customer_ids, k=min(len(customer_ids), max(2, len(customer_ids) // 2))
-        )
-    ]
+    chosen = rng.sample(customer_ids, k=min(len(customer_ids), max(2, len(customer_ids) // 2)))
+    browsing = [_browsing(rng, customer_id, form) for customer_id in chosen]
     session.add_all(rows[0] for rows in browsing)  # the visitors, before their hits
     await session.flush()
     session.add_all(row for rows in browsing for row in rows[1:])
     await session.flush()
+    for customer_id in chosen:
+        await score_customer(session, customer_id)

@@ -23,6 +23,8 @@ class LeadScore(IdMixin, Base):
     value: Mapped[int] = mapped_column(default=0)
     model: Mapped[str] = mapped_column(String(100), default="default")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    half_life_days: Mapped[int | None]
+    """The model's half-life when ``value`` was computed: how the explanation decays points."""
 
 
 class EngagementKind(StrEnum):
@@ -126,3 +128,45 @@ class FormSubmission(IdMixin, Base):
     consents: Mapped[list] = mapped_column(default=list)
     outcome: Mapped[str] = mapped_column(String(32))
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ScoringModel(IdMixin, TimestampMixin, Base):
+    """A marketer's lead scoring model: rules, a qualifying threshold, a decay half-life.
+
+    At most one model is active; it scores every customer. ``rules`` is a list of
+    ``{"key", "name", "kind": "profile" | "behaviour", "points", "cap", ...}``: a profile rule
+    tests ``attribute`` with ``op`` and ``value``; a behaviour rule counts tracked hits of
+    ``event`` (optionally whose URL contains ``url_contains`` or named ``name``).
+    """
+
+    __tablename__ = "ma_scoring_model"
+
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    threshold: Mapped[int]
+    half_life_days: Mapped[int | None]
+    active: Mapped[bool] = mapped_column(default=False)
+    rules: Mapped[list] = mapped_column(default=list)
+
+
+class ScoreChange(IdMixin, Base):
+    """One change of a customer's score, with its reason. Append-only.
+
+    ``source`` names what caused it (``event:<tracking event id>`` for a behaviour rule, so a
+    hit is scored once per rule; ``profile:<id>`` for a profile rule starting or stopping to
+    match).
+    """
+
+    __tablename__ = "ma_score_change"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "model", "rule", "source"),
+        Index("ix_ma_score_change_customer", "customer_id", "model", "at"),
+    )
+
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
+    model: Mapped[str] = mapped_column(String(100))
+    rule: Mapped[str] = mapped_column(String(100))
+    points: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -82,10 +82,34 @@ def graphql_loaders() -> dict[str, Any]:
 
 
 @hookimpl
+def register_event_handlers() -> dict[str, Any]:
+    from unicrm.plugins.ma.services.scoring import on_customer_changed
+
+    return {
+        "customer.updated": on_customer_changed,
+        "customer.contact_changed": on_customer_changed,
+    }
+
+
+@hookimpl
+def register_jobs() -> list[Any]:
+    from unicrm.plugins.ma.jobs import JOBS
+
+    return JOBS
+
+
+@hookimpl
 def register_routes() -> list[Any]:
     from unicrm.plugins.ma.routes import ROUTES
 
     return ROUTES
+
+
+@hookimpl
+def segment_filters() -> list[Any]:
+    from unicrm.plugins.ma.segment_filters import filters
+
+    return filters()
 
 
 @hookimpl

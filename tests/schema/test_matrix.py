@@ -12,7 +12,7 @@ from unicrm.core.config import BUILTIN_PLUGINS
 from unicrm.schema.composer import build_schema
 
 ROOT_FIELDS = {
-    "ma": {"leadScoreDistribution", "maForms"},
+    "ma": {"leadScoreDistribution", "maForms", "maScoringModels"},
     "sfa": {"deals"},
     "crm": {"cases"},
     "loyalty": {"loyaltyMember"},
@@ -24,7 +24,15 @@ CUSTOMER_FIELDS = {
     "loyalty": {"loyaltyMember"},
 }
 TYPES = {
-    "ma": {"LeadScore", "ScoreBand", "MaForm", "MaFormSubmission", "MaTrackingEvent"},
+    "ma": {
+        "LeadScore",
+        "LeadScoreReason",
+        "ScoreBand",
+        "MaForm",
+        "MaFormSubmission",
+        "MaScoringModel",
+        "MaTrackingEvent",
+    },
     "sfa": {"Deal", "DealStage", "DealConnection", "DealEdge"},
     "crm": {"Case", "CaseStatus", "CasePriority", "CaseConnection", "CaseEdge"},
     "loyalty": {"LoyaltyMember", "LoyaltyMemberStatus"},

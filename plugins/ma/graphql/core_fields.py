@@ -15,9 +15,7 @@ MAX_LAST = 100
 def type_fields() -> dict[str, list[Any]]:
     async def lead_score(root: Customer, info: strawberry.Info) -> LeadScore | None:
         row = await info.context.loaders["ma.lead_score_by_customer"].load(root.pk)
-        if row is None:
-            return None
-        return LeadScore(value=row.value, model=row.model, updated_at=row.updated_at)
+        return None if row is None else LeadScore.from_row(row)
 
     async def ma_activity(
         root: Customer, info: strawberry.Info, last: int = 20

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from unicrm.core.authz.declare import requires
 from unicrm.core.graph.ids import decode_id
 from unicrm.core.graph.mutations import mutate
+from unicrm.plugins.ma.graphql.types import LeadScore as LeadScoreType
 from unicrm.plugins.ma.graphql.types import (
     MaForm,
     MaFormError,
@@ -15,9 +16,16 @@ from unicrm.plugins.ma.graphql.types import (
     MaFormInput,
     MaFormPayload,
     MaFormUpdateInput,
+    MaLeadScorePayload,
+    MaLeadScoreRecomputeInput,
+    MaScoringError,
+    MaScoringErrorCode,
+    MaScoringModel,
+    MaScoringModelInput,
+    MaScoringModelPayload,
 )
-from unicrm.plugins.ma.models import Form
-from unicrm.plugins.ma.services import forms
+from unicrm.plugins.ma.models import Form, LeadScore, ScoringModel
+from unicrm.plugins.ma.services import forms, scoring
 
 
 def _form_data(data: MaFormInput) -> forms.FormData:
@@ -46,6 +54,32 @@ def _form_data(data: MaFormInput) -> forms.FormData:
         policy_version=data.policy_version,
         active=data.active,
         submissions_per_minute=data.submissions_per_minute,
+    )
+
+
+def _model_data(data: MaScoringModelInput) -> scoring.ModelData:
+    return scoring.ModelData(
+        key=data.key.strip(),
+        name=data.name,
+        threshold=data.threshold,
+        half_life_days=data.half_life_days,
+        active=data.active,
+        rules=[
+            scoring.RuleSpec(
+                key=r.key.strip(),
+                name=r.name,
+                kind=r.kind.value,
+                points=r.points,
+                cap=r.cap,
+                attribute=r.attribute,
+                op=None if r.op is None else r.op.value,
+                value=r.value,
+                event=None if r.event is None else r.event.value,
+                url_contains=r.url_contains,
+                event_name=r.event_name,
+            )
+            for r in data.rules
+        ],
     )
 
 
@@ -86,3 +120,42 @@ class MaMutation:
             return await forms.update_form(session, form_id, _form_data(input.form))
 
         return await _form_mutation(info, work)
+
+    @strawberry.mutation(
+        metadata=requires("ma.lead_score:write"),
+        description="Create or replace the scoring model of a key; active, it scores everybody.",
+    )
+    async def ma_scoring_model_save(
+        self, info: strawberry.Info, input: MaScoringModelInput
+    ) -> MaScoringModelPayload:
+        async def work(session: AsyncSession) -> ScoringModel:
+            return await scoring.save_model(session, _model_data(input))
+
+        return await mutate(
+            info,
+            work,
+            payload=MaScoringModelPayload,
+            error_type=MaScoringError,
+            codes=MaScoringErrorCode,
+            result=lambda model: {"model": MaScoringModel.from_row(model)},
+        )
+
+    @strawberry.mutation(
+        metadata=requires("ma.lead_score:write"),
+        description="Score a customer again under the active model now (profile, hits, decay).",
+    )
+    async def ma_lead_score_recompute(
+        self, info: strawberry.Info, input: MaLeadScoreRecomputeInput
+    ) -> MaLeadScorePayload:
+        async def work(session: AsyncSession) -> LeadScore:
+            customer_id = decode_id(input.customer_id, "Customer", "customer_id")
+            return await scoring.recompute(session, customer_id)
+
+        return await mutate(
+            info,
+            work,
+            payload=MaLeadScorePayload,
+            error_type=MaScoringError,
+            codes=MaScoringErrorCode,
+            result=lambda score: {"lead_score": LeadScoreType.from_row(score)},
+        )

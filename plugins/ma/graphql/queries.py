@@ -5,8 +5,8 @@ from sqlalchemy import func, select
 
 from unicrm.core.authz.declare import guard, requires
 from unicrm.core.graph.queries import run_query
-from unicrm.plugins.ma.graphql.types import MaForm
-from unicrm.plugins.ma.models import Form, LeadScore
+from unicrm.plugins.ma.graphql.types import MaForm, MaScoringModel
+from unicrm.plugins.ma.models import Form, LeadScore, ScoringModel
 
 
 @guard("ma.lead_score")
@@ -37,5 +37,18 @@ class MaQuery:
         async def work(session):
             rows = await session.scalars(select(Form).order_by(Form.key))
             return [MaForm.from_row(r) for r in rows]
+
+        return await run_query(info, work)
+
+    @strawberry.field(
+        metadata=requires("ma.lead_score:read"),
+        description="Every lead scoring model, the active one first.",
+    )
+    async def ma_scoring_models(self, info: strawberry.Info) -> list[MaScoringModel]:
+        async def work(session):
+            rows = await session.scalars(
+                select(ScoringModel).order_by(ScoringModel.active.desc(), ScoringModel.key)
+            )
+            return [MaScoringModel.from_row(r) for r in rows]
 
         return await run_query(info, work)

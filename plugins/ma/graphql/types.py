@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -13,14 +15,59 @@ from unicrm.core.graph.consents.types import ConsentChannel, ConsentPurpose
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.messaging.runtime import current
 from unicrm.plugins.ma import models
+from unicrm.plugins.ma.services.scoring import decayed
+
+
+@guard("ma.lead_score")
+@strawberry.type(description="One change of a lead score and why.")
+class LeadScoreReason:
+    rule: str = strawberry.field(description="The key of the rule that changed the score.")
+    points: int = strawberry.field(description="The points as awarded (or taken back).")
+    current_points: float = strawberry.field(
+        description="What they count now, halved every half-life since they were awarded."
+    )
+    reason: str
+    at: datetime
 
 
 @guard("ma.lead_score")
 @strawberry.type(description="A customer's lead score under a scoring model.")
 class LeadScore:
+    customer_pk: strawberry.Private[uuid.UUID]
+    half_life_days: strawberry.Private[int | None]
     value: int
     model: str
     updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: models.LeadScore) -> LeadScore:
+        return cls(
+            customer_pk=row.customer_id,
+            half_life_days=row.half_life_days,
+            value=row.value,
+            model=row.model,
+            updated_at=row.updated_at,
+        )
+
+    @strawberry.field(
+        description="Every change of the score, newest first, with its rule and reason: the "
+        "current points add up to the value as of its last update."
+    )
+    async def explanation(self, info: strawberry.Info) -> list[LeadScoreReason]:
+        rows = await info.context.loaders["ma.score_changes_by_customer"].load(self.customer_pk)
+        return [
+            LeadScoreReason(
+                rule=r.rule,
+                points=r.points,
+                current_points=round(
+                    decayed(r.points, r.at, self.half_life_days, self.updated_at), 2
+                ),
+                reason=r.reason,
+                at=r.at,
+            )
+            for r in rows
+            if r.model == self.model
+        ]
 
 
 MaEngagementKind = strawberry.enum(
@@ -215,3 +262,140 @@ class MaFormInput:
 class MaFormUpdateInput:
     id: strawberry.ID
     form: MaFormInput
+
+
+@strawberry.enum(description="What a scoring rule looks at.")
+class MaScoringRuleKind(Enum):
+    PROFILE = "profile"
+    BEHAVIOUR = "behaviour"
+
+
+@strawberry.enum(description="How a profile rule tests its attribute.")
+class MaProfileOp(Enum):
+    EQ = "EQ"
+    IN = "IN"
+    CONTAINS = "CONTAINS"
+    GTE = "GTE"
+    LTE = "LTE"
+
+
+@guard("ma.lead_score")
+@strawberry.type(description="A rule of a scoring model.")
+class MaScoringRule:
+    key: str
+    name: str
+    kind: MaScoringRuleKind
+    points: int
+    cap: int | None = strawberry.field(description="Most points the rule gives one customer.")
+    attribute: str | None = strawberry.field(
+        description="Profile rules: industry, kind, company_name, province or attributes.<name>."
+    )
+    op: MaProfileOp | None
+    value: JSON | None
+    event: MaEngagementKind | None = strawberry.field(description="Behaviour rules: the hit.")
+    url_contains: str | None
+    event_name: str | None = strawberry.field(description="A custom event's name, a form key.")
+
+    @classmethod
+    def from_json(cls, rule: dict[str, Any]) -> MaScoringRule:
+        return cls(
+            key=rule["key"],
+            name=rule["name"],
+            kind=MaScoringRuleKind(rule["kind"]),
+            points=rule["points"],
+            cap=rule.get("cap"),
+            attribute=rule.get("attribute"),
+            op=MaProfileOp(rule["op"]) if rule.get("op") else None,
+            value=rule.get("value"),
+            event=models.EngagementKind(rule["event"]) if rule.get("event") else None,
+            url_contains=rule.get("url_contains"),
+            event_name=rule.get("event_name"),
+        )
+
+
+@guard("ma.lead_score")
+@strawberry.type(description="A lead scoring model (docs/marketing.md#lead-scoring).")
+class MaScoringModel:
+    id: strawberry.ID
+    key: str
+    name: str
+    threshold: int = strawberry.field(
+        description="Crossing it upwards qualifies the lead (ma.lead_qualified)."
+    )
+    half_life_days: int | None = strawberry.field(description="Points halve every so many days.")
+    active: bool
+    rules: list[MaScoringRule]
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: models.ScoringModel) -> MaScoringModel:
+        return cls(
+            id=strawberry.ID(to_global_id("MaScoringModel", row.id)),
+            key=row.key,
+            name=row.name,
+            threshold=row.threshold,
+            half_life_days=row.half_life_days,
+            active=row.active,
+            rules=[MaScoringRule.from_json(r) for r in row.rules],
+            updated_at=row.updated_at,
+        )
+
+
+@strawberry.enum(description="Why a scoring mutation failed.")
+class MaScoringErrorCode(Enum):
+    INVALID = "invalid"
+    INVALID_ID = "invalid_id"
+    REQUIRED = "required"
+    NOT_FOUND = "not_found"
+    DUPLICATE = "duplicate"
+    TOO_MANY = "too_many"
+    NO_ACTIVE_MODEL = "no_active_model"
+
+
+@strawberry.type
+class MaScoringError:
+    field: str | None
+    code: MaScoringErrorCode
+    message: str
+
+
+@strawberry.type
+class MaScoringModelPayload:
+    errors: list[MaScoringError]
+    model: MaScoringModel | None = None
+
+
+@strawberry.type
+class MaLeadScorePayload:
+    errors: list[MaScoringError]
+    lead_score: LeadScore | None = None
+
+
+@strawberry.input
+class MaScoringRuleInput:
+    key: str
+    name: str
+    kind: MaScoringRuleKind
+    points: int
+    cap: int | None = None
+    attribute: str | None = None
+    op: MaProfileOp | None = None
+    value: JSON | None = None
+    event: MaEngagementKind | None = None
+    url_contains: str | None = None
+    event_name: str | None = None
+
+
+@strawberry.input(description="A scoring model's whole definition, saved by its key.")
+class MaScoringModelInput:
+    key: str
+    name: str
+    threshold: int
+    rules: list[MaScoringRuleInput]
+    half_life_days: int | None = None
+    active: bool = True
+
+
+@strawberry.input
+class MaLeadScoreRecomputeInput:
+    customer_id: strawberry.ID

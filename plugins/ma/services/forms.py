@@ -3,7 +3,8 @@
 A submission goes through core's lead upsert (dedupe by e-mail, then phone), records each
 ticked consent checkbox as a grant with source ``web_form`` and the form as evidence, and
 identifies the visitor. An unticked box records nothing; an unticked *required* box refuses
-the whole submission, so nothing is written.
+the whole submission, so nothing is written. The customer is then scored (the form fill and
+the visits it identified).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from unicrm.core.graph.leads.services import LeadUpsertData, upsert_lead
 from unicrm.core.graph.timeline.services import add_entry
 from unicrm.plugins.ma.events import FormSubmitted
 from unicrm.plugins.ma.models import EngagementKind, Form, FormSubmission, TrackingEvent
+from unicrm.plugins.ma.services.scoring import score_customer
 from unicrm.plugins.ma.services.tracking import identify, touch_visitor
 
 FORM_KEY = re.compile(r"[a-z0-9][a-z0-9_\-]{0,99}\Z")
@@ -394,4 +396,5 @@ async def submit(
         customer_id=customer_id,
     )
     await session.flush()
+    await score_customer(session, customer_id)
     return submission

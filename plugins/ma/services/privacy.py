@@ -8,7 +8,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core.privacy.rows import Journal, erase_rows, export_rows, move_rows
-from unicrm.plugins.ma.models import FormSubmission, LeadScore, TrackingEvent, Visitor
+from unicrm.plugins.ma.models import (
+    FormSubmission,
+    LeadScore,
+    ScoreChange,
+    TrackingEvent,
+    Visitor,
+)
 from unicrm.plugins.ma.services.lead_scores import merge_scores
 
 CUSTOMER_TABLES: dict[str, Any] = {
@@ -16,6 +22,7 @@ CUSTOMER_TABLES: dict[str, Any] = {
     "tracking_events": TrackingEvent,
     "form_submissions": FormSubmission,
     "lead_scores": LeadScore,
+    "score_changes": ScoreChange,
 }
 """Section name of the export → table; each has a ``customer_id``."""
 
@@ -38,7 +45,8 @@ async def erase_customer(session: AsyncSession, customer_id: uuid.UUID) -> None:
 async def merge_customers(
     session: AsyncSession, source_id: uuid.UUID, target_id: uuid.UUID, journal: Journal | None
 ) -> None:
-    """The survivor gets the source's visitors, hits and submissions; scores combine."""
-    for model in (Visitor, TrackingEvent, FormSubmission):
+    """The survivor gets the source's visitors, hits, submissions and score changes; of the
+    two stored scores it keeps the higher."""
+    for model in (Visitor, TrackingEvent, FormSubmission, ScoreChange):
         await move_rows(session, model, source_id, target_id, journal)
     await merge_scores(session, source_id, target_id, journal)

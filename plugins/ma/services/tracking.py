@@ -1,7 +1,8 @@
 """Web and e-mail tracking: visitors, page views, custom events, opens, clicks, identify.
 
 Every hit is one ``ma_tracking_event`` row. Hits a machine made (``bots.bot_reason``) are
-stored flagged and never move a message's status or count as engagement.
+stored flagged and never move a message's status or count as engagement. A person's hit of a
+known customer is scored at once under the active scoring model.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from unicrm.core.messaging.runtime import current
 from unicrm.plugins.ma.models import EngagementKind, TrackedLink, TrackingEvent, Visitor
 from unicrm.plugins.ma.services import tokens
 from unicrm.plugins.ma.services.bots import bot_reason
+from unicrm.plugins.ma.services.scoring import score_customer
 
 MAX_URL = 2000
 EVENT_NAME = re.compile(r"[a-z][a-z0-9_.\-]{0,99}\Z")
@@ -100,12 +102,14 @@ async def record_visit(
     )
     session.add(event)
     await session.flush()
+    if event.customer_id is not None and not event.bot:
+        await score_customer(session, event.customer_id)
     return event
 
 
 async def identify(session: AsyncSession, visitor_id: uuid.UUID, customer_id: uuid.UUID) -> int:
     """The visitor is ``customer_id`` from now on: their anonymous past hits attach to the
-    customer. Returns how many past hits were attached."""
+    customer (the caller scores them). Returns how many past hits were attached."""
     visitor = await touch_visitor(session, visitor_id)
     if visitor.customer_id != customer_id:
         visitor.customer_id = customer_id
@@ -199,6 +203,8 @@ async def record_open(
             reason="open pixel",
         )
     await session.flush()
+    if reason is None and message.customer_id is not None:
+        await score_customer(session, message.customer_id)
     return Hit(event, reason is None)
 
 
@@ -254,4 +260,6 @@ async def record_click(
                 ref_id=message.id,
             )
     await session.flush()
+    if reason is None and message.customer_id is not None:
+        await score_customer(session, message.customer_id)
     return link.url, Hit(event, reason is None)

@@ -14,11 +14,12 @@ from unicrm.plugins.ma.models import (
     Form,
     FormSubmission,
     LeadScore,
+    ScoreChange,
     TrackingEvent,
     Visitor,
 )
 
-TABLES = (Visitor, TrackingEvent, FormSubmission, LeadScore)
+TABLES = (Visitor, TrackingEvent, FormSubmission, LeadScore, ScoreChange)
 
 
 async def _give_ma_rows(state, customer_id: uuid.UUID, form_id: uuid.UUID) -> None:
@@ -41,6 +42,14 @@ async def _give_ma_rows(state, customer_id: uuid.UUID, form_id: uuid.UUID) -> No
                     outcome="created",
                 ),
                 LeadScore(customer_id=customer_id, value=10),
+                ScoreChange(
+                    customer_id=customer_id,
+                    model="b2b",
+                    rule="pricing",
+                    points=10,
+                    reason="Viewed pricing",
+                    source=f"event:{uuid7()}",
+                ),
             ]
         )
 
@@ -70,6 +79,7 @@ async def test_export_lists_and_erase_deletes_every_ma_row_of_the_customer(unicr
         "tracking_events": 1,
         "form_submissions": 1,
         "lead_scores": 1,
+        "score_changes": 1,
     }
     assert exported["tracking_events"][0]["url"] == "https://shop.test/secret-page"
     assert exported["form_submissions"][0]["answers"] == {"note": "call me at 0812345678"}
@@ -106,4 +116,10 @@ async def test_merge_gives_the_survivor_the_visitors_hits_and_submissions(unicrm
             owners = set(await session.scalars(select(model.customer_id)))
         assert owners == {target}, model
     moved = {e["table_name"] for e in journal.pending}
-    assert {"ma_visitor", "ma_tracking_event", "ma_form_submission", "ma_lead_score"} <= moved
+    assert {
+        "ma_visitor",
+        "ma_tracking_event",
+        "ma_form_submission",
+        "ma_lead_score",
+        "ma_score_change",
+    } <= moved
