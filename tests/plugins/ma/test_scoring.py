@@ -3,6 +3,7 @@ with its reason, and the threshold crossing that qualifies a lead (ma.lead_quali
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -286,3 +287,20 @@ async def test_one_model_is_active_and_recompute_refuses_without_one(unicrm_stat
     assert missing["data"]["maLeadScoreRecompute"]["errors"] == [
         {"field": "customerId", "code": "NOT_FOUND"}
     ]
+
+
+async def test_concurrent_hits_of_one_customer_respect_the_cap(unicrm_state, gql, anonymous_client):
+    """Scoring locks the customer: hits scored at once never overshoot a rule's cap, and each
+    hit is scored once (on PostgreSQL the four transactions really overlap)."""
+    await _save(gql, rules=RULES[1:2])  # pricing: 5 points a view, capped at 10
+    anan = await _prospect(unicrm_state)
+    visitor = uuid.uuid4()
+    async with unicrm_state.db.transaction() as session:
+        await identify(session, visitor, anan)
+
+    await asyncio.gather(
+        *(_visit(anonymous_client, visitor, f"https://shop.test/pricing?v={i}") for i in range(4))
+    )
+
+    assert await count(unicrm_state, ScoreChange) == 2
+    assert (await _score(gql, anan))["leadScore"]["value"] == 10
