@@ -1,5 +1,6 @@
 """Demo data for ``unicrm demo``: a scoring model, a demo-request form, visitors who browsed
-the site (some hits by scanners, flagged) and filled the form in, scored by the model."""
+the site (some hits by scanners, flagged) and filled the form in, scored by the model, and a
+draft newsletter campaign."""
 
 from __future__ import annotations
 
@@ -12,7 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from unicrm.core.db.ids import uuid7
 from unicrm.core.db.types import utcnow
 from unicrm.core.graph.customers.models import Customer
+from unicrm.core.messaging.models import MessageTemplate
+from unicrm.core.messaging.services import TemplateData, create_template
+from unicrm.core.segments.models import Segment
 from unicrm.plugins.ma.models import (
+    Campaign,
     EngagementKind,
     Form,
     FormSubmission,
@@ -20,6 +25,7 @@ from unicrm.plugins.ma.models import (
     TrackingEvent,
     Visitor,
 )
+from unicrm.plugins.ma.services.campaigns import CampaignData, create_campaign
 from unicrm.plugins.ma.services.forms import ConsentSpec, FieldSpec, FormData, create_form
 from unicrm.plugins.ma.services.scoring import (
     ModelData,
@@ -70,6 +76,31 @@ DEMO_MODEL = ModelData(
         RuleSpec("demo", "Asked for a demo", "behaviour", 30, event="form_submit"),
     ),
 )
+NEWSLETTER = TemplateData(
+    key="ma-newsletter",
+    channel="email",
+    locale="th",
+    subject="ข่าวสารประจำเดือนสำหรับคุณ{{ customer.first_name }}",
+    text_body="ดูราคาแพ็กเกจใหม่: https://shop.example.co.th/pricing\n"
+    "ยกเลิกการรับข่าวสาร: {{ unsubscribe_url }}",
+    html_body="<html><body><p>สวัสดีคุณ{{ customer.first_name }}</p>"
+    '<p><a href="https://shop.example.co.th/pricing">ดูราคาแพ็กเกจใหม่</a></p>'
+    '<p><a href="{{ unsubscribe_url }}">ยกเลิกการรับข่าวสาร</a></p></body></html>',
+)
+
+
+async def _draft_campaign(session: AsyncSession) -> None:
+    """A draft newsletter to the first segment, once (sending it is the demo's to do)."""
+    segment_id = await session.scalar(select(Segment.id).order_by(Segment.created_at).limit(1))
+    if segment_id is None or await session.scalar(select(Campaign.id).limit(1)) is not None:
+        return
+    known = select(MessageTemplate.id).where(MessageTemplate.key == NEWSLETTER.key)
+    if await session.scalar(known) is None:
+        await create_template(session, NEWSLETTER)
+    await create_campaign(
+        session,
+        CampaignData(name="Monthly newsletter", segment_id=segment_id, template_key=NEWSLETTER.key),
+    )
 
 
 async def _form(session: AsyncSession) -> Form:
@@ -146,3 +177,4 @@ async def seed(session: AsyncSession, size: int, rng: random.Random) -> None:
     await session.flush()
     for customer_id in chosen:
         await score_customer(session, customer_id)
+    await _draft_campaign(session)

@@ -170,3 +170,50 @@ class ScoreChange(IdMixin, Base):
     reason: Mapped[str] = mapped_column(String(300))
     source: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CampaignStatus(StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    SENT = "sent"
+
+
+class Campaign(IdMixin, TimestampMixin, Base):
+    """A send of a core template to the members of a core segment or list, through core
+    messaging, in throttled batches. With ``variant_template_key`` the audience is split
+    between two templates (an A/B test of subject or content)."""
+
+    __tablename__ = "ma_campaign"
+
+    name: Mapped[str] = mapped_column(String(200))
+    segment_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("segment.id", ondelete="SET NULL"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(40))
+    template_key: Mapped[str] = mapped_column(String(100))
+    variant_template_key: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[CampaignStatus] = mapped_column(
+        text_enum(CampaignStatus), default=CampaignStatus.DRAFT
+    )
+    send_at: Mapped[datetime | None]
+    per_minute: Mapped[int] = mapped_column(default=100)
+
+
+class CampaignRecipient(IdMixin, Base):
+    """One customer of a campaign: the variant they got and the message core recorded."""
+
+    __tablename__ = "ma_campaign_recipient"
+    __table_args__ = (UniqueConstraint("campaign_id", "customer_id"),)
+
+    campaign_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ma_campaign.id", ondelete="CASCADE"))
+    customer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("customer.id", ondelete="CASCADE"), index=True
+    )
+    variant: Mapped[str] = mapped_column(String(1))
+    message_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("message.id", ondelete="SET NULL"), index=True
+    )
+    outcome: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -12,7 +12,7 @@ from unicrm.core.config import BUILTIN_PLUGINS
 from unicrm.schema.composer import build_schema
 
 ROOT_FIELDS = {
-    "ma": {"leadScoreDistribution", "maForms", "maScoringModels"},
+    "ma": {"leadScoreDistribution", "maForms", "maScoringModels", "maCampaigns"},
     "sfa": {"deals"},
     "crm": {"cases"},
     "loyalty": {"loyaltyMember"},
@@ -28,6 +28,7 @@ TYPES = {
         "LeadScore",
         "LeadScoreReason",
         "ScoreBand",
+        "MaCampaign",
         "MaForm",
         "MaFormSubmission",
         "MaScoringModel",

@@ -10,6 +10,12 @@ from unicrm.core.graph.ids import decode_id
 from unicrm.core.graph.mutations import mutate
 from unicrm.plugins.ma.graphql.types import LeadScore as LeadScoreType
 from unicrm.plugins.ma.graphql.types import (
+    MaCampaign,
+    MaCampaignCreateInput,
+    MaCampaignError,
+    MaCampaignErrorCode,
+    MaCampaignPayload,
+    MaCampaignScheduleInput,
     MaForm,
     MaFormError,
     MaFormErrorCode,
@@ -24,8 +30,8 @@ from unicrm.plugins.ma.graphql.types import (
     MaScoringModelInput,
     MaScoringModelPayload,
 )
-from unicrm.plugins.ma.models import Form, LeadScore, ScoringModel
-from unicrm.plugins.ma.services import forms, scoring
+from unicrm.plugins.ma.models import Campaign, Form, LeadScore, ScoringModel
+from unicrm.plugins.ma.services import campaigns, forms, scoring
 
 
 def _form_data(data: MaFormInput) -> forms.FormData:
@@ -96,6 +102,19 @@ async def _form_mutation(
     )
 
 
+async def _campaign_mutation(
+    info: strawberry.Info, work: Callable[[AsyncSession], Awaitable[Campaign]]
+) -> MaCampaignPayload:
+    return await mutate(
+        info,
+        work,
+        payload=MaCampaignPayload,
+        error_type=MaCampaignError,
+        codes=MaCampaignErrorCode,
+        result=lambda campaign: {"campaign": MaCampaign.from_row(campaign)},
+    )
+
+
 @strawberry.type
 class MaMutation:
     @strawberry.mutation(
@@ -159,3 +178,36 @@ class MaMutation:
             codes=MaScoringErrorCode,
             result=lambda score: {"lead_score": LeadScoreType.from_row(score)},
         )
+
+    @strawberry.mutation(
+        metadata=requires("ma.campaign:write"),
+        description="A draft campaign: a core template (and a B variant) to a segment or list.",
+    )
+    async def ma_campaign_create(
+        self, info: strawberry.Info, input: MaCampaignCreateInput
+    ) -> MaCampaignPayload:
+        async def work(session: AsyncSession) -> Campaign:
+            data = campaigns.CampaignData(
+                name=input.name,
+                segment_id=decode_id(input.segment_id, "Segment", "segment_id"),
+                template_key=input.template_key,
+                channel=input.channel,
+                variant_template_key=input.variant_template_key,
+                per_minute=input.per_minute,
+            )
+            return await campaigns.create_campaign(session, data)
+
+        return await _campaign_mutation(info, work)
+
+    @strawberry.mutation(
+        metadata=requires("ma.campaign:write"),
+        description="Send a draft campaign now or at sendAt, in throttled batches.",
+    )
+    async def ma_campaign_schedule(
+        self, info: strawberry.Info, input: MaCampaignScheduleInput
+    ) -> MaCampaignPayload:
+        async def work(session: AsyncSession) -> Campaign:
+            campaign_id = decode_id(input.id, "MaCampaign", "id")
+            return await campaigns.schedule(session, campaign_id, input.send_at)
+
+        return await _campaign_mutation(info, work)

@@ -5,8 +5,8 @@ from sqlalchemy import func, select
 
 from unicrm.core.authz.declare import guard, requires
 from unicrm.core.graph.queries import run_query
-from unicrm.plugins.ma.graphql.types import MaForm, MaScoringModel
-from unicrm.plugins.ma.models import Form, LeadScore, ScoringModel
+from unicrm.plugins.ma.graphql.types import MaCampaign, MaForm, MaScoringModel
+from unicrm.plugins.ma.models import Campaign, Form, LeadScore, ScoringModel
 
 
 @guard("ma.lead_score")
@@ -50,5 +50,17 @@ class MaQuery:
                 select(ScoringModel).order_by(ScoringModel.active.desc(), ScoringModel.key)
             )
             return [MaScoringModel.from_row(r) for r in rows]
+
+        return await run_query(info, work)
+
+    @strawberry.field(
+        metadata=requires("ma.campaign:read"), description="Campaigns, newest first (at most 100)."
+    )
+    async def ma_campaigns(self, info: strawberry.Info) -> list[MaCampaign]:
+        async def work(session):
+            rows = await session.scalars(
+                select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc()).limit(100)
+            )
+            return [MaCampaign.from_row(r) for r in rows]
 
         return await run_query(info, work)

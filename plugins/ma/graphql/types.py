@@ -15,6 +15,7 @@ from unicrm.core.graph.consents.types import ConsentChannel, ConsentPurpose
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.messaging.runtime import current
 from unicrm.plugins.ma import models
+from unicrm.plugins.ma.services.campaigns import VariantStats, winner
 from unicrm.plugins.ma.services.scoring import decayed
 
 
@@ -399,3 +400,120 @@ class MaScoringModelInput:
 @strawberry.input
 class MaLeadScoreRecomputeInput:
     customer_id: strawberry.ID
+
+
+MaCampaignStatus = strawberry.enum(
+    models.CampaignStatus, description="Where a campaign is.", name="MaCampaignStatus"
+)
+
+
+@guard("ma.campaign")
+@strawberry.type(description="A campaign's numbers for one variant (A, or B of an A/B test).")
+class MaCampaignVariant:
+    variant: str
+    recipients: int
+    sent: int
+    blocked: int = strawberry.field(description="Refused by the contact policy: never sent.")
+    opened: int = strawberry.field(description="Recipients who opened (bots not counted).")
+    clicked: int = strawberry.field(description="Recipients who clicked (bots not counted).")
+    open_rate: float
+    click_rate: float
+
+    @classmethod
+    def of(cls, stats: VariantStats) -> MaCampaignVariant:
+        return cls(
+            variant=stats.variant,
+            recipients=stats.recipients,
+            sent=stats.sent,
+            blocked=stats.blocked,
+            opened=stats.opened,
+            clicked=stats.clicked,
+            open_rate=round(stats.open_rate, 4),
+            click_rate=round(stats.click_rate, 4),
+        )
+
+
+@guard("ma.campaign")
+@strawberry.type(description="A campaign: a core template sent to a segment or list.")
+class MaCampaign:
+    pk: strawberry.Private[uuid.UUID]
+    id: strawberry.ID
+    name: str
+    segment_id: strawberry.ID | None
+    channel: str
+    template_key: str
+    variant_template_key: str | None = strawberry.field(
+        description="The B template of an A/B test: half the audience gets it."
+    )
+    status: MaCampaignStatus
+    send_at: datetime | None
+    per_minute: int
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: models.Campaign) -> MaCampaign:
+        return cls(
+            pk=row.id,
+            id=strawberry.ID(to_global_id("MaCampaign", row.id)),
+            name=row.name,
+            segment_id=None
+            if row.segment_id is None
+            else strawberry.ID(to_global_id("Segment", row.segment_id)),
+            channel=row.channel,
+            template_key=row.template_key,
+            variant_template_key=row.variant_template_key,
+            status=row.status,
+            send_at=row.send_at,
+            per_minute=row.per_minute,
+            created_at=row.created_at,
+        )
+
+    @strawberry.field(description="Recipients, sends, blocks, unique opens and clicks per variant.")
+    async def variants(self, info: strawberry.Info) -> list[MaCampaignVariant]:
+        rows = await info.context.loaders["ma.campaign_stats_by_campaign"].load(self.pk)
+        return [MaCampaignVariant.of(s) for s in rows]
+
+    @strawberry.field(
+        description="The A/B winner: the variant with the higher open rate (click rate with "
+        "byClicks); null without two variants or on a tie."
+    )
+    async def winner(self, info: strawberry.Info, by_clicks: bool = False) -> str | None:
+        rows = await info.context.loaders["ma.campaign_stats_by_campaign"].load(self.pk)
+        return winner(rows, by_clicks)
+
+
+@strawberry.enum(description="Why a campaign mutation failed.")
+class MaCampaignErrorCode(Enum):
+    INVALID = "invalid"
+    INVALID_ID = "invalid_id"
+    NOT_FOUND = "not_found"
+    NOT_DRAFT = "not_draft"
+
+
+@strawberry.type
+class MaCampaignError:
+    field: str | None
+    code: MaCampaignErrorCode
+    message: str
+
+
+@strawberry.type
+class MaCampaignPayload:
+    errors: list[MaCampaignError]
+    campaign: MaCampaign | None = None
+
+
+@strawberry.input
+class MaCampaignCreateInput:
+    name: str
+    segment_id: strawberry.ID = strawberry.field(description="A core segment or static list.")
+    template_key: str
+    channel: str = "email"
+    variant_template_key: str | None = None
+    per_minute: int = strawberry.field(default=100, description="Messages a minute at most.")
+
+
+@strawberry.input
+class MaCampaignScheduleInput:
+    id: strawberry.ID
+    send_at: datetime | None = strawberry.field(default=None, description="Defaults to now.")

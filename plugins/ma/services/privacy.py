@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from unicrm.core.privacy.rows import Journal, erase_rows, export_rows, move_rows
+from unicrm.core.privacy.rows import Journal, drop_row, erase_rows, export_rows, move_rows
 from unicrm.plugins.ma.models import (
+    CampaignRecipient,
     FormSubmission,
     LeadScore,
     ScoreChange,
@@ -23,6 +25,7 @@ CUSTOMER_TABLES: dict[str, Any] = {
     "form_submissions": FormSubmission,
     "lead_scores": LeadScore,
     "score_changes": ScoreChange,
+    "campaign_recipients": CampaignRecipient,
 }
 """Section name of the export → table; each has a ``customer_id``."""
 
@@ -45,8 +48,16 @@ async def erase_customer(session: AsyncSession, customer_id: uuid.UUID) -> None:
 async def merge_customers(
     session: AsyncSession, source_id: uuid.UUID, target_id: uuid.UUID, journal: Journal | None
 ) -> None:
-    """The survivor gets the source's visitors, hits, submissions and score changes; of the
-    two stored scores it keeps the higher."""
+    """The survivor gets the source's visitors, hits, submissions, score changes and campaign
+    receipts (of a campaign both got, the survivor's); of two stored scores the higher."""
     for model in (Visitor, TrackingEvent, FormSubmission, ScoreChange):
         await move_rows(session, model, source_id, target_id, journal)
+    both = select(CampaignRecipient.campaign_id).where(CampaignRecipient.customer_id == target_id)
+    for row in await session.scalars(
+        select(CampaignRecipient).where(
+            CampaignRecipient.customer_id == source_id, CampaignRecipient.campaign_id.in_(both)
+        )
+    ):
+        await drop_row(session, row, journal)
+    await move_rows(session, CampaignRecipient, source_id, target_id, journal)
     await merge_scores(session, source_id, target_id, journal)

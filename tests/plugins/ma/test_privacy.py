@@ -9,7 +9,10 @@ from sqlalchemy import select
 from plugins.ma.support import add_person, count
 from unicrm.core.db.ids import uuid7
 from unicrm.core.graph.merge.journal import MergeJournal
+from unicrm.core.segments.models import Segment, SegmentKind
 from unicrm.plugins.ma.models import (
+    Campaign,
+    CampaignRecipient,
     EngagementKind,
     Form,
     FormSubmission,
@@ -123,3 +126,53 @@ async def test_merge_gives_the_survivor_the_visitors_hits_and_submissions(unicrm
         "ma_lead_score",
         "ma_score_change",
     } <= moved
+
+
+async def test_merge_keeps_the_survivors_receipt_of_a_campaign_both_got(unicrm_state):
+    source = await add_person(unicrm_state, "Source", None, consent=False)
+    target = await add_person(unicrm_state, "Target", None, consent=False)
+    async with unicrm_state.db.transaction() as session:
+        segment = Segment(name="All", kind=SegmentKind.STATIC)
+        session.add(segment)
+        await session.flush()
+        both, only_source = (
+            Campaign(name=n, segment_id=segment.id, channel="email", template_key="t")
+            for n in ("Both", "Source only")
+        )
+        session.add_all([both, only_source])
+        await session.flush()
+        session.add_all(
+            [
+                CampaignRecipient(
+                    campaign_id=both.id, customer_id=source, variant="A", outcome="queued"
+                ),
+                CampaignRecipient(
+                    campaign_id=both.id, customer_id=target, variant="B", outcome="queued"
+                ),
+                CampaignRecipient(
+                    campaign_id=only_source.id, customer_id=source, variant="A", outcome="blocked"
+                ),
+            ]
+        )
+    journal = MergeJournal(uuid7())
+
+    async with unicrm_state.db.transaction() as session:
+        await unicrm_state.manager.acall(
+            "customer_merge",
+            only=["ma"],
+            source_id=source,
+            target_id=target,
+            session=session,
+            journal=journal,
+        )
+
+    async with unicrm_state.db.session() as session:
+        rows = (
+            await session.execute(
+                select(Campaign.name, CampaignRecipient.customer_id, CampaignRecipient.variant)
+                .join(Campaign, Campaign.id == CampaignRecipient.campaign_id)
+                .order_by(Campaign.name)
+            )
+        ).all()
+    assert rows == [("Both", target, "B"), ("Source only", target, "A")]
+    assert [e["action"] for e in journal.pending if e["action"] == "DROPPED"] == ["DROPPED"]
