@@ -22,6 +22,7 @@ from unicrm.core.jobs.runtime import make_worker
 from unicrm.core.messaging.models import Message
 from unicrm.core.messaging.services import TemplateData, create_template
 from unicrm.core.segments.models import Segment, SegmentKind, SegmentMember
+from unicrm.core.testing.statements import StatementCounter
 from unicrm.plugins.ma.models import Campaign, CampaignRecipient, CampaignStatus
 from unicrm.plugins.ma.services.campaigns import SEND_JOB
 
@@ -241,3 +242,24 @@ async def test_bad_campaigns_answer_typed_errors_and_write_nothing(unicrm_state,
     naive = await gql(SCHEDULE, {"input": {"id": campaign, "sendAt": "2030-01-01T00:00:00"}})
     assert naive["data"]["maCampaignSchedule"]["errors"][0]["code"] == "INVALID"
     assert await count(unicrm_state, Job, Job.type == SEND_JOB) == 0
+
+
+async def test_the_numbers_of_a_page_of_campaigns_are_one_statement(unicrm_state, gql, inbox):
+    await _templates(unicrm_state, NEWS, NEWS_B)
+    people = [await add_person(unicrm_state, f"P{i}", f"p{i}@example.co.th") for i in range(4)]
+    segment = await _list(unicrm_state, *people)
+    for i in range(3):
+        campaign = await _campaign(
+            gql, segment, name=f"C{i}", variantTemplateKey=NEWS_B.key if i else None
+        )
+        await _send(gql, campaign)
+    await _run_jobs(unicrm_state)
+
+    with StatementCounter(unicrm_state) as counter:
+        data = await gql(STATS)
+
+    assert len(data["data"]["maCampaigns"]) == 3
+    assert all(
+        sum(v["recipients"] for v in c["variants"]) == 4 for c in data["data"]["maCampaigns"]
+    )
+    assert len([s for s in counter.statements if "ma_campaign_recipient" in s]) == 1
