@@ -28,8 +28,9 @@ def plugin_manifest() -> PluginManifest:
 
 @hookimpl
 def register_models() -> list[ModuleType]:
-    from unicrm.plugins.ma import models
+    from unicrm.plugins.ma import events, models
 
+    events.declare()  # MA's event payload types, before anything emits them
     return [models]
 
 
@@ -60,6 +61,13 @@ def graphql_query() -> type:
 
 
 @hookimpl
+def graphql_mutation() -> type:
+    from unicrm.plugins.ma.graphql.mutations import MaMutation
+
+    return MaMutation
+
+
+@hookimpl
 def graphql_type_fields() -> dict[str, list[Any]]:
     from unicrm.plugins.ma.graphql.core_fields import type_fields
 
@@ -74,28 +82,64 @@ def graphql_loaders() -> dict[str, Any]:
 
 
 @hookimpl
+def register_event_handlers() -> dict[str, Any]:
+    from unicrm.plugins.ma.services.scoring import on_customer_changed
+
+    return {
+        "customer.updated": on_customer_changed,
+        "customer.contact_changed": on_customer_changed,
+    }
+
+
+@hookimpl
+def register_jobs() -> list[Any]:
+    from unicrm.plugins.ma.jobs import JOBS
+
+    return JOBS
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    from unicrm.plugins.ma.routes import ROUTES
+
+    return ROUTES
+
+
+@hookimpl
+def segment_filters() -> list[Any]:
+    from unicrm.plugins.ma.segment_filters import filters
+
+    return filters()
+
+
+@hookimpl
+def customer_timeline_kinds() -> dict[str, str]:
+    from unicrm.plugins.ma.timeline import KINDS
+
+    return KINDS
+
+
+@hookimpl
 async def customer_merge(
     source_id: uuid.UUID, target_id: uuid.UUID, session: AsyncSession, journal: Any
 ) -> None:
-    from unicrm.plugins.ma.services.lead_scores import merge_scores
+    from unicrm.plugins.ma.services.privacy import merge_customers
 
-    await merge_scores(session, source_id, target_id, journal)
+    await merge_customers(session, source_id, target_id, journal)
 
 
 @hookimpl
 async def customer_export(customer_id: uuid.UUID, session: AsyncSession) -> dict[str, Any]:
-    from unicrm.core.privacy.rows import export_rows
-    from unicrm.plugins.ma.models import LeadScore
+    from unicrm.plugins.ma.services.privacy import export_customer
 
-    return {"lead_scores": await export_rows(session, LeadScore, customer_id)}
+    return await export_customer(session, customer_id)
 
 
 @hookimpl
 async def customer_erase(customer_id: uuid.UUID, session: AsyncSession) -> None:
-    from unicrm.core.privacy.rows import erase_rows
-    from unicrm.plugins.ma.models import LeadScore
+    from unicrm.plugins.ma.services.privacy import erase_customer
 
-    await erase_rows(session, LeadScore, customer_id)
+    await erase_customer(session, customer_id)
 
 
 @hookimpl

@@ -12,19 +12,28 @@ from unicrm.core.config import BUILTIN_PLUGINS
 from unicrm.schema.composer import build_schema
 
 ROOT_FIELDS = {
-    "ma": {"leadScoreDistribution"},
+    "ma": {"leadScoreDistribution", "maForms", "maScoringModels", "maCampaigns"},
     "sfa": {"deals"},
     "crm": {"cases"},
     "loyalty": {"loyaltyMember"},
 }
 CUSTOMER_FIELDS = {
-    "ma": {"leadScore"},
+    "ma": {"leadScore", "maActivity", "maFormSubmissions"},
     "sfa": {"deals"},
     "crm": {"cases"},
     "loyalty": {"loyaltyMember"},
 }
 TYPES = {
-    "ma": {"LeadScore", "ScoreBand"},
+    "ma": {
+        "LeadScore",
+        "LeadScoreReason",
+        "ScoreBand",
+        "MaCampaign",
+        "MaForm",
+        "MaFormSubmission",
+        "MaScoringModel",
+        "MaTrackingEvent",
+    },
     "sfa": {"Deal", "DealStage", "DealConnection", "DealEdge"},
     "crm": {"Case", "CaseStatus", "CasePriority", "CaseConnection", "CaseEdge"},
     "loyalty": {"LoyaltyMember", "LoyaltyMemberStatus"},
