@@ -258,7 +258,9 @@ class _Build:
             plan.attribute = source.python_name
         elif isinstance(declared, Loads) and not source.extensions:
             plan.kind, plan.load = LOAD, declared
-        elif isinstance(declared, Direct):
+        elif isinstance(declared, Direct) or parent is self.schema.query_type:
+            # A root field runs once per request in either executor: its resolver is called
+            # as graphql-core would call it.
             plan.kind = CALL
         else:
             raise Unplannable(coordinate, "a resolver without a loading declaration")

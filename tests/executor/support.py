@@ -7,9 +7,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from pathlib import Path
+
 import httpx
+import orjson
 import pytest
 
+from unicrm.schema.composer import ComposedSchema
+from unicrm.schema.errors import format_error
 from unicrm.schema.executor import CompiledExecutor
 
 
@@ -19,6 +24,7 @@ class Outcome:
     def __init__(self) -> None:
         self.compiled = 0
         self.fallbacks = 0
+        self.reasons: list[str] = []
 
 
 @contextmanager
@@ -37,8 +43,15 @@ def executed(mode: str = "auto") -> Iterator[Outcome]:
             outcome.compiled += 1
         return result
 
+    fallback = CompiledExecutor._fallback
+
+    def note(self: CompiledExecutor, operation_name: str | None, reason: Any) -> None:
+        outcome.reasons.append(str(reason))
+        fallback(self, operation_name, reason)
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(CompiledExecutor, "execute", execute)
+        patch.setattr(CompiledExecutor, "_fallback", note)
         yield outcome
 
 
@@ -78,3 +91,41 @@ async def both(
     if planned:
         assert outcome.compiled == 1, "the compiled executor did not run the query"
     return compiled.json()
+
+
+def _answer(result: Any) -> bytes:
+    body: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        errors = [format_error(e) for e in result.errors]
+        for error in errors:
+            error["extensions"].pop("errorId", None)
+        body["errors"] = errors
+    return orjson.dumps(body)
+
+
+@contextmanager
+def record_differences(target: Path) -> Iterator[None]:
+    """Run every planned query through both executors; append each difference to ``target``."""
+    original = ComposedSchema.execute
+
+    async def execute(self: ComposedSchema, query: Any, *args: Any, **kwargs: Any) -> Any:
+        with executed() as outcome:
+            result = await original(self, query, *args, **kwargs)
+        if outcome.reasons:
+            with target.open("ab") as out:
+                out.write(orjson.dumps({"query": query, "fallback": outcome.reasons[0]}) + b"\n")
+        if outcome.compiled:
+            with executed("strawberry"):
+                normal = await original(self, query, *args, **kwargs)
+            compiled_answer, normal_answer = _answer(result), _answer(normal)
+            with target.open("ab") as out:
+                line = {"query": query, "same": compiled_answer == normal_answer}
+                if not line["same"]:
+                    line["compiled"] = compiled_answer.decode()
+                    line["strawberry"] = normal_answer.decode()
+                out.write(orjson.dumps(line) + b"\n")
+        return result
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ComposedSchema, "execute", execute)
+        yield

@@ -17,7 +17,6 @@ from unicrm.core.graph.customers.types import (
 )
 from unicrm.core.graph.node import Node, parse_global_id, resolve_node, resolve_nodes
 from unicrm.core.graph.pagination import Connection, Page, PageRequest, count_of, paginate
-from unicrm.core.graph.plan import direct
 from unicrm.core.graph.queries import run_query
 
 
@@ -34,14 +33,12 @@ def _filter(where: CustomerFilterInput | None) -> services.CustomerFilter:
 @strawberry.type
 class CustomerQuery:
     @strawberry.field(metadata=public(), description="Fetch any object by its global id.")
-    @direct
     async def node(self, info: strawberry.Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)
 
     @strawberry.field(
         metadata=public(), description="Fetch objects by global ids, in the order given."
     )
-    @direct
     async def nodes(self, info: strawberry.Info, ids: list[strawberry.ID]) -> list[Node | None]:
         return await resolve_nodes(info, ids)
 
@@ -49,7 +46,6 @@ class CustomerQuery:
         metadata=requires("core.customer:read"),
         description="One customer by id; merged-away ids resolve to the survivor.",
     )
-    @direct
     async def customer(self, info: strawberry.Info, id: strawberry.ID) -> Customer | None:
         _, pk = parse_global_id(id, "Customer")
         return await Customer.load_node(info, pk)
@@ -57,7 +53,6 @@ class CustomerQuery:
     @strawberry.field(
         metadata=requires("core.customer:read"), description="Customers, keyset-paginated."
     )
-    @direct
     async def customers(
         self,
         info: strawberry.Info,
