@@ -145,7 +145,7 @@ def build_schema(state: AppState, plugins: frozenset[str]) -> ComposedSchema:
     state.registry.check_enabled(plugins)
     collect = state.manager.collect
     extra_types = [t for _, ts in state.manager.collect("graphql_types", only=plugins) for t in ts]
-    return ComposedSchema(
+    schema = ComposedSchema(
         query=merge_roots("Query", collect("graphql_query", only=plugins)),
         mutation=merge_roots("Mutation", collect("graphql_mutation", only=plugins)),
         subscription=merge_roots("Subscription", collect("graphql_subscription", only=plugins)),
@@ -153,4 +153,8 @@ def build_schema(state: AppState, plugins: frozenset[str]) -> ComposedSchema:
         extensions=request_extensions(state.settings),
         config=CONFIG,
         type_fields=collect_type_fields(state, plugins),
+        compiled=state.settings.compiled_executor,
     )
+    if schema.executor is not None:
+        schema.executor.check(state.registry.loader_factories)
+    return schema

@@ -10,8 +10,8 @@ from importlib import import_module
 from pathlib import Path
 
 import pytest
-
 from executor.support import record_differences
+
 from plugins import example_plugin
 from unicrm.core.config import BUILTIN_PLUGINS, load_settings
 from unicrm.core.state import AppState, create_state

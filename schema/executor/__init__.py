@@ -11,6 +11,7 @@ through strawberry's normal execution; each fallback is counted
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from typing import Any
 
 from graphql import (
@@ -18,9 +19,12 @@ from graphql import (
     FragmentDefinitionNode,
     OperationDefinitionNode,
     OperationType,
+    is_object_type,
 )
 from graphql.execution.values import get_variable_values
 
+from unicrm.core.errors import PluginError
+from unicrm.core.graph.plan import Loads, declaration_of
 from unicrm.core.telemetry.metrics import instruments
 from unicrm.schema.executor.plan import Compiler, Plan, Unplannable, directive_variables
 from unicrm.schema.executor.run import Runner
@@ -59,6 +63,21 @@ class CompiledExecutor:
         self.compiler = Compiler(strawberry_schema)
         self._plans: dict[Any, Plan | Unplannable] = {}
         self._directives: dict[Any, tuple[str, ...]] = {}
+
+    def check(self, loaders: Collection[str]) -> None:
+        """Startup check: every loader a field declares is registered."""
+        problems = []
+        for name, gql_type in self.compiler.schema.type_map.items():
+            if not is_object_type(gql_type) or name.startswith("__"):
+                continue
+            for field_name in gql_type.fields:  # type: ignore[attr-defined]
+                source = self.compiler.strawberry_field(name, field_name)
+                resolver = getattr(source, "base_resolver", None)
+                declared = declaration_of(resolver.wrapped_func if resolver else None)
+                if isinstance(declared, Loads) and declared.loader not in loaders:
+                    problems.append(f"{name}.{field_name} loads through {declared.loader!r}")
+        if problems:
+            raise PluginError("no such loader: " + "; ".join(sorted(problems)))
 
     def _fallback(self, operation_name: str | None, reason: Unplannable | str) -> None:
         coordinate = reason.coordinate if isinstance(reason, Unplannable) else ""

@@ -316,16 +316,18 @@ class Runner:
             *waits, *(await_maybe(c) for c in calls), return_exceptions=True
         )
         loaded = {
-            name: done[i] if isinstance(done[i], BaseException) else iter(done[i])
+            name: done[i]
+            if isinstance(done[i], BaseException)
+            else dict(zip(by_loader[name], done[i], strict=True))
             for i, name in enumerate(names)
         }
         called = iter(done[len(names) :])
-        for plan, _source, out, slot, _wanted in batch:
+        for plan, _source, out, slot, wanted in self._in_resumption_order(batch, names):
             if plan.kind is LOAD:
                 load = plan.load
                 assert load is not None
                 rows = loaded[load.loader]
-                value = rows if isinstance(rows, BaseException) else next(rows)
+                value = rows if isinstance(rows, BaseException) else rows[wanted]
                 if not isinstance(value, BaseException):
                     try:
                         value = load.build(value)
@@ -334,6 +336,26 @@ class Runner:
             else:
                 value = next(called)
             self.finish(plan, out, slot, value)
+
+    @staticmethod
+    def _in_resumption_order(batch: list[Any], loaders: list[str]) -> list[Any]:
+        """``batch`` in the order strawberry's execution resumes its fields, so that errors
+        come in the same order: resolver calls first, then each loader's waiters by the first
+        appearance of their key (a DataLoader settles its futures in key order)."""
+        calls = [item for item in batch if item[0].kind is CALL]
+        first_key: dict[Any, int] = {}
+        for index, item in enumerate(batch):
+            if item[0].kind is LOAD:
+                first_key.setdefault((item[0].load.loader, item[4]), index)
+        order = {name: position for position, name in enumerate(loaders)}
+        loads = sorted(
+            (item for item in batch if item[0].kind is LOAD),
+            key=lambda item: (
+                order[item[0].load.loader],
+                first_key[(item[0].load.loader, item[4])],
+            ),
+        )
+        return calls + loads
 
     def finish(self, plan: FieldPlan, out: dict[str, Any], slot: Slot, value: Any) -> None:
         if not slot.alive():

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
-
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
