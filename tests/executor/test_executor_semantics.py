@@ -6,6 +6,7 @@ and random queries (hypothesis). Both must answer the same JSON, key order inclu
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from datetime import UTC, datetime
 from enum import Enum
@@ -18,12 +19,16 @@ import strawberry
 from graphql import parse
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from strawberry.dataloader import DataLoader
 from strawberry.types.field import StrawberryField
 
 from executor.generate import QueryGenerator
 from unicrm.core.authz.declare import guard, public
+from unicrm.core.errors import PluginError
 from unicrm.core.graph.plan import direct, loads
+from unicrm.core.telemetry.metrics import activate_metrics
 from unicrm.schema.composer import CONFIG, ComposedSchema
 from unicrm.schema.errors import format_error
 
@@ -90,6 +95,10 @@ class Person(Named):
     @direct
     def gaps(self) -> list[Person | None]:
         return [None, PEOPLE[self.pk]]
+
+    @strawberry.field
+    def undeclared(self) -> str:
+        return "custom logic"
 
     @strawberry.field
     @direct
@@ -301,12 +310,54 @@ async def test_loads_of_one_level_are_one_batch():
     ]  # the friends' tags come from the loader's cache
 
 
+async def test_a_field_without_declaration_falls_back_and_says_which(caplog):
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(metric_readers=[reader])
+    activate_metrics(provider)
+    try:
+        with caplog.at_level(logging.DEBUG, logger="unicrm.executor"):
+            body = await differential_fallback("query Names { people(first: 1) { undeclared } }")
+        data = reader.get_metrics_data()
+    finally:
+        activate_metrics(None)
+        provider.shutdown()
+    points = [
+        point
+        for resource in data.resource_metrics
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+        if metric.name == "unicrm.graphql.executor.fallbacks"
+        for point in metric.data.data_points
+    ]
+    assert body == {"data": {"people": [{"undeclared": "custom logic"}]}}
+    assert [(p.attributes["coordinate"], p.value) for p in points] == [("Person.undeclared", 1)]
+    assert points[0].attributes["graphql.operation.name"] == "Names"
+    assert "operation Names runs through strawberry: Person.undeclared" in caplog.text
+
+
+async def differential_fallback(query: str) -> dict[str, Any]:
+    normal, _ = await _run(query, None, compiled=False)
+    compiled, _ = await _run(query, None, compiled=True)
+    assert _answer(compiled) == _answer(normal)
+    assert not _plans(query)
+    return orjson.loads(_answer(compiled))
+
+
+def test_a_declared_loader_must_be_registered():
+    with pytest.raises(PluginError) as raised:
+        SCHEMA.executor.check({"test.tags"})  # type: ignore[union-attr]
+    assert "Person.bestFriend loads through 'test.best_friend'" in str(raised.value)
+    SCHEMA.executor.check({"test.tags", "test.best_friend"})  # type: ignore[union-attr]
+
+
 async def test_introspection_is_left_to_strawberry():
     assert not _plans("{ __schema { queryType { name } } }")
     assert _plans("{ people { name } }")
 
 
 def _allowed(type_name: str, field_name: str, field: Any) -> bool:
+    if field_name == "undeclared":
+        return False
     return not field.args or all(a.default_value is not None for a in field.args.values())
 
 
