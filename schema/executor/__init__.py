@@ -152,5 +152,12 @@ class CompiledExecutor:
             getattr(execution_context, "operation_extensions", None),
             guard.reads if guard is not None else None,
         )
-        data, errors = await runner.run()
+        try:
+            data, errors = await runner.run()
+        except Exception:
+            # A fault of the executor itself (resolver errors never get here): the query is
+            # read-only, so strawberry's execution answers it instead.
+            log.exception("compiled executor failed on %s", execution_context.operation_name)
+            self._fallback(execution_context.operation_name, "the compiled executor failed")
+            return None
         return ExecutionResult(data=data, errors=errors or None)

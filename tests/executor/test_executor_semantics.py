@@ -31,6 +31,7 @@ from unicrm.core.graph.plan import direct, loads
 from unicrm.core.telemetry.metrics import activate_metrics
 from unicrm.schema.composer import CONFIG, ComposedSchema
 from unicrm.schema.errors import format_error
+from unicrm.schema.executor.run import Runner
 
 
 @strawberry.enum
@@ -341,6 +342,18 @@ async def differential_fallback(query: str) -> dict[str, Any]:
     assert _answer(compiled) == _answer(normal)
     assert not _plans(query)
     return orjson.loads(_answer(compiled))
+
+
+async def test_a_fault_of_the_executor_itself_falls_back_to_strawberry(monkeypatch, caplog):
+    async def fault(self: Runner) -> Any:
+        raise RuntimeError("a bug in the runner")
+
+    monkeypatch.setattr(Runner, "run", fault)
+    compiled, _ = await _run("{ people(first: 1) { name } }", None, compiled=True)
+
+    assert compiled.data == {"people": [{"name": "p0"}]}
+    assert not compiled.errors
+    assert "compiled executor failed" in caplog.text
 
 
 def test_a_declared_loader_must_be_registered():
