@@ -20,7 +20,7 @@ from typing import Any
 
 from graphql import GraphQLError, located_error
 from graphql.execution.values import VariableValues, get_argument_values
-from graphql.pyutils import Path
+from graphql.pyutils import Path, is_iterable
 from strawberry.schema.schema import _OperationContextAwareGraphQLResolveInfo
 from strawberry.types.arguments import convert_arguments
 from strawberry.utils.await_maybe import await_maybe
@@ -260,6 +260,12 @@ class Runner:
                 raise BUBBLE from None
             return out
         if kind is LIST:
+            if not is_iterable(value):
+                message = f"Expected Iterable, but did not find one for field '{plan.coordinate}'."
+                self.error(GraphQLError(message), plan, parent, key)
+                if completion.nullable:
+                    return None
+                raise BUBBLE
             slot = Slot(container, key, completion.nullable, parent)
             item = completion.item
             assert item is not None
@@ -273,11 +279,6 @@ class Runner:
                 if completion.nullable:
                     return None
                 raise
-            except TypeError as raw:
-                self.error(raw, plan, parent, key)
-                if completion.nullable:
-                    return None
-                raise BUBBLE from None
             return items
         if kind is ABSTRACT:
             cls = type(value)

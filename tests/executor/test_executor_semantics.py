@@ -98,6 +98,11 @@ class Person(Named):
         return [None, PEOPLE[self.pk]]
 
     @strawberry.field
+    @direct
+    def not_a_list(self) -> list[str] | None:
+        return "abc"  # type: ignore[return-value]
+
+    @strawberry.field
     def undeclared(self) -> str:
         return "custom logic"
 
@@ -282,6 +287,14 @@ async def test_a_null_in_a_non_null_position_reaches_the_root():
     body = await differential("{ strictPeople { strictNothing } }")
     assert body["data"] is None
     assert body["errors"][0]["path"] == ["strictPeople", 0, "strictNothing"]
+
+
+async def test_a_value_that_is_not_a_list_is_an_error_at_its_field():
+    body = await differential("{ people(first: 1) { notAList } }")
+    assert body["data"] == {"people": [{"notAList": None}]}
+    assert body["errors"][0]["message"] == (
+        "Expected Iterable, but did not find one for field 'Person.notAList'."
+    )
 
 
 async def test_null_list_items():
