@@ -436,6 +436,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr("change-me-in-production")
     introspection: bool | None = None
     graphiql: bool | None = None
+    compiled_executor: bool = True
+    """Run planned queries through the compiled executor (docs/executor.md)."""
     limits: Limits = Field(default_factory=Limits)
     log_format: LogFormat = LogFormat.PLAIN
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -25,16 +25,24 @@ from unicrm.core.plugins.manager import CORE_PLUGIN_NAME
 from unicrm.core.state import AppState
 from unicrm.schema.authz import Requirements, field_guard
 from unicrm.schema.errors import log_unexpected
+from unicrm.schema.executor import CompiledExecutor
 from unicrm.schema.extensions import request_extensions, with_mutation_audit
 
 
 class ComposedSchema(strawberry.Schema):
     """A strawberry schema whose types carry the fields core aggregates and plugins add."""
 
-    def __init__(self, *args: Any, type_fields: dict[str, list[StrawberryField]], **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        type_fields: dict[str, list[StrawberryField]],
+        compiled: bool = True,
+        **kwargs: Any,
+    ):
         self._type_fields = type_fields
         super().__init__(*args, **kwargs)
         self.requirements = Requirements.of(self)
+        self.executor = CompiledExecutor(self) if compiled else None
 
     def get_fields(self, type_definition: Any) -> list[StrawberryField]:
         extra = self._type_fields.get(type_definition.name)
@@ -67,6 +75,9 @@ class ComposedSchema(strawberry.Schema):
         middleware_manager = with_mutation_audit(
             execution_context, extensions_runner, middleware_manager
         )
+        if self.executor is not None and not execution_context.result:
+            # A planned query's result is set here; strawberry's execution then only reports it.
+            execution_context.result = await self.executor.execute(execution_context, guard)
         result = await super()._execute_operation(
             execution_context, extensions_runner, middleware_manager, *args
         )
@@ -134,7 +145,7 @@ def build_schema(state: AppState, plugins: frozenset[str]) -> ComposedSchema:
     state.registry.check_enabled(plugins)
     collect = state.manager.collect
     extra_types = [t for _, ts in state.manager.collect("graphql_types", only=plugins) for t in ts]
-    return ComposedSchema(
+    schema = ComposedSchema(
         query=merge_roots("Query", collect("graphql_query", only=plugins)),
         mutation=merge_roots("Mutation", collect("graphql_mutation", only=plugins)),
         subscription=merge_roots("Subscription", collect("graphql_subscription", only=plugins)),
@@ -142,4 +153,8 @@ def build_schema(state: AppState, plugins: frozenset[str]) -> ComposedSchema:
         extensions=request_extensions(state.settings),
         config=CONFIG,
         type_fields=collect_type_fields(state, plugins),
+        compiled=state.settings.compiled_executor,
     )
+    if schema.executor is not None:
+        schema.executor.check(state.registry.loader_factories)
+    return schema

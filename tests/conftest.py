@@ -4,9 +4,13 @@ Every database test runs with the four built-in plugins plus ``example``, a plug
 in the tests (tests/plugins/example_plugin.py) and implements every hook.
 """
 
+import os
+from collections.abc import Iterator
 from importlib import import_module
+from pathlib import Path
 
 import pytest
+from executor.support import record_differences
 
 from plugins import example_plugin
 from unicrm.core.config import BUILTIN_PLUGINS, load_settings
@@ -33,3 +37,17 @@ def offline_state(
         environment="test",
     )
     return create_state(settings, plugins=unicrm_plugins, schema_factory=build_schema)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def differential_executors() -> Iterator[None]:
+    """With ``UNICRM_DIFFERENTIAL=<file>``, every query the suite sends that the compiled
+    executor runs is run again through strawberry's execution, and each difference (data
+    and errors, key order included) is appended to ``<file>`` as a JSON line. Statement
+    counts and audit-log counts double in this mode; it is for finding differences."""
+    target = os.environ.get("UNICRM_DIFFERENTIAL")
+    if not target:
+        yield
+        return
+    with record_differences(Path(target)):
+        yield

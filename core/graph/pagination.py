@@ -26,6 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from unicrm.core.errors import DomainError, FieldError
+from unicrm.core.graph.plan import direct
 
 T = TypeVar("T")
 N = TypeVar("N")
@@ -142,12 +143,14 @@ class Connection(Generic[N]):
     count_query: strawberry.Private[Callable[[], Awaitable[int]] | None] = None
 
     @strawberry.field(description="The number of items in the whole list; costs a count query.")
+    @direct
     async def total_count(self) -> int:
         if self.count_query is None:
             return len(self.edges)
         return await self.count_query()
 
     @strawberry.field(description="The nodes of this page, without cursors.")
+    @direct
     def nodes(self) -> list[N]:
         return [edge.node for edge in self.edges]
 

@@ -36,6 +36,7 @@ log = logging.getLogger("unicrm.telemetry")
 HTTP_DURATION = "http.server.request.duration"
 OPERATION_DURATION = "unicrm.graphql.operation.duration"
 GRAPHQL_ERRORS = "unicrm.graphql.errors"
+EXECUTOR_FALLBACKS = "unicrm.graphql.executor.fallbacks"
 PROBE_TIMEOUT_SECONDS = 5.0
 PROBE_INTERVAL_SECONDS = 15.0
 
@@ -49,6 +50,7 @@ class Instruments:
     http_duration: Histogram
     operation_duration: Histogram
     graphql_errors: Counter
+    executor_fallbacks: Counter
 
     @classmethod
     def on(cls, meter: Meter) -> Instruments:
@@ -65,6 +67,12 @@ class Instruments:
                 GRAPHQL_ERRORS,
                 unit="{error}",
                 description="GraphQL errors returned to clients, by extensions.code.",
+            ),
+            executor_fallbacks=meter.create_counter(
+                EXECUTOR_FALLBACKS,
+                unit="{operation}",
+                description="Queries the compiled executor left to strawberry's execution, "
+                "by operation name and the field that caused it.",
             ),
         )
 

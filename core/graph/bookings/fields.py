@@ -9,8 +9,10 @@ import strawberry
 from unicrm.core.errors import BadRequest
 from unicrm.core.graph.bookings.types import Booking
 from unicrm.core.graph.customers.types import Customer
+from unicrm.core.graph.plan import direct
 
 
+@direct
 async def bookings(root: Customer, info: strawberry.Info, limit: int = 10) -> list[Booking]:
     most = info.context.limits.max_page_size
     if not 0 <= limit <= most:

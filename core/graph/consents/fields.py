@@ -22,6 +22,7 @@ from unicrm.core.graph.pagination import (
     decode_cursor,
     encode_cursor,
 )
+from unicrm.core.graph.plan import loads
 
 
 def _page_key(customer: Customer, first: int | None, after: str | None, max_size: int) -> Any:
@@ -38,9 +39,8 @@ def _page_key(customer: Customer, first: int | None, after: str | None, max_size
 
 
 def FIELDS() -> dict[str, list[Any]]:
-    async def consents(root: Customer, info: strawberry.Info) -> list[Consent]:
-        rows = await info.context.loaders["core.consents_by_customer"].load(root.pk)
-        return [Consent.from_row(r) for r in rows]
+    @loads("core.consents_by_customer", each=Consent.from_row)
+    async def consents(root: Customer, info: strawberry.Info) -> list[Consent]: ...
 
     async def consent_history(
         root: Customer, info: strawberry.Info, first: int | None = None, after: str | None = None

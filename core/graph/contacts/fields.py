@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import strawberry
@@ -14,47 +15,48 @@ from unicrm.core.graph.contacts.types import (
     CustomerPhone,
 )
 from unicrm.core.graph.customers.types import Customer
+from unicrm.core.graph.plan import loads
 
-
-async def _rows(info: strawberry.Info, loader: str, root: Customer) -> list[Any]:
-    """The customer's rows of one kind, primary first, then oldest first."""
-    return await info.context.loaders[loader].load(root.pk)
+EMAILS = "core.emails_by_customer"
+PHONES = "core.phones_by_customer"
 
 
 def _primary(rows: list[Any]) -> Any:
     return rows[0] if rows and rows[0].is_primary else None
 
 
+def _primary_as(build: Callable[[Any], Any]) -> Callable[[list[Any]], Any]:
+    def pick(rows: list[Any]) -> Any:
+        row = _primary(rows)
+        return None if row is None else build(row)
+
+    return pick
+
+
 def FIELDS() -> dict[str, list[Any]]:
-    async def emails(root: Customer, info: strawberry.Info) -> list[CustomerEmail]:
-        return [
-            CustomerEmail.from_row(r) for r in await _rows(info, "core.emails_by_customer", root)
-        ]
+    """Each field is the load of the customer's rows of one kind (primary first, then oldest
+    first), mapped to its type."""
 
-    async def primary_email(root: Customer, info: strawberry.Info) -> CustomerEmail | None:
-        row = _primary(await _rows(info, "core.emails_by_customer", root))
-        return None if row is None else CustomerEmail.from_row(row)
+    @loads(EMAILS, each=CustomerEmail.from_row)
+    async def emails(root: Customer, info: strawberry.Info) -> list[CustomerEmail]: ...
 
-    async def phones(root: Customer, info: strawberry.Info) -> list[CustomerPhone]:
-        return [
-            CustomerPhone.from_row(r) for r in await _rows(info, "core.phones_by_customer", root)
-        ]
+    @loads(EMAILS, build=_primary_as(CustomerEmail.from_row))
+    async def primary_email(root: Customer, info: strawberry.Info) -> CustomerEmail | None: ...
 
-    async def primary_phone(root: Customer, info: strawberry.Info) -> CustomerPhone | None:
-        row = _primary(await _rows(info, "core.phones_by_customer", root))
-        return None if row is None else CustomerPhone.from_row(row)
+    @loads(PHONES, each=CustomerPhone.from_row)
+    async def phones(root: Customer, info: strawberry.Info) -> list[CustomerPhone]: ...
 
-    async def email(root: Customer, info: strawberry.Info) -> str | None:
-        row = _primary(await _rows(info, "core.emails_by_customer", root))
-        return None if row is None else row.address
+    @loads(PHONES, build=_primary_as(CustomerPhone.from_row))
+    async def primary_phone(root: Customer, info: strawberry.Info) -> CustomerPhone | None: ...
 
-    async def phone(root: Customer, info: strawberry.Info) -> str | None:
-        row = _primary(await _rows(info, "core.phones_by_customer", root))
-        return None if row is None else row.number
+    @loads(EMAILS, build=_primary_as(lambda row: row.address))
+    async def email(root: Customer, info: strawberry.Info) -> str | None: ...
 
-    async def addresses(root: Customer, info: strawberry.Info) -> list[CustomerAddress]:
-        rows = await _rows(info, "core.addresses_by_customer", root)
-        return [CustomerAddress.from_row(r) for r in rows]
+    @loads(PHONES, build=_primary_as(lambda row: row.number))
+    async def phone(root: Customer, info: strawberry.Info) -> str | None: ...
+
+    @loads("core.addresses_by_customer", each=CustomerAddress.from_row)
+    async def addresses(root: Customer, info: strawberry.Info) -> list[CustomerAddress]: ...
 
     return {
         "Customer": [

@@ -11,6 +11,7 @@ from unicrm.core.authz.declare import guard
 from unicrm.core.graph.customers import models
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.node import Node
+from unicrm.core.graph.plan import loads
 
 
 @strawberry.enum(description="Whether a customer is a person or a company.")
@@ -63,12 +64,11 @@ class Customer(Node):
         return None if row is None else cls.from_row(row)
 
     @strawberry.field(description="The parent company in a company hierarchy.")
+    @loads("core.customer_by_id", key="parent_pk", one=lambda row: Customer.from_row(row))
     async def parent(
         self, info: strawberry.Info
     ) -> Annotated[Customer, strawberry.lazy(__name__)] | None:
-        if self.parent_pk is None:
-            return None
-        return await Customer.load_node(info, self.parent_pk)
+        """The parent company, loaded by ``parent_pk``."""
 
 
 @strawberry.enum

@@ -8,12 +8,12 @@ import strawberry
 
 from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.identities.types import CustomerIdentity
+from unicrm.core.graph.plan import loads
 
 
 def FIELDS() -> dict[str, list[Any]]:
-    async def identities(root: Customer, info: strawberry.Info) -> list[CustomerIdentity]:
-        rows = await info.context.loaders["core.identities_by_customer"].load(root.pk)
-        return [CustomerIdentity.from_row(r) for r in rows]
+    @loads("core.identities_by_customer", each=CustomerIdentity.from_row)
+    async def identities(root: Customer, info: strawberry.Info) -> list[CustomerIdentity]: ...
 
     return {
         "Customer": [

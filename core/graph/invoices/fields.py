@@ -10,8 +10,10 @@ from unicrm.core.errors import BadRequest
 from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.invoices.types import Invoice
 from unicrm.core.graph.orders.types import Order
+from unicrm.core.graph.plan import direct
 
 
+@direct
 async def customer_invoices(
     root: Customer, info: strawberry.Info, limit: int = 10
 ) -> list[Invoice]:
@@ -22,6 +24,7 @@ async def customer_invoices(
     return [Invoice.from_row(r) for r in rows]
 
 
+@direct
 async def order_invoices(root: Order, info: strawberry.Info) -> list[Invoice]:
     rows = await info.context.loaders["core.invoices_by_order"].load(root.pk)
     return [Invoice.from_row(r) for r in rows]

@@ -15,6 +15,7 @@ from unicrm.core.graph.invoices import models
 from unicrm.core.graph.loaders import load_one
 from unicrm.core.graph.node import Node
 from unicrm.core.graph.orders.types import Order
+from unicrm.core.graph.plan import direct
 from unicrm.core.graph.scalars import Money
 from unicrm.core.graph.stores.types import Store
 
@@ -120,25 +121,30 @@ class Invoice(Node):
         return await load_one(info, "core.invoice_by_id", pk, cls.from_row)
 
     @strawberry.field(description="The issuing branch.")
+    @direct
     async def store(self, info: strawberry.Info) -> Store | None:
         return await Store.load_node(info, self.store_pk)
 
     @strawberry.field
+    @direct
     async def order(self, info: strawberry.Info) -> Order | None:
         return await Order.load_node(info, self.order_pk)
 
     @strawberry.field(description="Null once the customer is erased; the tax record stays.")
+    @direct
     async def customer(self, info: strawberry.Info) -> Customer | None:
         if self.customer_pk is None:
             return None
         return await Customer.load_node(info, self.customer_pk)
 
     @strawberry.field
+    @direct
     async def lines(self, info: strawberry.Info) -> list[InvoiceLine]:
         rows = await info.context.loaders["core.lines_by_invoice"].load(self.pk)
         return [InvoiceLine.from_row(r, self.total.currency) for r in rows]
 
     @strawberry.field(description="The invoice or receipt a credit note refunds.")
+    @direct
     async def original(
         self, info: strawberry.Info
     ) -> Annotated[Invoice, strawberry.lazy(__name__)] | None:
@@ -147,6 +153,7 @@ class Invoice(Node):
         return await Invoice.load_node(info, self.original_pk)
 
     @strawberry.field(description="The credit notes issued against this document.")
+    @direct
     async def credit_notes(
         self, info: strawberry.Info
     ) -> list[Annotated[Invoice, strawberry.lazy(__name__)]]:

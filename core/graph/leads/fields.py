@@ -9,21 +9,19 @@ import strawberry
 
 from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.leads.types import Lead, LifecycleChange, LifecycleStage
+from unicrm.core.graph.plan import loads
 
 
-async def lifecycle_stage(root: Customer, info: strawberry.Info) -> LifecycleStage | None:
-    stage = await info.context.loaders["core.lifecycle_stage_by_customer"].load(root.pk)
-    return None if stage is None else LifecycleStage(stage.value)
+@loads("core.lifecycle_stage_by_customer", one=lambda stage: LifecycleStage(stage.value))
+async def lifecycle_stage(root: Customer, info: strawberry.Info) -> LifecycleStage | None: ...
 
 
-async def lifecycle_history(root: Customer, info: strawberry.Info) -> list[LifecycleChange]:
-    rows = await info.context.loaders["core.lifecycle_changes_by_customer"].load(root.pk)
-    return [LifecycleChange.from_row(r) for r in rows]
+@loads("core.lifecycle_changes_by_customer", each=LifecycleChange.from_row)
+async def lifecycle_history(root: Customer, info: strawberry.Info) -> list[LifecycleChange]: ...
 
 
-async def lead(root: Customer, info: strawberry.Info) -> Lead | None:
-    row = await info.context.loaders["core.open_lead_by_customer"].load(root.pk)
-    return None if row is None else Lead.from_row(row)
+@loads("core.open_lead_by_customer", one=Lead.from_row)
+async def lead(root: Customer, info: strawberry.Info) -> Lead | None: ...
 
 
 def FIELDS() -> dict[str, list[Any]]:

@@ -13,9 +13,11 @@ from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.orders.models import Order as OrderRow
 from unicrm.core.graph.orders.types import Order
 from unicrm.core.graph.pagination import Connection, Page, PageRequest, count_of, paginate
+from unicrm.core.graph.plan import direct
 from unicrm.core.graph.queries import run_query
 
 
+@direct
 async def orders(
     root: Customer, info: strawberry.Info, first: int | None = None, after: str | None = None
 ) -> Connection[Order]:
@@ -37,6 +39,7 @@ async def orders(
     return page.connection(Order.from_row, count_of(ctx.db, stmt))
 
 
+@direct
 async def latest_orders(root: Customer, info: strawberry.Info, limit: int = 5) -> list[Order]:
     most = info.context.limits.max_page_size
     if not 0 <= limit <= most:

@@ -11,6 +11,7 @@ from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.node import Node
 from unicrm.core.graph.orders import models
+from unicrm.core.graph.plan import direct, loads
 from unicrm.core.graph.products.types import Product
 from unicrm.core.graph.scalars import Money, MoneyInput
 
@@ -96,10 +97,12 @@ class Order(Node):
         return None if row is None else cls.from_row(row)
 
     @strawberry.field
+    @loads("core.customer_by_id", key="customer_pk", one=Customer.from_row)
     async def customer(self, info: strawberry.Info) -> Customer | None:
-        return await Customer.load_node(info, self.customer_pk)
+        """The customer who placed the order."""
 
     @strawberry.field(description="The lines in the order they were entered.")
+    @direct
     async def lines(self, info: strawberry.Info) -> list[OrderLine]:
         rows = await info.context.loaders["core.lines_by_order"].load(self.pk)
         return [OrderLine.from_row(r, self.total.currency) for r in rows]

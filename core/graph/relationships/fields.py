@@ -7,25 +7,22 @@ from typing import Any
 import strawberry
 
 from unicrm.core.graph.customers.types import Customer
+from unicrm.core.graph.plan import loads
 from unicrm.core.graph.relationships.types import CompanyContact, Household
 
 
 def FIELDS() -> dict[str, list[Any]]:
-    async def companies(root: Customer, info: strawberry.Info) -> list[CompanyContact]:
-        rows = await info.context.loaders["core.companies_by_person"].load(root.pk)
-        return [CompanyContact.from_row(r) for r in rows]
+    @loads("core.companies_by_person", each=CompanyContact.from_row)
+    async def companies(root: Customer, info: strawberry.Info) -> list[CompanyContact]: ...
 
-    async def contacts(root: Customer, info: strawberry.Info) -> list[CompanyContact]:
-        rows = await info.context.loaders["core.contacts_by_company"].load(root.pk)
-        return [CompanyContact.from_row(r) for r in rows]
+    @loads("core.contacts_by_company", each=CompanyContact.from_row)
+    async def contacts(root: Customer, info: strawberry.Info) -> list[CompanyContact]: ...
 
-    async def household(root: Customer, info: strawberry.Info) -> Household | None:
-        row = await info.context.loaders["core.household_by_customer"].load(root.pk)
-        return None if row is None else Household.from_row(row)
+    @loads("core.household_by_customer", one=Household.from_row)
+    async def household(root: Customer, info: strawberry.Info) -> Household | None: ...
 
-    async def subsidiaries(root: Customer, info: strawberry.Info) -> list[Customer]:
-        rows = await info.context.loaders["core.subsidiaries_by_company"].load(root.pk)
-        return [Customer.from_row(r) for r in rows]
+    @loads("core.subsidiaries_by_company", each=Customer.from_row)
+    async def subsidiaries(root: Customer, info: strawberry.Info) -> list[Customer]: ...
 
     return {
         "Customer": [

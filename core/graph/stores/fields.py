@@ -8,9 +8,11 @@ import strawberry
 
 from unicrm.core.graph.loaders import load_one
 from unicrm.core.graph.orders.types import Order
+from unicrm.core.graph.plan import direct
 from unicrm.core.graph.stores.types import Store
 
 
+@direct
 async def store(root: Order, info: strawberry.Info) -> Store | None:
     if root.store_code is None:
         return None

@@ -7,12 +7,12 @@ from typing import Any
 import strawberry
 
 from unicrm.core.graph.customers.types import Customer
+from unicrm.core.graph.plan import loads
 from unicrm.core.graph.tags.types import Tag
 
 
-async def tags(root: Customer, info: strawberry.Info) -> list[Tag]:
-    rows = await info.context.loaders["core.tags_by_customer"].load(root.pk)
-    return [Tag.from_row(r) for r in rows]
+@loads("core.tags_by_customer", each=Tag.from_row)
+async def tags(root: Customer, info: strawberry.Info) -> list[Tag]: ...
 
 
 def FIELDS() -> dict[str, list[Any]]:

@@ -6,18 +6,17 @@ from typing import Any
 
 import strawberry
 
+from unicrm.core.graph.plan import loads
 from unicrm.core.graph.teams.types import Team
 from unicrm.core.graph.users.types import User
 
 
-async def teams(root: User, info: strawberry.Info) -> list[Team]:
-    rows = await info.context.loaders["core.teams_by_user"].load(root.pk)
-    return [Team.from_row(r) for r in rows]
+@loads("core.teams_by_user", each=Team.from_row)
+async def teams(root: User, info: strawberry.Info) -> list[Team]: ...
 
 
-async def primary_team(root: User, info: strawberry.Info) -> Team | None:
-    row = await info.context.loaders["core.primary_team_by_user"].load(root.pk)
-    return None if row is None else Team.from_row(row)
+@loads("core.primary_team_by_user", one=Team.from_row)
+async def primary_team(root: User, info: strawberry.Info) -> Team | None: ...
 
 
 def FIELDS() -> dict[str, list[Any]]:

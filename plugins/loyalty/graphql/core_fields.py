@@ -7,10 +7,12 @@ from typing import Any
 import strawberry
 
 from unicrm.core.graph.customers.types import Customer
+from unicrm.core.graph.plan import direct
 from unicrm.plugins.loyalty.graphql.types import LoyaltyMember
 
 
 def type_fields() -> dict[str, list[Any]]:
+    @direct
     async def loyalty_member(root: Customer, info: strawberry.Info) -> LoyaltyMember | None:
         row = await info.context.loaders["loyalty.member_by_customer"].load(root.pk)
         return None if row is None else LoyaltyMember.from_row(row)

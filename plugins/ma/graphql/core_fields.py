@@ -7,16 +7,19 @@ from typing import Any
 import strawberry
 
 from unicrm.core.graph.customers.types import Customer
+from unicrm.core.graph.plan import direct
 from unicrm.plugins.ma.graphql.types import LeadScore, MaFormSubmission, MaTrackingEvent
 
 MAX_LAST = 100
 
 
 def type_fields() -> dict[str, list[Any]]:
+    @direct
     async def lead_score(root: Customer, info: strawberry.Info) -> LeadScore | None:
         row = await info.context.loaders["ma.lead_score_by_customer"].load(root.pk)
         return None if row is None else LeadScore.from_row(row)
 
+    @direct
     async def ma_activity(
         root: Customer, info: strawberry.Info, last: int = 20
     ) -> list[MaTrackingEvent] | None:
@@ -24,6 +27,7 @@ def type_fields() -> dict[str, list[Any]]:
         rows = await info.context.loaders["ma.latest_tracking_events_by_customer"].load(key)
         return [MaTrackingEvent.from_row(r) for r in rows]
 
+    @direct
     async def ma_form_submissions(
         root: Customer, info: strawberry.Info
     ) -> list[MaFormSubmission] | None:
