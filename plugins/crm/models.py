@@ -4,17 +4,18 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from unicrm.core.db.base import Base, IdMixin
-from unicrm.core.db.types import utcnow
+from unicrm.core.db.types import text_enum, utcnow
 
 
 class CaseStatus(StrEnum):
     NEW = "new"
     OPEN = "open"
-    PENDING = "pending"
+    PENDING_CUSTOMER = "pending_customer"
+    PENDING_INTERNAL = "pending_internal"
     RESOLVED = "resolved"
     CLOSED = "closed"
 
@@ -26,32 +27,120 @@ class CasePriority(StrEnum):
     URGENT = "urgent"
 
 
-def _enum(python_enum: type[StrEnum], name: str) -> Enum:
-    return Enum(
-        python_enum,
-        native_enum=False,
-        length=16,
-        create_constraint=True,
-        name=name,
-        values_callable=lambda e: [m.value for m in e],
-    )
+class CaseChannel(StrEnum):
+    PHONE = "phone"
+    EMAIL = "email"
+    CHAT = "chat"
+    LINE = "line"
+    WEB_FORM = "web_form"
+    WALK_IN = "walk_in"
+
+
+class CaseMessageKind(StrEnum):
+    CUSTOMER = "customer"
+    """Written by the customer (inbound)."""
+    REPLY = "reply"
+    """A public reply of the service team, seen by the customer."""
+    NOTE = "note"
+    """An internal note, never shown to the customer."""
 
 
 class Case(IdMixin, Base):
-    """A service request or complaint a customer raised, worked until it is closed."""
+    """A service request or complaint a customer raised, worked until it is closed.
+
+    ``team_id`` is the queue the case waits in; ``assignee_id`` the agent working it. The
+    product concerned is ``product_id`` and, for one physical item, ``asset_id`` with its
+    ``serial_number``; ``order_id`` links the purchase the case is about.
+    """
 
     __tablename__ = "crm_case"
     __table_args__ = (
         Index("ix_crm_case_opened_at_id", "opened_at", "id"),
         Index("ix_crm_case_status_opened_at_id", "status", "opened_at", "id"),
+        Index("ix_crm_case_team_id_status", "team_id", "status"),
+        Index("ix_crm_case_assignee_id_status", "assignee_id", "status"),
     )
 
     customer_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("customer.id", ondelete="CASCADE"), index=True
     )
     subject: Mapped[str] = mapped_column(String(300))
-    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus, "status"), default=CaseStatus.NEW)
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[CaseStatus] = mapped_column(
+        text_enum(CaseStatus, length=20), default=CaseStatus.NEW
+    )
     priority: Mapped[CasePriority] = mapped_column(
-        _enum(CasePriority, "priority"), default=CasePriority.NORMAL
+        text_enum(CasePriority, length=20), default=CasePriority.NORMAL
+    )
+    channel: Mapped[CaseChannel] = mapped_column(
+        text_enum(CaseChannel, length=20), default=CaseChannel.PHONE
+    )
+    category: Mapped[str | None] = mapped_column(String(64))
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL")
+    )
+    team_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("team.id", ondelete="SET NULL"))
+    product_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("product.id", ondelete="SET NULL"), index=True
+    )
+    asset_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("asset.id", ondelete="SET NULL"), index=True
+    )
+    serial_number: Mapped[str | None] = mapped_column(String(100))
+    order_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("customer_order.id", ondelete="SET NULL"), index=True
     )
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(default=utcnow, onupdate=utcnow)
+    first_response_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    reopen_count: Mapped[int] = mapped_column(default=0)
+
+
+class CaseMessage(IdMixin, Base):
+    """One message of a case's conversation: the customer's, a public reply or a note."""
+
+    __tablename__ = "crm_case_message"
+    __table_args__ = (Index("ix_crm_case_message_case_id_created_at", "case_id", "created_at"),)
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("crm_case.id", ondelete="CASCADE"))
+    kind: Mapped[CaseMessageKind] = mapped_column(text_enum(CaseMessageKind))
+    body: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL")
+    )
+    author_name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseAttachment(IdMixin, Base):
+    """Metadata of a file attached to a case (the bytes live in the file store at ``url``)."""
+
+    __tablename__ = "crm_case_attachment"
+    __table_args__ = (Index("ix_crm_case_attachment_case_id_created_at", "case_id", "created_at"),)
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("crm_case.id", ondelete="CASCADE"))
+    message_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("crm_case_message.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int]
+    url: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseStatusChange(IdMixin, Base):
+    """One status change of a case, for its history and the time spent in each status."""
+
+    __tablename__ = "crm_case_status_change"
+    __table_args__ = (
+        Index("ix_crm_case_status_change_case_id_changed_at", "case_id", "changed_at"),
+    )
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("crm_case.id", ondelete="CASCADE"))
+    from_status: Mapped[CaseStatus | None] = mapped_column(text_enum(CaseStatus, length=20))
+    to_status: Mapped[CaseStatus] = mapped_column(text_enum(CaseStatus, length=20))
+    changed_by: Mapped[str | None] = mapped_column(String(200))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -7,12 +7,12 @@ PERMISSIONS = [
 ROLES = [
     RoleGrant(
         "support_agent",
-        ("crm.case:read", "crm.case:write"),
-        "Answers customers and works their cases to resolution.",
+        ("crm.case:read@team", "crm.case:write@team", "core.team:read"),
+        "Answers customers and works the cases of its queues to resolution.",
     ),
     RoleGrant("manager", ("crm.case:*",)),
     RoleGrant("analyst", ("crm.case:read",)),
-    RoleGrant("technician", ("crm.case:read@own", "crm.case:write@own")),
+    RoleGrant("technician", ("crm.case:read@own", "crm.case:write@own", "core.team:read")),
     RoleGrant("store_staff", ("crm.case:read@own", "crm.case:write@own")),
     RoleGrant("field_sales", ("crm.case:read@own",)),
 ]

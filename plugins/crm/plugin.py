@@ -60,6 +60,13 @@ def graphql_query() -> type:
 
 
 @hookimpl
+def graphql_mutation() -> type:
+    from unicrm.plugins.crm.graphql.mutations import CrmMutation
+
+    return CrmMutation
+
+
+@hookimpl
 def graphql_type_fields() -> dict[str, list[Any]]:
     from unicrm.plugins.crm.graphql.core_fields import type_fields
 
@@ -77,7 +84,7 @@ def graphql_loaders() -> dict[str, Any]:
 def customer_timeline_kinds() -> dict[str, str]:
     return {
         "crm.case_opened": "The customer opened a case.",
-        "crm.case_status_changed": "A case moved to another status.",
+        "crm.case_status_changed": "A case moved to another status (resolved, reopened...).",
     }
 
 
@@ -85,26 +92,23 @@ def customer_timeline_kinds() -> dict[str, str]:
 async def customer_merge(
     source_id: uuid.UUID, target_id: uuid.UUID, session: AsyncSession, journal: Any
 ) -> None:
-    from unicrm.core.privacy.rows import move_rows
-    from unicrm.plugins.crm.models import Case
+    from unicrm.plugins.crm.services import privacy
 
-    await move_rows(session, Case, source_id, target_id, journal)
+    await privacy.merge(session, source_id, target_id, journal)
 
 
 @hookimpl
 async def customer_export(customer_id: uuid.UUID, session: AsyncSession) -> dict[str, Any]:
-    from unicrm.core.privacy.rows import export_rows
-    from unicrm.plugins.crm.models import Case
+    from unicrm.plugins.crm.services import privacy
 
-    return {"cases": await export_rows(session, Case, customer_id, order_by=[Case.opened_at])}
+    return await privacy.export(session, customer_id)
 
 
 @hookimpl
 async def customer_erase(customer_id: uuid.UUID, session: AsyncSession) -> None:
-    from unicrm.core.privacy.rows import erase_rows
-    from unicrm.plugins.crm.models import Case
+    from unicrm.plugins.crm.services import privacy
 
-    await erase_rows(session, Case, customer_id)
+    await privacy.erase(session, customer_id)
 
 
 @hookimpl

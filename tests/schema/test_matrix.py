@@ -14,7 +14,7 @@ from unicrm.schema.composer import build_schema
 ROOT_FIELDS = {
     "ma": {"leadScoreDistribution"},
     "sfa": {"deals"},
-    "crm": {"cases"},
+    "crm": {"case", "cases"},
     "loyalty": {"loyaltyMember"},
 }
 CUSTOMER_FIELDS = {
@@ -26,7 +26,15 @@ CUSTOMER_FIELDS = {
 TYPES = {
     "ma": {"LeadScore", "ScoreBand"},
     "sfa": {"Deal", "DealStage", "DealConnection", "DealEdge"},
-    "crm": {"Case", "CaseStatus", "CasePriority", "CaseConnection", "CaseEdge"},
+    "crm": {
+        "Case",
+        "CaseStatus",
+        "CasePriority",
+        "CaseChannel",
+        "CaseMessage",
+        "CaseConnection",
+        "CaseEdge",
+    },
     "loyalty": {"LoyaltyMember", "LoyaltyMemberStatus"},
 }
 SUBSETS = [

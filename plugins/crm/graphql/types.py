@@ -7,10 +7,15 @@ from enum import Enum
 import strawberry
 
 from unicrm.core.authz.declare import guard
+from unicrm.core.graph.assets.types import Asset
 from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.loaders import load_one
 from unicrm.core.graph.node import Node
+from unicrm.core.graph.orders.types import Order
+from unicrm.core.graph.products.types import Product
+from unicrm.core.graph.teams.types import Team
+from unicrm.core.graph.users.types import User
 from unicrm.plugins.crm import models
 
 
@@ -18,7 +23,8 @@ from unicrm.plugins.crm import models
 class CaseStatus(Enum):
     NEW = "new"
     OPEN = "open"
-    PENDING = "pending"
+    PENDING_CUSTOMER = "pending_customer"
+    PENDING_INTERNAL = "pending_internal"
     RESOLVED = "resolved"
     CLOSED = "closed"
 
@@ -31,15 +37,119 @@ class CasePriority(Enum):
     URGENT = "urgent"
 
 
+@strawberry.enum(description="How the customer reached the service team.")
+class CaseChannel(Enum):
+    PHONE = "phone"
+    EMAIL = "email"
+    CHAT = "chat"
+    LINE = "line"
+    WEB_FORM = "web_form"
+    WALK_IN = "walk_in"
+
+
+@strawberry.enum(description="Who wrote a case message and who sees it.")
+class CaseMessageKind(Enum):
+    CUSTOMER = "customer"
+    REPLY = "reply"
+    NOTE = "note"
+
+
+@guard("crm.case")
+@strawberry.type(description="Metadata of a file attached to a case.")
+class CaseAttachment:
+    pk: strawberry.Private[uuid.UUID]
+    message_pk: strawberry.Private[uuid.UUID | None]
+    filename: str
+    content_type: str
+    size_bytes: int
+    url: str
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: models.CaseAttachment) -> CaseAttachment:
+        return cls(
+            pk=row.id,
+            message_pk=row.message_id,
+            filename=row.filename,
+            content_type=row.content_type,
+            size_bytes=row.size_bytes,
+            url=row.url,
+            created_at=row.created_at,
+        )
+
+
+@guard("crm.case")
+@strawberry.type(description="One message of a case: the customer's, a public reply or a note.")
+class CaseMessage:
+    pk: strawberry.Private[uuid.UUID]
+    kind: CaseMessageKind
+    body: str
+    author_name: str | None
+    created_at: datetime
+    author_pk: strawberry.Private[uuid.UUID | None]
+
+    @classmethod
+    def from_row(cls, row: models.CaseMessage) -> CaseMessage:
+        return cls(
+            pk=row.id,
+            kind=CaseMessageKind(row.kind.value),
+            body=row.body,
+            author_name=row.author_name,
+            created_at=row.created_at,
+            author_pk=row.author_id,
+        )
+
+    @strawberry.field(description="The user who wrote it; null for the customer's messages.")
+    async def author(self, info: strawberry.Info) -> User | None:
+        return None if self.author_pk is None else await User.load_node(info, self.author_pk)
+
+    @strawberry.field(description="Files attached to this message.")
+    async def attachments(self, info: strawberry.Info) -> list[CaseAttachment]:
+        rows = await info.context.loaders["crm.attachments_by_message"].load(self.pk)
+        return [CaseAttachment.from_row(r) for r in rows]
+
+
+@guard("crm.case")
+@strawberry.type(description="One status change of a case.")
+class CaseStatusChange:
+    from_status: CaseStatus | None
+    to_status: CaseStatus
+    changed_by: str | None
+    changed_at: datetime
+
+    @classmethod
+    def from_row(cls, row: models.CaseStatusChange) -> CaseStatusChange:
+        return cls(
+            from_status=None if row.from_status is None else CaseStatus(row.from_status.value),
+            to_status=CaseStatus(row.to_status.value),
+            changed_by=row.changed_by,
+            changed_at=row.changed_at,
+        )
+
+
 @guard("crm.case")
 @strawberry.type(description="A service request or complaint raised by a customer.")
 class Case(Node):
     pk: strawberry.Private[uuid.UUID]
     customer_pk: strawberry.Private[uuid.UUID]
+    team_pk: strawberry.Private[uuid.UUID | None]
+    assignee_pk: strawberry.Private[uuid.UUID | None]
+    product_pk: strawberry.Private[uuid.UUID | None]
+    asset_pk: strawberry.Private[uuid.UUID | None]
+    order_pk: strawberry.Private[uuid.UUID | None]
     subject: str
+    description: str | None
     status: CaseStatus
     priority: CasePriority
+    channel: CaseChannel
+    category: str | None
+    serial_number: str | None
     opened_at: datetime
+    updated_at: datetime | None
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    reopen_count: int
 
     @classmethod
     def from_row(cls, row: models.Case) -> Case:
@@ -47,10 +157,24 @@ class Case(Node):
             id=strawberry.ID(to_global_id("Case", row.id)),
             pk=row.id,
             customer_pk=row.customer_id,
+            team_pk=row.team_id,
+            assignee_pk=row.assignee_id,
+            product_pk=row.product_id,
+            asset_pk=row.asset_id,
+            order_pk=row.order_id,
             subject=row.subject,
+            description=row.description,
             status=CaseStatus(row.status.value),
             priority=CasePriority(row.priority.value),
+            channel=CaseChannel(row.channel.value),
+            category=row.category,
+            serial_number=row.serial_number,
             opened_at=row.opened_at,
+            updated_at=row.updated_at,
+            first_response_at=row.first_response_at,
+            resolved_at=row.resolved_at,
+            closed_at=row.closed_at,
+            reopen_count=row.reopen_count,
         )
 
     @classmethod
@@ -60,3 +184,146 @@ class Case(Node):
     @strawberry.field(description="The customer who raised the case.")
     async def customer(self, info: strawberry.Info) -> Customer | None:
         return await Customer.load_node(info, self.customer_pk)
+
+    @strawberry.field(description="The queue (team) the case waits in.")
+    async def team(self, info: strawberry.Info) -> Team | None:
+        return None if self.team_pk is None else await Team.load_node(info, self.team_pk)
+
+    @strawberry.field(description="The agent working the case.")
+    async def assignee(self, info: strawberry.Info) -> User | None:
+        return None if self.assignee_pk is None else await User.load_node(info, self.assignee_pk)
+
+    @strawberry.field(description="The product the case is about.")
+    async def product(self, info: strawberry.Info) -> Product | None:
+        return None if self.product_pk is None else await Product.load_node(info, self.product_pk)
+
+    @strawberry.field(description="The customer's item (with its serial number) concerned.")
+    async def asset(self, info: strawberry.Info) -> Asset | None:
+        return None if self.asset_pk is None else await Asset.load_node(info, self.asset_pk)
+
+    @strawberry.field(description="The order the case is about.")
+    async def order(self, info: strawberry.Info) -> Order | None:
+        return None if self.order_pk is None else await Order.load_node(info, self.order_pk)
+
+    @strawberry.field(description="The conversation, oldest first: internal notes included.")
+    async def messages(self, info: strawberry.Info) -> list[CaseMessage]:
+        rows = await info.context.loaders["crm.messages_by_case"].load(self.pk)
+        return [CaseMessage.from_row(r) for r in rows]
+
+    @strawberry.field(description="Every file attached to the case, oldest first.")
+    async def attachments(self, info: strawberry.Info) -> list[CaseAttachment]:
+        rows = await info.context.loaders["crm.attachments_by_case"].load(self.pk)
+        return [CaseAttachment.from_row(r) for r in rows]
+
+    @strawberry.field(description="Every status the case went through, oldest first.")
+    async def status_history(self, info: strawberry.Info) -> list[CaseStatusChange]:
+        rows = await info.context.loaders["crm.status_changes_by_case"].load(self.pk)
+        return [CaseStatusChange.from_row(r) for r in rows]
+
+
+@strawberry.enum(description="Why a case mutation failed.")
+class CaseErrorCode(Enum):
+    INVALID = "invalid"
+    INVALID_ID = "invalid_id"
+    REQUIRED = "required"
+    NOT_FOUND = "not_found"
+    TOO_LONG = "too_long"
+    TOO_MANY = "too_many"
+    MISMATCH = "mismatch"
+    NOT_IN_TEAM = "not_in_team"
+    OUT_OF_SCOPE = "out_of_scope"
+    CASE_CLOSED = "case_closed"
+    INVALID_TRANSITION = "invalid_transition"
+    REOPEN_WINDOW_PASSED = "reopen_window_passed"
+
+
+@strawberry.type
+class CaseError:
+    field: str | None
+    code: CaseErrorCode
+    message: str
+
+
+@strawberry.type
+class CasePayload:
+    errors: list[CaseError]
+    case: Case | None = None
+
+
+@strawberry.type
+class CaseMessagePayload:
+    errors: list[CaseError]
+    message: CaseMessage | None = None
+    case: Case | None = None
+
+
+@strawberry.input(description="Metadata of a file already stored (the bytes are not sent here).")
+class CaseAttachmentInput:
+    filename: str
+    content_type: str
+    size_bytes: int
+    url: str
+
+
+@strawberry.input
+class CaseOpenInput:
+    customer_id: strawberry.ID
+    subject: str
+    channel: CaseChannel
+    priority: CasePriority = CasePriority.NORMAL
+    description: str | None = None
+    category: str | None = strawberry.field(
+        default=None, description="A lower-case key such as billing or device/screen."
+    )
+    team_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The queue; defaults to the caller's primary team."
+    )
+    assignee_id: strawberry.ID | None = None
+    product_id: strawberry.ID | None = None
+    asset_id: strawberry.ID | None = strawberry.field(
+        default=None, description="An item the customer owns; gives product and serial number."
+    )
+    serial_number: str | None = None
+    order_id: strawberry.ID | None = None
+    attachments: list[CaseAttachmentInput] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="Only the fields given change; null clears an optional one.")
+class CaseUpdateInput:
+    id: strawberry.ID
+    subject: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    category: str | None = strawberry.UNSET
+    priority: CasePriority | None = strawberry.UNSET
+    product_id: strawberry.ID | None = strawberry.UNSET
+    asset_id: strawberry.ID | None = strawberry.UNSET
+    serial_number: str | None = strawberry.UNSET
+    order_id: strawberry.ID | None = strawberry.UNSET
+
+
+@strawberry.input
+class CaseAssignInput:
+    id: strawberry.ID
+    team_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The new queue; the current one when null."
+    )
+    assignee_id: strawberry.ID | None = strawberry.field(
+        default=None, description="An agent of the queue; null leaves the case unassigned."
+    )
+
+
+@strawberry.input
+class CaseStatusSetInput:
+    id: strawberry.ID
+    status: CaseStatus
+
+
+@strawberry.input
+class CaseMessageAddInput:
+    case_id: strawberry.ID
+    kind: CaseMessageKind
+    body: str
+    attachments: list[CaseAttachmentInput] = strawberry.field(default_factory=list)
+    then_status: CaseStatus | None = strawberry.field(
+        default=None, description="Move the case afterwards, e.g. PENDING_CUSTOMER."
+    )

@@ -1,0 +1,46 @@
+"""The domain events of customer service, declared with their payloads (docs/service.md).
+
+Imported by the services that emit them, so the types are declared before any emit.
+"""
+
+from __future__ import annotations
+
+from pydantic import ConfigDict
+from pydantic.dataclasses import dataclass
+
+from unicrm.core.events.types import register_event_type
+
+_PAYLOAD = ConfigDict(extra="forbid")
+
+CASE_OPENED = "crm.case_opened"
+CASE_STATUS_CHANGED = "crm.case_status_changed"
+CASE_ASSIGNED = "crm.case_assigned"
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class CaseOpened:
+    case_id: str
+    channel: str
+    priority: str
+    category: str | None
+    team_id: str | None
+    assignee_id: str | None
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class CaseStatusChanged:
+    case_id: str
+    from_status: str
+    to_status: str
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class CaseAssigned:
+    case_id: str
+    team_id: str | None
+    assignee_id: str | None
+
+
+register_event_type(CASE_OPENED, CaseOpened)
+register_event_type(CASE_STATUS_CHANGED, CaseStatusChanged)
+register_event_type(CASE_ASSIGNED, CaseAssigned)
