@@ -422,6 +422,11 @@ class CrmSettings(BaseModel):
 
     reopen_days: int = Field(default=7, ge=0, le=365)
     """How many days after closing a case it may still be reopened."""
+    inbound_smtp_host: str = "127.0.0.1"
+    inbound_smtp_port: int = Field(default=0, ge=0, le=65535)
+    """The port of the inbound e-mail server started with ``unicrm serve``; 0: none."""
+    inbound_team: str = ""
+    """The name of the team (queue) new cases from e-mail and the web form go to."""
 
 
 def _config_file() -> Path:

@@ -1,6 +1,7 @@
 """Demo cases for ``unicrm demo``: a case or two for about a quarter of the customers, from
-every channel, in categories, with the customer's message, a reply or a note, and a status
-history consistent with where each case stands."""
+every channel, in categories, with the customer's message, a reply or a note, a status
+history consistent with where each case stands, and SLA due times under two demo policies
+(a default and a stricter one for urgent cases) in the default working hours."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from unicrm.core.config import get_settings
 from unicrm.core.db.ids import uuid7
 from unicrm.core.db.types import utcnow
 from unicrm.core.graph.customers.models import Customer
@@ -23,6 +25,7 @@ from unicrm.plugins.crm.models import (
     CaseStatus,
     CaseStatusChange,
 )
+from unicrm.plugins.crm.services import sla
 
 SUBJECTS = (
     ("Cannot sign in to the member app", "account"),
@@ -49,6 +52,13 @@ async def seed(session: AsyncSession, size: int, rng: random.Random) -> None:
         return
     teams = (await session.scalars(select(Team.id).order_by(Team.name))).all()
     now = utcnow()
+    zone = get_settings().zone
+    policies = (
+        sla.PolicyData("Standard", None, None, 240, 3 * 540),
+        sla.PolicyData("Urgent", CasePriority.URGENT, None, 30, 480, warn_before_minutes=15),
+    )
+    for data in policies:
+        await sla.set_policy(session, data, zone)
     for customer_id in rng.sample(customer_ids, k=max(1, len(customer_ids) // 4)):
         for _ in range(rng.randint(1, 2)):
             subject, category = rng.choice(SUBJECTS)
@@ -70,7 +80,9 @@ async def seed(session: AsyncSession, size: int, rng: random.Random) -> None:
                 resolved_at=opened + timedelta(days=1) if CaseStatus.RESOLVED in steps else None,
                 closed_at=opened + timedelta(days=3) if status is CaseStatus.CLOSED else None,
                 reopen_count=0,
+                sla_paused_seconds=0,
             )
+            await sla.apply(session, case, zone)
             session.add(case)
             session.add(
                 CaseMessage(

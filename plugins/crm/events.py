@@ -15,6 +15,8 @@ _PAYLOAD = ConfigDict(extra="forbid")
 CASE_OPENED = "crm.case_opened"
 CASE_STATUS_CHANGED = "crm.case_status_changed"
 CASE_ASSIGNED = "crm.case_assigned"
+SLA_WARNING = "crm.sla_warning"
+SLA_BREACHED = "crm.sla_breached"
 
 
 @dataclass(config=_PAYLOAD, frozen=True)
@@ -41,6 +43,19 @@ class CaseAssigned:
     assignee_id: str | None
 
 
+@dataclass(config=_PAYLOAD, frozen=True)
+class SlaAlert:
+    """A target (``first_response`` or ``resolution``) about to be missed, or missed."""
+
+    case_id: str
+    target: str
+    due_at: str
+    team_id: str | None
+    assignee_id: str | None
+
+
 register_event_type(CASE_OPENED, CaseOpened)
 register_event_type(CASE_STATUS_CHANGED, CaseStatusChanged)
 register_event_type(CASE_ASSIGNED, CaseAssigned)
+register_event_type(SLA_WARNING, SlaAlert)
+register_event_type(SLA_BREACHED, SlaAlert)

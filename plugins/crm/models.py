@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime, time
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column
 
 from unicrm.core.db.base import Base, IdMixin
@@ -59,6 +59,10 @@ class Case(IdMixin, Base):
         Index("ix_crm_case_status_opened_at_id", "status", "opened_at", "id"),
         Index("ix_crm_case_team_id_status", "team_id", "status"),
         Index("ix_crm_case_assignee_id_status", "assignee_id", "status"),
+        Index("ix_crm_case_first_response_warn_at", "first_response_warn_at"),
+        Index("ix_crm_case_first_response_due_at", "first_response_due_at"),
+        Index("ix_crm_case_resolution_warn_at", "resolution_warn_at"),
+        Index("ix_crm_case_resolution_due_at", "resolution_due_at"),
     )
 
     customer_id: Mapped[uuid.UUID] = mapped_column(
@@ -96,6 +100,21 @@ class Case(IdMixin, Base):
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     reopen_count: Mapped[int] = mapped_column(default=0)
+    sla_policy_id: Mapped[uuid.UUID | None]
+    """The SLA policy applied (no foreign key: deleting a policy clears it on its cases)."""
+    first_response_due_at: Mapped[datetime | None]
+    resolution_due_at: Mapped[datetime | None]
+    first_response_warn_at: Mapped[datetime | None]
+    resolution_warn_at: Mapped[datetime | None]
+    """When the warning is due: ``warn_before_minutes`` working minutes before the target."""
+    sla_paused_at: Mapped[datetime | None]
+    """Since when the SLA clock is stopped (the case waits on the customer)."""
+    sla_paused_seconds: Mapped[int] = mapped_column(default=0, server_default="0")
+    """Working seconds the clock was stopped; the due times are pushed back by as much."""
+    first_response_warned_at: Mapped[datetime | None]
+    resolution_warned_at: Mapped[datetime | None]
+    first_response_breached_at: Mapped[datetime | None]
+    resolution_breached_at: Mapped[datetime | None]
 
 
 class CaseMessage(IdMixin, Base):
@@ -112,6 +131,8 @@ class CaseMessage(IdMixin, Base):
     )
     author_name: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    email_message_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    """The Message-ID of the e-mail this message came in (threading, redelivery)."""
 
 
 class CaseAttachment(IdMixin, Base):
@@ -144,3 +165,52 @@ class CaseStatusChange(IdMixin, Base):
     to_status: Mapped[CaseStatus] = mapped_column(text_enum(CaseStatus, length=20))
     changed_by: Mapped[str | None] = mapped_column(String(200))
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BusinessHours(IdMixin, Base):
+    """One working interval of a weekday (Monday is 0) in the business time zone; an end not
+    after the start runs overnight into the next day."""
+
+    __tablename__ = "crm_business_hours"
+    __table_args__ = (
+        CheckConstraint("weekday >= 0 AND weekday <= 6", name="weekday_in_week"),
+        Index("ix_crm_business_hours_weekday", "weekday"),
+    )
+
+    weekday: Mapped[int]
+    start_time: Mapped[time] = mapped_column(Time())
+    end_time: Mapped[time] = mapped_column(Time())
+
+
+class Holiday(Base):
+    """A day without working hours (the intervals starting on it are cancelled)."""
+
+    __tablename__ = "crm_holiday"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class SlaPolicy(IdMixin, Base):
+    """Targets in working minutes for the cases of a priority and/or a category (None: any).
+
+    ``scope_key`` (``priority|category``, ``*`` for any) is unique: one policy per pair. The
+    most specific policy applies: priority and category, then category, then priority, then
+    the default (neither).
+    """
+
+    __tablename__ = "crm_sla_policy"
+    __table_args__ = (
+        CheckConstraint("first_response_minutes > 0", name="first_response_positive"),
+        CheckConstraint("resolution_minutes > 0", name="resolution_positive"),
+        CheckConstraint("warn_before_minutes >= 0", name="warn_before_not_negative"),
+    )
+
+    scope_key: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    priority: Mapped[CasePriority | None] = mapped_column(text_enum(CasePriority, length=20))
+    category: Mapped[str | None] = mapped_column(String(64))
+    first_response_minutes: Mapped[int]
+    resolution_minutes: Mapped[int]
+    warn_before_minutes: Mapped[int] = mapped_column(default=60)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -81,6 +81,42 @@ def graphql_loaders() -> dict[str, Any]:
 
 
 @hookimpl
+def register_jobs() -> list[Any]:
+    from unicrm.plugins.crm.jobs import JOB_TYPES, SCHEDULES
+
+    return [*JOB_TYPES, *SCHEDULES]
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    from unicrm.plugins.crm.routes import ROUTES
+
+    return ROUTES
+
+
+@hookimpl
+async def startup(app: Any) -> None:
+    """Start the inbound e-mail server when ``crm.inbound_smtp_port`` is set (in an app
+    serving UniCRM)."""
+    state = getattr(app.state, "unicrm", None)
+    settings = None if state is None else state.settings.crm
+    if settings is not None and settings.inbound_smtp_port:
+        from unicrm.plugins.crm.mail import serve
+
+        app.state.crm_inbound_smtp = await serve(
+            state, settings.inbound_smtp_host, settings.inbound_smtp_port
+        )
+
+
+@hookimpl
+async def shutdown(app: Any) -> None:
+    server = getattr(app.state, "crm_inbound_smtp", None)
+    if server is not None:
+        server.close()
+        await server.wait_closed()
+
+
+@hookimpl
 def customer_timeline_kinds() -> dict[str, str]:
     return {
         "crm.case_opened": "The customer opened a case.",

@@ -367,9 +367,10 @@ async def test_export_and_erase_cover_the_conversation(gql, unicrm_state):
         exported = await privacy.export(session, malee)
         await privacy.erase(session, malee)
 
-    assert [c["subject"] for c in exported["cases"]] == ["Screen"]
-    assert [m["body"] for m in exported["case_messages"]] == ["Hi"]
-    assert [a["filename"] for a in exported["case_attachments"]] == ["receipt.jpg"]
-    assert [s["to_status"] for s in exported["case_status_changes"]] == ["new"]
+    [case] = exported["cases"]
+    assert case["subject"] == "Screen"
+    assert [m["body"] for m in case["messages"]] == ["Hi"]
+    assert [a["filename"] for a in case["attachments"]] == ["receipt.jpg"]
+    assert [s["to_status"] for s in case["status_history"]] == ["new"]
     for model in (Case, CaseMessage, CaseAttachment, CaseStatusChange):
         assert await count(unicrm_state, model) == 0

@@ -14,7 +14,7 @@ from unicrm.schema.composer import build_schema
 ROOT_FIELDS = {
     "ma": {"leadScoreDistribution"},
     "sfa": {"deals"},
-    "crm": {"case", "cases"},
+    "crm": {"case", "cases", "slaPolicies", "businessCalendar", "slaBreachesByTeam"},
     "loyalty": {"loyaltyMember"},
 }
 CUSTOMER_FIELDS = {
@@ -32,6 +32,8 @@ TYPES = {
         "CasePriority",
         "CaseChannel",
         "CaseMessage",
+        "CaseSla",
+        "SlaPolicy",
         "CaseConnection",
         "CaseEdge",
     },

@@ -4,7 +4,13 @@ attachments and status history."""
 from __future__ import annotations
 
 from unicrm.core.graph.loaders import entities_by, many_per_key, one_per_key
-from unicrm.plugins.crm.models import Case, CaseAttachment, CaseMessage, CaseStatusChange
+from unicrm.plugins.crm.models import (
+    Case,
+    CaseAttachment,
+    CaseMessage,
+    CaseStatusChange,
+    SlaPolicy,
+)
 from unicrm.plugins.crm.services.cases import visible_to
 
 LOADERS = {
@@ -21,6 +27,7 @@ LOADERS = {
     "crm.attachments_by_message": many_per_key(
         entities_by(CaseAttachment.message_id, CaseAttachment.created_at, CaseAttachment.id)
     ),
+    "crm.sla_policy_by_id": one_per_key(entities_by(SlaPolicy.id)),
     "crm.status_changes_by_case": many_per_key(
         entities_by(CaseStatusChange.case_id, CaseStatusChange.changed_at, CaseStatusChange.id)
     ),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Any
 
 import strawberry
@@ -10,7 +11,10 @@ from unicrm.core.authz.declare import requires
 from unicrm.core.graph.ids import decode_id
 from unicrm.core.graph.mutations import mutate
 from unicrm.plugins.crm import models
+from unicrm.plugins.crm.graphql.calendar import calendar_view
 from unicrm.plugins.crm.graphql.types import (
+    BusinessCalendar,
+    BusinessCalendarPayload,
     Case,
     CaseAssignInput,
     CaseAttachmentInput,
@@ -23,8 +27,16 @@ from unicrm.plugins.crm.graphql.types import (
     CasePayload,
     CaseStatusSetInput,
     CaseUpdateInput,
+    HolidayInput,
+    SlaError,
+    SlaErrorCode,
+    SlaPolicy,
+    SlaPolicyPayload,
+    SlaPolicySetInput,
+    WorkingIntervalInput,
 )
 from unicrm.plugins.crm.services import cases as services
+from unicrm.plugins.crm.services import sla
 
 
 def _optional_id(value: str | None, type_name: str, field: str) -> Any:
@@ -82,7 +94,7 @@ class CrmMutation:
                 order_id=_optional_id(input.order_id, "Order", "order_id"),
                 attachments=_files(input.attachments),
             )
-            return await services.open_case(session, data, scope)
+            return await services.open_case(session, data, info.context.settings.zone, scope)
 
         return await _case_mutation(info, work)
 
@@ -108,7 +120,9 @@ class CrmMutation:
                 serial_number=_given(input.serial_number),
                 order_id=_given_id(input.order_id, "Order", "order_id"),
             )
-            return await services.update_case(session, decode_id(input.id, "Case"), changes, scope)
+            return await services.update_case(
+                session, decode_id(input.id, "Case"), changes, info.context.settings.zone, scope
+            )
 
         return await _case_mutation(info, work)
 
@@ -147,6 +161,7 @@ class CrmMutation:
                 decode_id(input.id, "Case"),
                 models.CaseStatus(input.status.value),
                 ctx.settings.crm.reopen_days,
+                ctx.settings.zone,
                 scope,
             )
 
@@ -175,6 +190,7 @@ class CrmMutation:
                 if input.then_status is None
                 else models.CaseStatus(input.then_status.value),
                 reopen_days=ctx.settings.crm.reopen_days,
+                zone=ctx.settings.zone,
                 scope=scope,
             )
             return message, await services.get_case(session, case_id, for_update=False)
@@ -190,3 +206,111 @@ class CrmMutation:
                 "case": Case.from_row(done[1]),
             },
         )
+
+    @strawberry.mutation(
+        metadata=requires("crm.sla:write"),
+        description="Create or change the SLA policy of a priority/category pair (null: any); "
+        "targets are working minutes above 0. Open cases get their due times again.",
+    )
+    async def sla_policy_set(
+        self, info: strawberry.Info, input: SlaPolicySetInput
+    ) -> SlaPolicyPayload:
+        zone = info.context.settings.zone
+
+        async def work(session: AsyncSession) -> models.SlaPolicy:
+            data = sla.PolicyData(
+                name=input.name,
+                priority=None
+                if input.priority is None
+                else models.CasePriority(input.priority.value),
+                category=input.category,
+                first_response_minutes=input.first_response_minutes,
+                resolution_minutes=input.resolution_minutes,
+                warn_before_minutes=input.warn_before_minutes,
+            )
+            return await sla.set_policy(session, data, zone)
+
+        return await mutate(
+            info,
+            work,
+            payload=SlaPolicyPayload,
+            error_type=SlaError,
+            codes=SlaErrorCode,
+            result=lambda policy: {"policy": SlaPolicy.from_row(policy)},
+        )
+
+    @strawberry.mutation(
+        metadata=requires("crm.sla:write"),
+        description="Delete an SLA policy; the open cases it covered fall to the next one.",
+    )
+    async def sla_policy_delete(self, info: strawberry.Info, id: strawberry.ID) -> SlaPolicyPayload:
+        zone = info.context.settings.zone
+
+        async def work(session: AsyncSession) -> None:
+            await sla.delete_policy(session, decode_id(id, "SlaPolicy"), zone)
+
+        return await mutate(
+            info,
+            work,
+            payload=SlaPolicyPayload,
+            error_type=SlaError,
+            codes=SlaErrorCode,
+            result=lambda _: {},
+        )
+
+    @strawberry.mutation(
+        metadata=requires("crm.sla:write"),
+        description="Replace the week's working hours (business time zone); intervals of a "
+        "weekday may not overlap; an end not after the start runs overnight.",
+    )
+    async def business_hours_set(
+        self, info: strawberry.Info, hours: list[WorkingIntervalInput]
+    ) -> BusinessCalendarPayload:
+        zone = info.context.settings.zone
+
+        async def work(session: AsyncSession) -> BusinessCalendar:
+            intervals = [sla.Interval(h.weekday, h.start, h.end) for h in hours]
+            await sla.set_business_hours(session, intervals)
+            await sla.reapply_open_cases(session, zone)
+            return await calendar_view(session, zone)
+
+        return await _calendar_mutation(info, work)
+
+    @strawberry.mutation(
+        metadata=requires("crm.sla:write"), description="Make a day a holiday (no working hours)."
+    )
+    async def holiday_add(
+        self, info: strawberry.Info, input: HolidayInput
+    ) -> BusinessCalendarPayload:
+        zone = info.context.settings.zone
+
+        async def work(session: AsyncSession) -> BusinessCalendar:
+            await sla.add_holiday(session, input.day, input.name)
+            await sla.reapply_open_cases(session, zone)
+            return await calendar_view(session, zone)
+
+        return await _calendar_mutation(info, work)
+
+    @strawberry.mutation(metadata=requires("crm.sla:write"), description="Remove a holiday.")
+    async def holiday_remove(self, info: strawberry.Info, day: date) -> BusinessCalendarPayload:
+        zone = info.context.settings.zone
+
+        async def work(session: AsyncSession) -> BusinessCalendar:
+            await sla.remove_holiday(session, day)
+            await sla.reapply_open_cases(session, zone)
+            return await calendar_view(session, zone)
+
+        return await _calendar_mutation(info, work)
+
+
+async def _calendar_mutation(
+    info: strawberry.Info, work: Callable[[AsyncSession], Awaitable[BusinessCalendar]]
+) -> BusinessCalendarPayload:
+    return await mutate(
+        info,
+        work,
+        payload=BusinessCalendarPayload,
+        error_type=SlaError,
+        codes=SlaErrorCode,
+        result=lambda calendar: {"calendar": calendar},
+    )

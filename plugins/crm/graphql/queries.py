@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core.authz.declare import requires
@@ -9,8 +12,17 @@ from unicrm.core.graph.node import parse_global_id
 from unicrm.core.graph.pagination import Connection, Page, PageRequest, count_of, paginate
 from unicrm.core.graph.queries import run_query
 from unicrm.plugins.crm import models
-from unicrm.plugins.crm.graphql.types import Case, CasePriority, CaseStatus
+from unicrm.plugins.crm.graphql.calendar import calendar_view
+from unicrm.plugins.crm.graphql.types import (
+    BusinessCalendar,
+    Case,
+    CasePriority,
+    CaseStatus,
+    SlaPolicy,
+    TeamSlaBreaches,
+)
 from unicrm.plugins.crm.services import cases as services
+from unicrm.plugins.crm.services import sla
 
 
 @strawberry.input(description="Narrow a case listing; every condition given must hold.")
@@ -74,3 +86,44 @@ class CrmQuery:
 
         page = await run_query(info, work)
         return page.connection(Case.from_row, count_of(ctx.db, stmt))
+
+    @strawberry.field(
+        metadata=requires("crm.sla:read"),
+        description="Every SLA policy, the most specific first.",
+    )
+    async def sla_policies(self, info: strawberry.Info) -> list[SlaPolicy]:
+        async def work(session: AsyncSession) -> list[models.SlaPolicy]:
+            rows = await session.scalars(select(models.SlaPolicy).order_by(models.SlaPolicy.name))
+            return sorted(rows, key=lambda p: (p.priority is None, p.category is None, p.name))
+
+        return [SlaPolicy.from_row(p) for p in await run_query(info, work)]
+
+    @strawberry.field(
+        metadata=requires("crm.sla:read"),
+        description="The working hours and holidays SLA targets count in.",
+    )
+    async def business_calendar(self, info: strawberry.Info) -> BusinessCalendar:
+        zone = info.context.settings.zone
+
+        async def work(session: AsyncSession) -> BusinessCalendar:
+            return await calendar_view(session, zone)
+
+        return await run_query(info, work)
+
+    @strawberry.field(
+        metadata=requires("crm.sla:read"),
+        description="SLA breaches per queue announced in [since, until), most first.",
+    )
+    async def sla_breaches_by_team(
+        self, info: strawberry.Info, since: datetime, until: datetime
+    ) -> list[TeamSlaBreaches]:
+        async def work(session: AsyncSession) -> list[sla.TeamBreaches]:
+            return await sla.breaches_by_team(session, since, until)
+
+        rows = await run_query(info, work)
+        return [
+            TeamSlaBreaches(
+                team_pk=r.team_id, first_response=r.first_response, resolution=r.resolution
+            )
+            for r in rows
+        ]

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime, time
 from enum import Enum
 
 import strawberry
@@ -150,6 +150,7 @@ class Case(Node):
     resolved_at: datetime | None
     closed_at: datetime | None
     reopen_count: int
+    sla_state: strawberry.Private[CaseSla]
 
     @classmethod
     def from_row(cls, row: models.Case) -> Case:
@@ -175,6 +176,7 @@ class Case(Node):
             resolved_at=row.resolved_at,
             closed_at=row.closed_at,
             reopen_count=row.reopen_count,
+            sla_state=CaseSla.from_row(row),
         )
 
     @classmethod
@@ -214,6 +216,10 @@ class Case(Node):
     async def attachments(self, info: strawberry.Info) -> list[CaseAttachment]:
         rows = await info.context.loaders["crm.attachments_by_case"].load(self.pk)
         return [CaseAttachment.from_row(r) for r in rows]
+
+    @strawberry.field(description="The SLA clock of the case.")
+    def sla(self) -> CaseSla | None:
+        return self.sla_state
 
     @strawberry.field(description="Every status the case went through, oldest first.")
     async def status_history(self, info: strawberry.Info) -> list[CaseStatusChange]:
@@ -327,3 +333,152 @@ class CaseMessageAddInput:
     then_status: CaseStatus | None = strawberry.field(
         default=None, description="Move the case afterwards, e.g. PENDING_CUSTOMER."
     )
+
+
+@guard("crm.sla")
+@strawberry.type(
+    description="Targets in working minutes for the cases of a priority and/or a category."
+)
+class SlaPolicy(Node):
+    pk: strawberry.Private[uuid.UUID]
+    name: str
+    priority: CasePriority | None = strawberry.field(description="Null: any priority.")
+    category: str | None = strawberry.field(description="Null: any category.")
+    first_response_minutes: int
+    resolution_minutes: int
+    warn_before_minutes: int
+
+    @classmethod
+    def from_row(cls, row: models.SlaPolicy) -> SlaPolicy:
+        return cls(
+            id=strawberry.ID(to_global_id("SlaPolicy", row.id)),
+            pk=row.id,
+            name=row.name,
+            priority=None if row.priority is None else CasePriority(row.priority.value),
+            category=row.category,
+            first_response_minutes=row.first_response_minutes,
+            resolution_minutes=row.resolution_minutes,
+            warn_before_minutes=row.warn_before_minutes,
+        )
+
+    @classmethod
+    async def load_node(cls, info: strawberry.Info, pk: uuid.UUID) -> SlaPolicy | None:
+        return await load_one(info, "crm.sla_policy_by_id", pk, cls.from_row)
+
+
+@guard("crm.sla")
+@strawberry.type(description="A case's service-level clock: targets, due times and breaches.")
+class CaseSla:
+    policy_pk: strawberry.Private[uuid.UUID | None]
+    first_response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    paused: bool = strawberry.field(description="The clock is stopped: pending customer.")
+    paused_minutes: int = strawberry.field(description="Working minutes spent paused.")
+    first_response_breached_at: datetime | None
+    resolution_breached_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: models.Case) -> CaseSla:
+        return cls(
+            policy_pk=row.sla_policy_id,
+            first_response_due_at=row.first_response_due_at,
+            resolution_due_at=row.resolution_due_at,
+            paused=row.sla_paused_at is not None,
+            paused_minutes=row.sla_paused_seconds // 60,
+            first_response_breached_at=row.first_response_breached_at,
+            resolution_breached_at=row.resolution_breached_at,
+        )
+
+    @strawberry.field(description="The policy applied.")
+    async def policy(self, info: strawberry.Info) -> SlaPolicy | None:
+        return None if self.policy_pk is None else await SlaPolicy.load_node(info, self.policy_pk)
+
+
+@guard("crm.sla")
+@strawberry.type(description="A working interval of a weekday, in the business time zone.")
+class WorkingInterval:
+    weekday: int = strawberry.field(description="0 is Monday, 6 is Sunday.")
+    start: str = strawberry.field(description="HH:MM")
+    end: str = strawberry.field(description="HH:MM; not after start: runs overnight.")
+
+
+@guard("crm.sla")
+@strawberry.type(description="A day without working hours.")
+class Holiday:
+    day: date
+    name: str
+
+
+@guard("crm.sla")
+@strawberry.type(description="Working hours and holidays the SLA targets count in.")
+class BusinessCalendar:
+    time_zone: str
+    hours: list[WorkingInterval]
+    holidays: list[Holiday]
+
+
+@guard("crm.sla")
+@strawberry.type(description="SLA breaches of one queue in a period.")
+class TeamSlaBreaches:
+    team_pk: strawberry.Private[uuid.UUID | None]
+    first_response: int
+    resolution: int
+
+    @strawberry.field(description="The queue; null for cases in no queue.")
+    async def team(self, info: strawberry.Info) -> Team | None:
+        return None if self.team_pk is None else await Team.load_node(info, self.team_pk)
+
+
+@strawberry.enum(description="Why an SLA mutation failed.")
+class SlaErrorCode(Enum):
+    INVALID = "invalid"
+    INVALID_ID = "invalid_id"
+    REQUIRED = "required"
+    TOO_LONG = "too_long"
+    NOT_FOUND = "not_found"
+    DUPLICATE = "duplicate"
+    OVERLAP = "overlap"
+    INVALID_TARGET = "invalid_target"
+    NO_WORKING_TIME = "no_working_time"
+
+
+@strawberry.type
+class SlaError:
+    field: str | None
+    code: SlaErrorCode
+    message: str
+
+
+@strawberry.type
+class SlaPolicyPayload:
+    errors: list[SlaError]
+    policy: SlaPolicy | None = None
+
+
+@strawberry.type
+class BusinessCalendarPayload:
+    errors: list[SlaError]
+    calendar: BusinessCalendar | None = None
+
+
+@strawberry.input(description="Create the policy of a priority/category pair, or change it.")
+class SlaPolicySetInput:
+    name: str
+    priority: CasePriority | None = strawberry.field(default=None, description="Null: any.")
+    category: str | None = strawberry.field(default=None, description="Null: any.")
+    first_response_minutes: int = strawberry.field(description="Working minutes, above 0.")
+    resolution_minutes: int = strawberry.field(description="Working minutes, above 0.")
+    warn_before_minutes: int = 60
+
+
+@strawberry.input
+class WorkingIntervalInput:
+    weekday: int
+    start: time
+    end: time
+
+
+@strawberry.input
+class HolidayInput:
+    day: date
+    name: str

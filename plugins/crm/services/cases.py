@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,6 +44,8 @@ from unicrm.plugins.crm.models import (
     CaseStatus,
     CaseStatusChange,
 )
+from unicrm.plugins.crm.services import sla
+from unicrm.plugins.crm.services.categories import normalize_category
 
 UNSET: Any = object()
 MAX_SUBJECT = 300
@@ -50,9 +53,9 @@ MAX_DESCRIPTION = 10_000
 MAX_BODY = 20_000
 MAX_ATTACHMENTS = 20
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
-CATEGORY = re.compile(r"[a-z0-9][a-z0-9_/-]{0,63}")
 CONTENT_TYPE = re.compile(r"[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*")
-WEB_ADDRESS = re.compile(r"https?://\S+")
+WEB_ADDRESS = re.compile(r"(?:https?://|mid:)\S+")
+"""Where the file is: an http(s) address, or ``mid:`` for a part of a received e-mail."""
 
 TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
     CaseStatus.NEW: frozenset(
@@ -182,20 +185,6 @@ def _description(value: str | None, errors: list[FieldError]) -> str | None:
     return text
 
 
-def normalize_category(value: str | None, errors: list[FieldError]) -> str | None:
-    """A category is a lower-case key such as ``billing`` or ``device/screen``."""
-    category = (value or "").strip().lower() or None
-    if category is not None and not CATEGORY.fullmatch(category):
-        errors.append(
-            FieldError(
-                "INVALID",
-                "a category is a lower-case key of letters, digits, _ - / (at most 64)",
-                "category",
-            )
-        )
-    return category
-
-
 def _attachments(items: list[AttachmentData], errors: list[FieldError]) -> list[AttachmentData]:
     if len(items) > MAX_ATTACHMENTS:
         errors.append(
@@ -225,7 +214,9 @@ def _attachments(items: list[AttachmentData], errors: list[FieldError]) -> list[
                 )
             )
         if not WEB_ADDRESS.fullmatch(url) or len(url) > 1000:
-            errors.append(FieldError("INVALID", "an http(s) address of the file", f"{where}.url"))
+            errors.append(
+                FieldError("INVALID", "an http(s) (or mid:) address of the file", f"{where}.url")
+            )
         clean.append(AttachmentData(name, content_type, item.size_bytes, url))
     return clean
 
@@ -387,7 +378,10 @@ def _record_status(
 
 
 async def open_case(
-    session: AsyncSession, data: CaseData, scope: ColumnElement[bool] | None = None
+    session: AsyncSession,
+    data: CaseData,
+    zone: ZoneInfo,
+    scope: ColumnElement[bool] | None = None,
 ) -> Case:
     """Open a case for a customer. Without a queue it goes to the opening agent's primary
     team; the assignee is notified; ``crm.case_opened`` is emitted and the timeline says so."""
@@ -426,7 +420,9 @@ async def open_case(
         opened_at=now,
         updated_at=now,
         reopen_count=0,
+        sla_paused_seconds=0,
     )
+    await sla.apply(session, case, zone)
     session.add(case)
     await session.flush()
     await _in_scope(session, case, scope)
@@ -478,6 +474,7 @@ async def update_case(
     session: AsyncSession,
     case_id: uuid.UUID,
     changes: CaseChanges,
+    zone: ZoneInfo,
     scope: ColumnElement[bool] | None = None,
 ) -> Case:
     """Change what a case is about. A closed case is read-only."""
@@ -522,6 +519,8 @@ async def update_case(
             serial,
             order_id,
         )
+    if changes.priority is not UNSET or changes.category is not UNSET:
+        await sla.apply(session, case, zone)
     case.updated_at = utcnow()
     return case
 
@@ -559,8 +558,11 @@ async def assign_case(
     return case
 
 
-def _move(session: AsyncSession, case: Case, to: CaseStatus, at: datetime) -> None:
-    """Put the case in ``to`` (already allowed), with its history, event and timeline entry."""
+async def _move(
+    session: AsyncSession, case: Case, to: CaseStatus, at: datetime, zone: ZoneInfo
+) -> None:
+    """Put the case in ``to`` (already allowed), with its history, event, timeline entry and
+    SLA clock (paused while pending customer)."""
     previous = case.status
     case.status = to
     case.updated_at = at
@@ -572,6 +574,7 @@ def _move(session: AsyncSession, case: Case, to: CaseStatus, at: datetime) -> No
         case.resolved_at = case.closed_at = None
         case.reopen_count += 1
     _record_status(session, case, previous, at)
+    await sla.on_status_change(session, case, previous, at, zone)
     emit(
         session,
         events.CASE_STATUS_CHANGED,
@@ -616,13 +619,14 @@ async def change_status(
     case_id: uuid.UUID,
     to: CaseStatus,
     reopen_days: int,
+    zone: ZoneInfo,
     scope: ColumnElement[bool] | None = None,
 ) -> Case:
     """Move a case along its status machine (``TRANSITIONS``)."""
     case = await get_case(session, case_id, scope)
     now = utcnow()
     check_transition(case, to, reopen_days, now)
-    _move(session, case, to, now)
+    await _move(session, case, to, now, zone)
     return case
 
 
@@ -635,7 +639,8 @@ async def add_message(
     attachments: list[AttachmentData] | None = None,
     then_status: CaseStatus | None = None,
     author_name: str | None = None,
-    reopen_days: int = 0,
+    reopen_days: int,
+    zone: ZoneInfo,
     scope: ColumnElement[bool] | None = None,
 ) -> CaseMessage:
     """Add to a case's conversation. A closed case takes no message (CASE_CLOSED).
@@ -684,9 +689,9 @@ async def add_message(
     ):
         automatic = CaseStatus.OPEN
     if automatic is not None and automatic is not then_status:
-        _move(session, case, automatic, now)
+        await _move(session, case, automatic, now, zone)
     if then_status is not None and then_status is not case.status:
         check_transition(case, then_status, reopen_days, now, "then_status")
-        _move(session, case, then_status, now)
+        await _move(session, case, then_status, now, zone)
     case.updated_at = now
     return message
