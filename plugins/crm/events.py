@@ -15,6 +15,8 @@ _PAYLOAD = ConfigDict(extra="forbid")
 CASE_OPENED = "crm.case_opened"
 CASE_STATUS_CHANGED = "crm.case_status_changed"
 CASE_ASSIGNED = "crm.case_assigned"
+CASE_ESCALATED = "crm.case_escalated"
+VISIT_STATUS_CHANGED = "crm.visit_status_changed"
 SLA_WARNING = "crm.sla_warning"
 SLA_BREACHED = "crm.sla_breached"
 
@@ -54,8 +56,29 @@ class SlaAlert:
     assignee_id: str | None
 
 
+@dataclass(config=_PAYLOAD, frozen=True)
+class CaseEscalated:
+    """A case handed off to a technician team with a booked visit."""
+
+    case_id: str
+    visit_id: str
+    booking_id: str
+    team_id: str
+    starts_at: str
+    ends_at: str
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class VisitStatusChanged:
+    case_id: str
+    visit_id: str
+    status: str
+
+
 register_event_type(CASE_OPENED, CaseOpened)
 register_event_type(CASE_STATUS_CHANGED, CaseStatusChanged)
 register_event_type(CASE_ASSIGNED, CaseAssigned)
 register_event_type(SLA_WARNING, SlaAlert)
 register_event_type(SLA_BREACHED, SlaAlert)
+register_event_type(CASE_ESCALATED, CaseEscalated)
+register_event_type(VISIT_STATUS_CHANGED, VisitStatusChanged)

@@ -214,3 +214,40 @@ class SlaPolicy(IdMixin, Base):
     resolution_minutes: Mapped[int]
     warn_before_minutes: Mapped[int] = mapped_column(default=60)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class VisitStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    EN_ROUTE = "en_route"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class TechnicianVisit(IdMixin, Base):
+    """A case handed off to a technician team: the core booking of the technician's time in
+    the window the customer preferred, the visit's progress and its report."""
+
+    __tablename__ = "crm_technician_visit"
+    __table_args__ = (Index("ix_crm_technician_visit_case_id_created_at", "case_id", "created_at"),)
+
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("crm_case.id", ondelete="CASCADE"))
+    booking_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("booking.id", ondelete="SET NULL"), index=True
+    )
+    team_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("team.id", ondelete="SET NULL"))
+    technician_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL")
+    )
+    preferred_from: Mapped[datetime]
+    preferred_until: Mapped[datetime]
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    status: Mapped[VisitStatus] = mapped_column(
+        text_enum(VisitStatus, length=20), default=VisitStatus.SCHEDULED
+    )
+    report: Mapped[str | None] = mapped_column(Text)
+    customer_notified_by: Mapped[str | None] = mapped_column(String(32))
+    """The channel the customer was told of the appointment on; None when no channel allowed."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -61,9 +61,9 @@ def graphql_query() -> type:
 
 @hookimpl
 def graphql_mutation() -> type:
-    from unicrm.plugins.crm.graphql.mutations import CrmMutation
+    from unicrm.plugins.crm.graphql.mutations import ServiceMutation
 
-    return CrmMutation
+    return ServiceMutation
 
 
 @hookimpl
@@ -121,6 +121,7 @@ def customer_timeline_kinds() -> dict[str, str]:
     return {
         "crm.case_opened": "The customer opened a case.",
         "crm.case_status_changed": "A case moved to another status (resolved, reopened...).",
+        "crm.technician_visit": "A technician visit was booked for a case.",
     }
 
 

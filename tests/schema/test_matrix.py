@@ -20,7 +20,7 @@ ROOT_FIELDS = {
 CUSTOMER_FIELDS = {
     "ma": {"leadScore"},
     "sfa": {"deals"},
-    "crm": {"cases"},
+    "crm": {"cases", "service"},
     "loyalty": {"loyaltyMember"},
 }
 TYPES = {
@@ -34,6 +34,8 @@ TYPES = {
         "CaseMessage",
         "CaseSla",
         "SlaPolicy",
+        "TechnicianVisit",
+        "CustomerService",
         "CaseConnection",
         "CaseEdge",
     },

@@ -20,6 +20,7 @@ from unicrm.plugins.crm.graphql.types import (
     CaseAttachmentInput,
     CaseError,
     CaseErrorCode,
+    CaseEscalateInput,
     CaseMessage,
     CaseMessageAddInput,
     CaseMessagePayload,
@@ -33,10 +34,15 @@ from unicrm.plugins.crm.graphql.types import (
     SlaPolicy,
     SlaPolicyPayload,
     SlaPolicySetInput,
+    TechnicianVisit,
+    TechnicianVisitPayload,
+    TechnicianVisitUpdateInput,
+    VisitError,
+    VisitErrorCode,
     WorkingIntervalInput,
 )
 from unicrm.plugins.crm.services import cases as services
-from unicrm.plugins.crm.services import sla
+from unicrm.plugins.crm.services import handoff, sla
 
 
 def _optional_id(value: str | None, type_name: str, field: str) -> Any:
@@ -314,3 +320,78 @@ async def _calendar_mutation(
         codes=SlaErrorCode,
         result=lambda calendar: {"calendar": calendar},
     )
+
+
+@strawberry.type
+class HandoffMutation:
+    @strawberry.mutation(
+        metadata=requires("crm.case:write"),
+        description="Hand a case to a technician team: books the technician (core bookings) "
+        "inside the customer's preferred window and tells the customer on a channel their "
+        "consent allows.",
+    )
+    async def case_escalate(
+        self, info: strawberry.Info, input: CaseEscalateInput
+    ) -> TechnicianVisitPayload:
+        ctx = info.context
+        scope = services.visible_to(ctx, "write")
+
+        async def work(session: AsyncSession) -> models.TechnicianVisit:
+            data = handoff.EscalationData(
+                case_id=decode_id(input.case_id, "Case", "case_id"),
+                team_id=decode_id(input.team_id, "Team", "team_id"),
+                resource_id=decode_id(input.resource_id, "BookingResource", "resource_id"),
+                starts_at=input.starts_at,
+                ends_at=input.ends_at,
+                preferred_from=input.preferred_from,
+                preferred_until=input.preferred_until,
+                technician_id=_optional_id(input.technician_id, "User", "technician_id"),
+                note=input.note,
+            )
+            return await handoff.escalate(
+                session, data, ctx.settings.zone, ctx.settings.crm.reopen_days, scope
+            )
+
+        return await _visit_mutation(info, work)
+
+    @strawberry.mutation(
+        metadata=requires("crm.case:write"),
+        description="Report a visit's progress: en route, in progress, done (with its "
+        "report) or cancelled (the booking is cancelled). The case gets it as a note.",
+    )
+    async def technician_visit_update(
+        self, info: strawberry.Info, input: TechnicianVisitUpdateInput
+    ) -> TechnicianVisitPayload:
+        ctx = info.context
+        scope = services.visible_to(ctx, "write")
+
+        async def work(session: AsyncSession) -> models.TechnicianVisit:
+            return await handoff.update_visit(
+                session,
+                decode_id(input.id, "TechnicianVisit"),
+                models.VisitStatus(input.status.value),
+                input.report,
+                ctx.settings.zone,
+                ctx.settings.crm.reopen_days,
+                scope,
+            )
+
+        return await _visit_mutation(info, work)
+
+
+async def _visit_mutation(
+    info: strawberry.Info, work: Callable[[AsyncSession], Awaitable[models.TechnicianVisit]]
+) -> TechnicianVisitPayload:
+    return await mutate(
+        info,
+        work,
+        payload=TechnicianVisitPayload,
+        error_type=VisitError,
+        codes=VisitErrorCode,
+        result=lambda visit: {"visit": TechnicianVisit.from_row(visit)},
+    )
+
+
+@strawberry.type
+class ServiceMutation(CrmMutation, HandoffMutation):
+    """Every mutation of the plugin: cases, SLA and calendar, technician hand-off."""

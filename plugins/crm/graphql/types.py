@@ -8,6 +8,7 @@ import strawberry
 
 from unicrm.core.authz.declare import guard
 from unicrm.core.graph.assets.types import Asset
+from unicrm.core.graph.bookings.types import Booking
 from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.loaders import load_one
@@ -220,6 +221,11 @@ class Case(Node):
     @strawberry.field(description="The SLA clock of the case.")
     def sla(self) -> CaseSla | None:
         return self.sla_state
+
+    @strawberry.field(description="Technician visits the case was handed off to, oldest first.")
+    async def visits(self, info: strawberry.Info) -> list[TechnicianVisit]:
+        rows = await info.context.loaders["crm.visits_by_case"].load(self.pk)
+        return [TechnicianVisit.from_row(r) for r in rows]
 
     @strawberry.field(description="Every status the case went through, oldest first.")
     async def status_history(self, info: strawberry.Info) -> list[CaseStatusChange]:
@@ -482,3 +488,128 @@ class WorkingIntervalInput:
 class HolidayInput:
     day: date
     name: str
+
+
+@strawberry.enum(description="How far a technician visit got.")
+class VisitStatus(Enum):
+    SCHEDULED = "scheduled"
+    EN_ROUTE = "en_route"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+@guard("crm.case")
+@strawberry.type(description="A technician visit a case was handed off to (a core booking).")
+class TechnicianVisit(Node):
+    pk: strawberry.Private[uuid.UUID]
+    case_pk: strawberry.Private[uuid.UUID]
+    booking_pk: strawberry.Private[uuid.UUID | None]
+    team_pk: strawberry.Private[uuid.UUID | None]
+    technician_pk: strawberry.Private[uuid.UUID | None]
+    preferred_from: datetime
+    preferred_until: datetime
+    starts_at: datetime
+    ends_at: datetime
+    status: VisitStatus
+    report: str | None
+    customer_notified_by: str | None = strawberry.field(
+        description="The channel the customer was told on; null when none was allowed."
+    )
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: models.TechnicianVisit) -> TechnicianVisit:
+        return cls(
+            id=strawberry.ID(to_global_id("TechnicianVisit", row.id)),
+            pk=row.id,
+            case_pk=row.case_id,
+            booking_pk=row.booking_id,
+            team_pk=row.team_id,
+            technician_pk=row.technician_id,
+            preferred_from=row.preferred_from,
+            preferred_until=row.preferred_until,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            status=VisitStatus(row.status.value),
+            report=row.report,
+            customer_notified_by=row.customer_notified_by,
+            updated_at=row.updated_at,
+        )
+
+    @classmethod
+    async def load_node(cls, info: strawberry.Info, pk: uuid.UUID) -> TechnicianVisit | None:
+        return await load_one(info, "crm.visit_by_id", pk, cls.from_row)
+
+    @strawberry.field(description="The case handed off.")
+    async def case(self, info: strawberry.Info) -> Case | None:
+        return await Case.load_node(info, self.case_pk)
+
+    @strawberry.field(description="The technician's booked time (core bookings).")
+    async def booking(self, info: strawberry.Info) -> Booking | None:
+        return None if self.booking_pk is None else await Booking.load_node(info, self.booking_pk)
+
+    @strawberry.field(description="The technician team.")
+    async def team(self, info: strawberry.Info) -> Team | None:
+        return None if self.team_pk is None else await Team.load_node(info, self.team_pk)
+
+    @strawberry.field(description="The technician, when one was named.")
+    async def technician(self, info: strawberry.Info) -> User | None:
+        pk = self.technician_pk
+        return None if pk is None else await User.load_node(info, pk)
+
+
+@strawberry.enum(description="Why a hand-off mutation failed.")
+class VisitErrorCode(Enum):
+    INVALID = "invalid"
+    INVALID_ID = "invalid_id"
+    REQUIRED = "required"
+    TOO_LONG = "too_long"
+    NOT_FOUND = "not_found"
+    NOT_IN_TEAM = "not_in_team"
+    CASE_CLOSED = "case_closed"
+    INVALID_TRANSITION = "invalid_transition"
+    OUTSIDE_PREFERRED_WINDOW = "outside_preferred_window"
+    IN_THE_PAST = "in_the_past"
+    SLOT_FULL = "slot_full"
+    OUTSIDE_HOURS = "outside_hours"
+    MISALIGNED = "misaligned"
+    INACTIVE = "inactive"
+    KIND_MISMATCH = "kind_mismatch"
+
+
+@strawberry.type
+class VisitError:
+    field: str | None
+    code: VisitErrorCode
+    message: str
+
+
+@strawberry.type
+class TechnicianVisitPayload:
+    errors: list[VisitError]
+    visit: TechnicianVisit | None = None
+
+
+@strawberry.input(
+    description="Hand a case to a technician team with a visit in the window the customer prefers."
+)
+class CaseEscalateInput:
+    case_id: strawberry.ID
+    team_id: strawberry.ID = strawberry.field(description="The technician team (queue).")
+    resource_id: strawberry.ID = strawberry.field(
+        description="The technician's bookable resource (core bookings)."
+    )
+    starts_at: datetime
+    ends_at: datetime
+    preferred_from: datetime = strawberry.field(description="The customer's window: from.")
+    preferred_until: datetime = strawberry.field(description="The customer's window: until.")
+    technician_id: strawberry.ID | None = None
+    note: str | None = None
+
+
+@strawberry.input
+class TechnicianVisitUpdateInput:
+    id: strawberry.ID
+    status: VisitStatus
+    report: str | None = strawberry.field(default=None, description="Required for DONE.")

@@ -250,17 +250,20 @@ async def primary_team_of(session: AsyncSession, user_id: uuid.UUID | None) -> u
     )
 
 
-async def _check_queue(
-    session: AsyncSession, team_id: uuid.UUID | None, assignee_id: uuid.UUID | None
+async def check_queue(
+    session: AsyncSession,
+    team_id: uuid.UUID | None,
+    assignee_id: uuid.UUID | None,
+    assignee_field: str = "assignee_id",
 ) -> None:
     """An assignee must work in the case's queue (be a member or its manager)."""
     if assignee_id is not None:
-        await _user(session, assignee_id, "assignee_id")
+        await _user(session, assignee_id, assignee_field)
     if team_id is not None:
         team = await _team(session, team_id)
         if assignee_id is not None and not await _is_in_team(session, assignee_id, team):
             raise DomainError.single(
-                "NOT_IN_TEAM", "the assignee is not a member of the case's queue", "assignee_id"
+                "NOT_IN_TEAM", "the assignee is not a member of the case's queue", assignee_field
             )
 
 
@@ -304,6 +307,7 @@ async def get_case(
     scope: ColumnElement[bool] | None = None,
     *,
     for_update: bool = True,
+    field_name: str = "id",
 ) -> Case:
     """The case, locked for the change; NOT_FOUND also when it is outside ``scope``."""
     stmt = select(Case).where(Case.id == case_id)
@@ -313,7 +317,7 @@ async def get_case(
         stmt = stmt.with_for_update()
     case = await session.scalar(stmt)
     if case is None:
-        raise DomainError.single("NOT_FOUND", "no such case", "id")
+        raise DomainError.single("NOT_FOUND", "no such case", field_name)
     return case
 
 
@@ -397,7 +401,7 @@ async def open_case(
         raise DomainError(*errors)
     customer = await get_customer(session, data.customer_id)
     team_id = data.team_id or await primary_team_of(session, _actor_user(session))
-    await _check_queue(session, team_id, data.assignee_id)
+    await check_queue(session, team_id, data.assignee_id)
     product_id, serial = await _check_links(
         session, customer.id, data.product_id, data.asset_id, serial, data.order_id
     )
@@ -538,7 +542,7 @@ async def assign_case(
     if case.status is CaseStatus.CLOSED:
         raise DomainError.single("CASE_CLOSED", "a closed case cannot be assigned", "id")
     team = case.team_id if team_id is None else team_id
-    await _check_queue(session, team, assignee_id)
+    await check_queue(session, team, assignee_id)
     changed = (team, assignee_id) != (case.team_id, case.assignee_id)
     case.team_id, case.assignee_id = team, assignee_id
     case.updated_at = utcnow()
@@ -649,7 +653,7 @@ async def add_message(
     customer message puts a case waiting on the customer (or resolved) back to open.
     ``then_status`` moves the case afterwards (a reply asking a question: pending customer).
     """
-    case = await get_case(session, case_id, scope)
+    case = await get_case(session, case_id, scope, field_name="case_id")
     if case.status is CaseStatus.CLOSED:
         raise DomainError.single(
             "CASE_CLOSED", "the case is closed; reopen it before writing to it", "case_id"

@@ -1,5 +1,5 @@
-"""Cases in a merge, a DSAR export and an erasure. A case's messages, attachments and status
-history follow the case: they move with it, are exported inside it, and are deleted with it
+"""Cases in a merge, a DSAR export and an erasure. A case's messages, attachments, status
+history and technician visits follow the case: they move with it, are exported inside it, and are deleted with it
 (ON DELETE CASCADE)."""
 
 from __future__ import annotations
@@ -13,9 +13,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core.graph.merge.journal import jsonable
 from unicrm.core.privacy.rows import Journal, erase_rows, export_rows, move_rows
-from unicrm.plugins.crm.models import Case, CaseAttachment, CaseMessage, CaseStatusChange
+from unicrm.plugins.crm.models import (
+    Case,
+    CaseAttachment,
+    CaseMessage,
+    CaseStatusChange,
+    TechnicianVisit,
+)
 
-PARTS = {"messages": CaseMessage, "attachments": CaseAttachment, "status_history": CaseStatusChange}
+PARTS = {
+    "messages": CaseMessage,
+    "attachments": CaseAttachment,
+    "status_history": CaseStatusChange,
+    "technician_visits": TechnicianVisit,
+}
 
 
 async def merge(
