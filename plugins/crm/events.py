@@ -17,6 +17,7 @@ CASE_STATUS_CHANGED = "crm.case_status_changed"
 CASE_ASSIGNED = "crm.case_assigned"
 CASE_ESCALATED = "crm.case_escalated"
 VISIT_STATUS_CHANGED = "crm.visit_status_changed"
+SURVEY_ANSWERED = "crm.survey_answered"
 SLA_WARNING = "crm.sla_warning"
 SLA_BREACHED = "crm.sla_breached"
 
@@ -75,6 +76,13 @@ class VisitStatusChanged:
     status: str
 
 
+@dataclass(config=_PAYLOAD, frozen=True)
+class SurveyAnswered:
+    case_id: str
+    kind: str
+    score: int
+
+
 register_event_type(CASE_OPENED, CaseOpened)
 register_event_type(CASE_STATUS_CHANGED, CaseStatusChanged)
 register_event_type(CASE_ASSIGNED, CaseAssigned)
@@ -82,3 +90,4 @@ register_event_type(SLA_WARNING, SlaAlert)
 register_event_type(SLA_BREACHED, SlaAlert)
 register_event_type(CASE_ESCALATED, CaseEscalated)
 register_event_type(VISIT_STATUS_CHANGED, VisitStatusChanged)
+register_event_type(SURVEY_ANSWERED, SurveyAnswered)

@@ -251,3 +251,26 @@ class TechnicianVisit(IdMixin, Base):
     """The channel the customer was told of the appointment on; None when no channel allowed."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SurveyKind(StrEnum):
+    CSAT = "csat"
+
+
+class Survey(IdMixin, Base):
+    """A satisfaction survey sent after a case is resolved, answered once through its signed
+    link (``score`` 1-5)."""
+
+    __tablename__ = "crm_survey"
+    __table_args__ = (
+        CheckConstraint("score IS NULL OR (score >= 1 AND score <= 5)", name="score_in_range"),
+    )
+
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("crm_case.id", ondelete="CASCADE"), unique=True
+    )
+    kind: Mapped[SurveyKind] = mapped_column(text_enum(SurveyKind), default=SurveyKind.CSAT)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[datetime | None]
+    score: Mapped[int | None]
+    comment: Mapped[str | None] = mapped_column(Text)

@@ -122,6 +122,7 @@ def customer_timeline_kinds() -> dict[str, str]:
         "crm.case_opened": "The customer opened a case.",
         "crm.case_status_changed": "A case moved to another status (resolved, reopened...).",
         "crm.technician_visit": "A technician visit was booked for a case.",
+        "crm.survey_answered": "The customer rated how a case was handled.",
     }
 
 

@@ -7,9 +7,10 @@ from sqlalchemy import select, update
 
 from plugins.crm_support import asset, order, product
 from plugins.support import add_customers, add_rows, customer_gid
+from unicrm.core.db.types import utcnow
 from unicrm.core.graph.orders.models import Order, OrderStatus
 from unicrm.core.testing.statements import StatementCounter
-from unicrm.plugins.crm.models import Case
+from unicrm.plugins.crm.models import Case, Survey
 
 PAGE = """query($first: Int!) { customers(first: $first) { edges { node { displayName
     service {
@@ -18,6 +19,7 @@ PAGE = """query($first: Int!) { customers(first: $first) { edges { node { displa
       assets { serialNumber product { sku } }
       contracts { id }
       cases { subject status }
+      satisfaction { answered averageScore }
     } } } } }"""
 
 
@@ -28,7 +30,9 @@ async def _seed(state, n: int) -> list:
         await order(state, customer_id)
         await order(state, customer_id)
         await asset(state, customer_id, router, f"SN-{n}-{i}")
-        await add_rows(state, Case(customer_id=customer_id, subject=f"Case {i}", reopen_count=0))
+        case = Case(customer_id=customer_id, subject=f"Case {i}", reopen_count=0)
+        await add_rows(state, case)
+        await add_rows(state, Survey(case_id=case.id, score=1 + i % 5, answered_at=utcnow()))
     return ids
 
 
@@ -49,6 +53,7 @@ async def test_the_service_view_costs_the_same_for_3_or_12_customers(gql, unicrm
     assert len(nodes) == 12
     assert all(len(n["service"]["recentOrders"]) == 2 for n in nodes)
     assert all(n["service"]["cases"] and n["service"]["assets"] for n in nodes)
+    assert sorted(n["service"]["satisfaction"]["averageScore"] for n in nodes)[-1] == 5.0
     assert large == small
 
 

@@ -17,6 +17,7 @@ from unicrm.plugins.crm.models import (
     CaseMessage,
     CaseStatusChange,
     SlaPolicy,
+    Survey,
     TechnicianVisit,
 )
 from unicrm.plugins.crm.services.cases import visible_to
@@ -58,6 +59,22 @@ async def _purchases_by_customer(
     return list(found.items())
 
 
+async def _satisfaction_by_customer(
+    session: AsyncSession, keys: list[Any]
+) -> list[tuple[Any, dict[str, Any]]]:
+    """Per customer of the batch: answered surveys and their average score, one statement."""
+    rows = await session.execute(
+        select(Case.customer_id, func.count(Survey.score), func.avg(Survey.score))
+        .join(Survey, Survey.case_id == Case.id)
+        .where(Case.customer_id.in_(keys), Survey.score.is_not(None))
+        .group_by(Case.customer_id)
+    )
+    return [
+        (customer_id, {"answered": answered, "average_score": round(float(average), 2)})
+        for customer_id, answered, average in rows
+    ]
+
+
 LOADERS = {
     "crm.case_by_id": one_per_key(entities_by(Case.id), visible_to),
     "crm.cases_by_customer": many_per_key(
@@ -77,6 +94,8 @@ LOADERS = {
         entities_by(TechnicianVisit.case_id, TechnicianVisit.created_at, TechnicianVisit.id)
     ),
     "crm.purchases_by_customer": one_per_key(_purchases_by_customer),
+    "crm.satisfaction_by_customer": one_per_key(_satisfaction_by_customer),
+    "crm.survey_by_case": one_per_key(entities_by(Survey.case_id)),
     "crm.sla_policy_by_id": one_per_key(entities_by(SlaPolicy.id)),
     "crm.status_changes_by_case": many_per_key(
         entities_by(CaseStatusChange.case_id, CaseStatusChange.changed_at, CaseStatusChange.id)

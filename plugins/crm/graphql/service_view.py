@@ -1,6 +1,6 @@
 """``Customer.service``: what the service team needs about a customer in one query — purchases
 (recent orders, lifetime value), products owned with serials and warranty, contracts with
-renewal dates, and every case. Each list is one batched loader, so a page of customers costs
+renewal dates, every case and the satisfaction the customer expressed. Each list is one batched loader, so a page of customers costs
 the same number of statements as one."""
 
 from __future__ import annotations
@@ -33,6 +33,13 @@ class PurchaseSummary:
 
 
 @guard("crm.case")
+@strawberry.type(description="How satisfied the customer said they were (CSAT, 1-5).")
+class Satisfaction:
+    answered: int
+    average_score: float
+
+
+@guard("crm.case")
 @strawberry.type(description="The customer as the service team sees it.")
 class CustomerService:
     customer_pk: strawberry.Private[uuid.UUID]
@@ -58,6 +65,11 @@ class CustomerService:
         key = (self.customer_pk, ())
         rows = await info.context.loaders["core.contracts_by_customer"].load(key)
         return [Contract.from_row(r) for r in rows]
+
+    @strawberry.field(description="The customer's answered CSAT surveys; null when none.")
+    async def satisfaction(self, info: strawberry.Info) -> Satisfaction | None:
+        row = await info.context.loaders["crm.satisfaction_by_customer"].load(self.customer_pk)
+        return None if row is None else Satisfaction(**row)
 
     @strawberry.field(description="Every case of the customer the caller may see, newest first.")
     async def cases(self, info: strawberry.Info) -> list[Case]:

@@ -18,6 +18,7 @@ from unicrm.core.graph.products.types import Product
 from unicrm.core.graph.teams.types import Team
 from unicrm.core.graph.users.types import User
 from unicrm.plugins.crm import models
+from unicrm.plugins.crm.services.surveys import token_for
 
 
 @strawberry.enum(description="Where a case stands on its way to resolution.")
@@ -226,6 +227,11 @@ class Case(Node):
     async def visits(self, info: strawberry.Info) -> list[TechnicianVisit]:
         rows = await info.context.loaders["crm.visits_by_case"].load(self.pk)
         return [TechnicianVisit.from_row(r) for r in rows]
+
+    @strawberry.field(description="The satisfaction survey, once the case was resolved.")
+    async def survey(self, info: strawberry.Info) -> CaseSurvey | None:
+        row = await info.context.loaders["crm.survey_by_case"].load(self.pk)
+        return None if row is None else CaseSurvey.from_row(row)
 
     @strawberry.field(description="Every status the case went through, oldest first.")
     async def status_history(self, info: strawberry.Info) -> list[CaseStatusChange]:
@@ -613,3 +619,29 @@ class TechnicianVisitUpdateInput:
     id: strawberry.ID
     status: VisitStatus
     report: str | None = strawberry.field(default=None, description="Required for DONE.")
+
+
+@guard("crm.case")
+@strawberry.type(description="The satisfaction survey of a case (CSAT, 1-5), answered once.")
+class CaseSurvey:
+    pk: strawberry.Private[uuid.UUID]
+    created_at: datetime
+    answered_at: datetime | None
+    score: int | None
+    comment: str | None
+
+    @classmethod
+    def from_row(cls, row: models.Survey) -> CaseSurvey:
+        return cls(
+            pk=row.id,
+            created_at=row.created_at,
+            answered_at=row.answered_at,
+            score=row.score,
+            comment=row.comment,
+        )
+
+    @strawberry.field(description="The signed link the customer answers at.")
+    def link(self, info: strawberry.Info) -> str:
+        settings = info.context.settings
+        token = token_for(settings.secret_key.get_secret_value(), self.pk)
+        return f"{settings.messaging.public_url}/crm/surveys/{token}"

@@ -44,7 +44,7 @@ from unicrm.plugins.crm.models import (
     CaseStatus,
     CaseStatusChange,
 )
-from unicrm.plugins.crm.services import sla
+from unicrm.plugins.crm.services import sla, surveys
 from unicrm.plugins.crm.services.categories import normalize_category
 
 UNSET: Any = object()
@@ -572,6 +572,7 @@ async def _move(
     case.updated_at = at
     if to is CaseStatus.RESOLVED:
         case.resolved_at = at
+        await surveys.survey_after_resolution(session, case)
     elif to is CaseStatus.CLOSED:
         case.closed_at = at
     elif previous in (CaseStatus.RESOLVED, CaseStatus.CLOSED):

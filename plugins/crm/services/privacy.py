@@ -18,6 +18,7 @@ from unicrm.plugins.crm.models import (
     CaseAttachment,
     CaseMessage,
     CaseStatusChange,
+    Survey,
     TechnicianVisit,
 )
 
@@ -26,6 +27,7 @@ PARTS = {
     "attachments": CaseAttachment,
     "status_history": CaseStatusChange,
     "technician_visits": TechnicianVisit,
+    "surveys": Survey,
 }
 
 
