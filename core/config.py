@@ -415,6 +415,20 @@ class AssetSettings(BaseModel):
         return _notice_days(value)
 
 
+class CrmSettings(BaseModel):
+    """Customer service cases (docs/service.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reopen_days: int = Field(default=7, ge=0, le=365)
+    """How many days after closing a case it may still be reopened."""
+    inbound_smtp_host: str = "127.0.0.1"
+    inbound_smtp_port: int = Field(default=0, ge=0, le=65535)
+    """The port of the inbound e-mail server started with ``unicrm serve``; 0: none."""
+    inbound_team: str = ""
+    """The name of the team (queue) new cases from e-mail and the web form go to."""
+
+
 def _config_file() -> Path:
     return Path(os.environ.get(CONFIG_ENV, "unicrm.toml"))
 
@@ -452,6 +466,7 @@ class Settings(BaseSettings):
     commerce: CommerceSettings = Field(default_factory=CommerceSettings)
     messaging: MessagingSettings = Field(default_factory=MessagingSettings)
     assets: AssetSettings = Field(default_factory=AssetSettings)
+    crm: CrmSettings = Field(default_factory=CrmSettings)
     department_limits: dict[str, LimitsOverride] = Field(default_factory=dict)  # type: ignore[valid-type]
     cors: Cors = Field(default_factory=Cors)
     persisted_queries: PersistedQueries = Field(default_factory=PersistedQueries)

@@ -19,13 +19,18 @@ DEPARTMENT = "department"
 TEAM = "team"
 
 
-def teammates(user_id: Any) -> Any:
-    """The users of every team ``user_id`` belongs to or manages (themselves included)."""
+def my_teams(user_id: Any) -> Any:
+    """The ids of every team ``user_id`` belongs to or manages."""
     mine = union(
         select(TeamMember.team_id).where(TeamMember.user_id == user_id),
         select(Team.id).where(Team.manager_id == user_id),
     ).subquery()
-    return select(TeamMember.user_id).where(TeamMember.team_id.in_(select(mine.c[0])))
+    return select(mine.c[0])
+
+
+def teammates(user_id: Any) -> Any:
+    """The users of every team ``user_id`` belongs to or manages (themselves included)."""
+    return select(TeamMember.user_id).where(TeamMember.team_id.in_(my_teams(user_id)))
 
 
 def visible(
@@ -35,12 +40,13 @@ def visible(
     owner: ColumnElement[Any],
     department: ColumnElement[Any] | None,
     action: str = "read",
+    team: ColumnElement[Any] | None = None,
 ) -> ColumnElement[bool] | None:
     """The predicate limiting ``permission``'s rows to what ``ctx.actor`` may see; None when
     nothing is hidden (scope ``all``, or no authorizer: system work outside a request).
 
     ``team`` means rows owned by the actor or by a member of any team the actor belongs to
-    or manages (core/graph/teams).
+    or manages (core/graph/teams); with ``team`` (a row's queue), also the rows of those teams.
     """
     access = getattr(ctx, "access", None)
     if access is None:
@@ -56,7 +62,8 @@ def visible(
     if user_id is None:
         return false()
     if scope == TEAM:
-        return or_(owner == user_id, owner.in_(teammates(user_id)))
+        mine = or_(owner == user_id, owner.in_(teammates(user_id)))
+        return mine if team is None else or_(mine, team.in_(my_teams(user_id)))
     return owner == user_id
 
 

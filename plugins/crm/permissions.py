@@ -2,17 +2,27 @@ from unicrm.core.plugins.contracts import Permission, RoleGrant
 
 PERMISSIONS = [
     Permission("crm.case", ("read", "write", "delete"), "Service cases and their resolution."),
+    Permission(
+        "crm.sla", ("read", "write"), "SLA policies, the business calendar, breach reports."
+    ),
 ]
 
 ROLES = [
     RoleGrant(
         "support_agent",
-        ("crm.case:read", "crm.case:write"),
-        "Answers customers and works their cases to resolution.",
+        (
+            "crm.case:read@team",
+            "crm.case:write@team",
+            "crm.sla:read",
+            "core.team:read",
+        ),
+        "Answers customers and works the cases of its queues to resolution.",
     ),
-    RoleGrant("manager", ("crm.case:*",)),
-    RoleGrant("analyst", ("crm.case:read",)),
-    RoleGrant("technician", ("crm.case:read@own", "crm.case:write@own")),
+    RoleGrant("manager", ("crm.case:*", "crm.sla:*")),
+    RoleGrant("analyst", ("crm.case:read", "crm.sla:read")),
+    RoleGrant(
+        "technician", ("crm.case:read@own", "crm.case:write@own", "crm.sla:read", "core.team:read")
+    ),
     RoleGrant("store_staff", ("crm.case:read@own", "crm.case:write@own")),
     RoleGrant("field_sales", ("crm.case:read@own",)),
 ]

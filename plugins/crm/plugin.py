@@ -60,6 +60,13 @@ def graphql_query() -> type:
 
 
 @hookimpl
+def graphql_mutation() -> type:
+    from unicrm.plugins.crm.graphql.mutations import ServiceMutation
+
+    return ServiceMutation
+
+
+@hookimpl
 def graphql_type_fields() -> dict[str, list[Any]]:
     from unicrm.plugins.crm.graphql.core_fields import type_fields
 
@@ -74,10 +81,48 @@ def graphql_loaders() -> dict[str, Any]:
 
 
 @hookimpl
+def register_jobs() -> list[Any]:
+    from unicrm.plugins.crm.jobs import JOB_TYPES, SCHEDULES
+
+    return [*JOB_TYPES, *SCHEDULES]
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    from unicrm.plugins.crm.routes import ROUTES
+
+    return ROUTES
+
+
+@hookimpl
+async def startup(app: Any) -> None:
+    """Start the inbound e-mail server when ``crm.inbound_smtp_port`` is set (in an app
+    serving UniCRM)."""
+    state = getattr(app.state, "unicrm", None)
+    settings = None if state is None else state.settings.crm
+    if settings is not None and settings.inbound_smtp_port:
+        from unicrm.plugins.crm.mail import serve
+
+        app.state.crm_inbound_smtp = await serve(
+            state, settings.inbound_smtp_host, settings.inbound_smtp_port
+        )
+
+
+@hookimpl
+async def shutdown(app: Any) -> None:
+    server = getattr(app.state, "crm_inbound_smtp", None)
+    if server is not None:
+        server.close()
+        await server.wait_closed()
+
+
+@hookimpl
 def customer_timeline_kinds() -> dict[str, str]:
     return {
         "crm.case_opened": "The customer opened a case.",
-        "crm.case_status_changed": "A case moved to another status.",
+        "crm.case_status_changed": "A case moved to another status (resolved, reopened...).",
+        "crm.technician_visit": "A technician visit was booked for a case.",
+        "crm.survey_answered": "The customer rated how a case was handled.",
     }
 
 
@@ -85,26 +130,23 @@ def customer_timeline_kinds() -> dict[str, str]:
 async def customer_merge(
     source_id: uuid.UUID, target_id: uuid.UUID, session: AsyncSession, journal: Any
 ) -> None:
-    from unicrm.core.privacy.rows import move_rows
-    from unicrm.plugins.crm.models import Case
+    from unicrm.plugins.crm.services import privacy
 
-    await move_rows(session, Case, source_id, target_id, journal)
+    await privacy.merge(session, source_id, target_id, journal)
 
 
 @hookimpl
 async def customer_export(customer_id: uuid.UUID, session: AsyncSession) -> dict[str, Any]:
-    from unicrm.core.privacy.rows import export_rows
-    from unicrm.plugins.crm.models import Case
+    from unicrm.plugins.crm.services import privacy
 
-    return {"cases": await export_rows(session, Case, customer_id, order_by=[Case.opened_at])}
+    return await privacy.export(session, customer_id)
 
 
 @hookimpl
 async def customer_erase(customer_id: uuid.UUID, session: AsyncSession) -> None:
-    from unicrm.core.privacy.rows import erase_rows
-    from unicrm.plugins.crm.models import Case
+    from unicrm.plugins.crm.services import privacy
 
-    await erase_rows(session, Case, customer_id)
+    await privacy.erase(session, customer_id)
 
 
 @hookimpl

@@ -90,3 +90,41 @@ def test_plugin_branches_depend_on_core(unicrm_session_state):
         assert len(roots) == 1, plugin
         root = roots[0]
         assert set(root._resolved_dependencies) & core, f"{plugin} root must depend on core"
+
+
+async def test_crm_cases_keep_their_data_through_the_case_workflow_migration(
+    empty_db, unicrm_session_state
+):
+    """A case of the first crm tables keeps its row: ``pending`` becomes ``pending_customer``,
+    the channel is ``phone``; downgrading turns both pending statuses back into ``pending``."""
+    from sqlalchemy import Uuid, bindparam, text
+
+    from unicrm.core.db.types import UTCDateTime
+    from unicrm.core.graph.customers.models import CustomerKind
+    from unicrm.core.graph.customers.services import CustomerData, create_customer
+
+    registry = unicrm_session_state.registry
+    await runner.upgrade(empty_db, registry)
+    await runner.downgrade(empty_db, registry, "44e7930b1c25")
+    async with empty_db.transaction() as session:
+        customer = await create_customer(
+            session, CustomerData(kind=CustomerKind.PERSON, first_name="Malee")
+        )
+        await session.execute(
+            text(
+                "INSERT INTO crm_case (id, customer_id, subject, status, priority, opened_at) "
+                "VALUES (:id, :customer, 'Router', 'pending', 'high', :at)"
+            ).bindparams(
+                bindparam("id", type_=Uuid()),
+                bindparam("customer", type_=Uuid()),
+                bindparam("at", type_=UTCDateTime()),
+            ),
+            {"id": customer.id, "customer": customer.id, "at": customer.created_at},
+        )
+    await runner.upgrade(empty_db, registry)
+    read = text("SELECT status, priority, channel, reopen_count FROM crm_case")
+    async with empty_db.session() as session:
+        assert (await session.execute(read)).one() == ("pending_customer", "high", "phone", 0)
+    await runner.downgrade(empty_db, registry, "44e7930b1c25")
+    async with empty_db.session() as session:
+        assert (await session.execute(text("SELECT status FROM crm_case"))).scalar() == "pending"

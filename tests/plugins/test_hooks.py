@@ -134,7 +134,7 @@ def test_hook_register_default_roles(registry):
     }
 
     assert grants["sales_rep"] >= {"sfa.deal:read", "sfa.deal:write"}
-    assert grants["support_agent"] >= {"crm.case:read", "crm.case:write"}
+    assert grants["support_agent"] >= {"crm.case:read@team", "crm.case:write@team"}
     assert grants["loyalty_officer"] >= {"loyalty.member:read", "loyalty.member:write"}
     assert grants["greeter"] == {"example.greeting:read"}
 

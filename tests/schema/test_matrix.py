@@ -14,13 +14,13 @@ from unicrm.schema.composer import build_schema
 ROOT_FIELDS = {
     "ma": {"leadScoreDistribution", "maForms", "maScoringModels", "maCampaigns"},
     "sfa": {"deals"},
-    "crm": {"cases"},
+    "crm": {"case", "cases", "slaPolicies", "businessCalendar", "slaBreachesByTeam"},
     "loyalty": {"loyaltyMember"},
 }
 CUSTOMER_FIELDS = {
     "ma": {"leadScore", "maActivity", "maFormSubmissions"},
     "sfa": {"deals"},
-    "crm": {"cases"},
+    "crm": {"cases", "service"},
     "loyalty": {"loyaltyMember"},
 }
 TYPES = {
@@ -35,7 +35,19 @@ TYPES = {
         "MaTrackingEvent",
     },
     "sfa": {"Deal", "DealStage", "DealConnection", "DealEdge"},
-    "crm": {"Case", "CaseStatus", "CasePriority", "CaseConnection", "CaseEdge"},
+    "crm": {
+        "Case",
+        "CaseStatus",
+        "CasePriority",
+        "CaseChannel",
+        "CaseMessage",
+        "CaseSla",
+        "SlaPolicy",
+        "TechnicianVisit",
+        "CustomerService",
+        "CaseConnection",
+        "CaseEdge",
+    },
     "loyalty": {"LoyaltyMember", "LoyaltyMemberStatus"},
 }
 SUBSETS = [

@@ -8,6 +8,7 @@ import strawberry
 
 from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.plan import direct
+from unicrm.plugins.crm.graphql.service_view import service
 from unicrm.plugins.crm.graphql.types import Case
 
 
@@ -19,6 +20,11 @@ def type_fields() -> dict[str, list[Any]]:
 
     return {
         "Customer": [
-            strawberry.field(resolver=cases, description="The customer's cases, newest first.")
+            strawberry.field(resolver=cases, description="The customer's cases, newest first."),
+            strawberry.field(
+                resolver=service,
+                description="The customer as the service team sees it: purchases, products "
+                "owned, contracts and cases, in one query.",
+            ),
         ]
     }

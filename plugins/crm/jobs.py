@@ -1,0 +1,22 @@
+"""Durable jobs of customer service: the SLA scan, every minute."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from unicrm.core.db.types import utcnow
+from unicrm.core.jobs.contracts import JobRun, JobType, Schedule
+from unicrm.plugins.crm.services import sla
+
+
+async def sla_scan(job: JobRun, session: AsyncSession) -> None:
+    """Announce the SLA warnings and breaches due (``now`` in the payload: a manual run)."""
+    given = job.payload.get("now")
+    now = datetime.fromisoformat(given) if given else utcnow()
+    await sla.scan(session, job.id, now, limit=int(job.payload.get("limit", 1000)))
+
+
+JOB_TYPES = (JobType("crm.sla_scan", sla_scan, max_attempts=5, backoff=10.0),)
+SCHEDULES = (Schedule("crm.sla_scan", "* * * * *", job="crm.sla_scan"),)
