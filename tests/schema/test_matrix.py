@@ -15,19 +15,26 @@ ROOT_FIELDS = {
     "ma": {"leadScoreDistribution"},
     "sfa": {"deals"},
     "crm": {"cases"},
-    "loyalty": {"loyaltyMember"},
+    "loyalty": {"loyaltyMember", "loyaltyMembers", "loyaltyPrograms", "loyaltyReconciliations"},
 }
 CUSTOMER_FIELDS = {
     "ma": {"leadScore"},
     "sfa": {"deals"},
     "crm": {"cases"},
-    "loyalty": {"loyaltyMember"},
+    "loyalty": {"loyaltyMember", "loyaltyMemberships"},
 }
 TYPES = {
     "ma": {"LeadScore", "ScoreBand"},
     "sfa": {"Deal", "DealStage", "DealConnection", "DealEdge"},
     "crm": {"Case", "CaseStatus", "CasePriority", "CaseConnection", "CaseEdge"},
-    "loyalty": {"LoyaltyMember", "LoyaltyMemberStatus"},
+    "loyalty": {
+        "LoyaltyMember",
+        "LoyaltyMemberStatus",
+        "LoyaltyProgram",
+        "LoyaltyReward",
+        "LoyaltyLedgerEntry",
+        "LoyaltyErrorCode",
+    },
 }
 SUBSETS = [
     frozenset(c)
