@@ -26,7 +26,15 @@ def _existing_members_join_a_program() -> None:
     """Members of the first release join a ``default`` program (general type) and get a QR
     value; a database without members gets no program."""
     bind = op.get_bind()
-    members = bind.execute(sa.text("SELECT id FROM loyalty_member")).scalars().all()
+    member = sa.table(
+        "loyalty_member",
+        sa.column("id", sa.Uuid()),
+        sa.column("program_id", sa.Uuid()),
+        sa.column("member_type_id", sa.Uuid()),
+        sa.column("qr_value"),
+        sa.column("channel"),
+    )
+    members = bind.execute(sa.select(member.c.id)).scalars().all()
     if not members:
         return
     program_id, type_id = uuid.uuid4(), uuid.uuid4()
@@ -65,14 +73,6 @@ def _existing_members_join_a_program() -> None:
             id=type_id, program_id=program_id, code="general", name="General"
         )
     )
-    member = sa.table(
-        "loyalty_member",
-        sa.column("id", sa.Uuid()),
-        sa.column("program_id", sa.Uuid()),
-        sa.column("member_type_id", sa.Uuid()),
-        sa.column("qr_value"),
-        sa.column("channel"),
-    )
     for member_id in members:
         bind.execute(
             member.update()
@@ -91,10 +91,14 @@ def _opening_balances() -> None:
     adjustment against ``program:adjust``) and a lot that never expires, so balances equal
     the sum of their entries from the start."""
     bind = op.get_bind()
+    held = sa.table(
+        "loyalty_member",
+        *(sa.column(c, sa.Uuid()) for c in ("id", "program_id", "customer_id")),
+        sa.column("points_balance", sa.BigInteger()),
+    )
     rows = bind.execute(
-        sa.text(
-            "SELECT id, program_id, customer_id, points_balance FROM loyalty_member "
-            "WHERE points_balance > 0"
+        sa.select(held.c.id, held.c.program_id, held.c.customer_id, held.c.points_balance).where(
+            held.c.points_balance > 0
         )
     ).all()
     entry = sa.table(
@@ -662,8 +666,10 @@ def downgrade() -> None:
     op.drop_table("loyalty_expiry_notice")
     # one membership per customer again, and no negative balance: keep each customer's first
     op.execute(
-        "DELETE FROM loyalty_member WHERE id NOT IN "
-        "(SELECT MIN(id) FROM loyalty_member GROUP BY customer_id)"
+        "DELETE FROM loyalty_member WHERE EXISTS (SELECT 1 FROM loyalty_member AS first "
+        "WHERE first.customer_id = loyalty_member.customer_id "
+        "AND (first.enrolled_at < loyalty_member.enrolled_at "
+        "OR (first.enrolled_at = loyalty_member.enrolled_at AND first.id < loyalty_member.id)))"
     )
     op.execute("UPDATE loyalty_member SET points_balance = 0 WHERE points_balance < 0")
     with op.batch_alter_table("loyalty_member", schema=None) as batch_op:
