@@ -67,6 +67,13 @@ def graphql_mutation() -> type:
 
 
 @hookimpl
+def graphql_subscription() -> type:
+    from unicrm.plugins.loyalty.graphql.subscriptions import LoyaltySubscription
+
+    return LoyaltySubscription
+
+
+@hookimpl
 def graphql_types() -> list[type]:
     from unicrm.plugins.loyalty.graphql.types import LoyaltyMember, LoyaltyProgram, LoyaltyReward
 

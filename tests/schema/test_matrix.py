@@ -15,7 +15,13 @@ ROOT_FIELDS = {
     "ma": {"leadScoreDistribution"},
     "sfa": {"deals"},
     "crm": {"cases"},
-    "loyalty": {"loyaltyMember", "loyaltyMembers", "loyaltyPrograms", "loyaltyReconciliations"},
+    "loyalty": {
+        "loyaltyMember",
+        "loyaltyMembers",
+        "loyaltyPrograms",
+        "loyaltyReconciliations",
+        "loyaltyAnalytics",
+    },
 }
 CUSTOMER_FIELDS = {
     "ma": {"leadScore"},

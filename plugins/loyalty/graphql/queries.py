@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,10 +12,12 @@ from unicrm.core.graph.pagination import Connection, Page, PageRequest, count_of
 from unicrm.core.graph.queries import run_query
 from unicrm.plugins.loyalty import models
 from unicrm.plugins.loyalty.graphql.types import (
+    LoyaltyAnalytics,
     LoyaltyMember,
     LoyaltyProgram,
     LoyaltyReconciliation,
 )
+from unicrm.plugins.loyalty.services.analytics import analytics
 from unicrm.plugins.loyalty.services.members import find_member, visible_members
 
 
@@ -81,6 +85,18 @@ class LoyaltyQuery:
         async def work(session: AsyncSession) -> list[LoyaltyProgram]:
             rows = await session.scalars(select(models.Program).order_by(models.Program.code))
             return [LoyaltyProgram.from_row(r) for r in rows]
+
+        return await run_query(info, work)
+
+    @strawberry.field(
+        metadata=requires("loyalty.points:read"),
+        description="A programme's figures over a period [since, until).",
+    )
+    async def loyalty_analytics(
+        self, info: strawberry.Info, program_code: str, since: datetime, until: datetime
+    ) -> LoyaltyAnalytics:
+        async def work(session: AsyncSession) -> LoyaltyAnalytics:
+            return LoyaltyAnalytics.of(await analytics(session, program_code, since, until))
 
         return await run_query(info, work)
 

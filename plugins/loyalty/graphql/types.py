@@ -14,6 +14,7 @@ from unicrm.core.graph.loaders import load_one
 from unicrm.core.graph.node import Node
 from unicrm.core.graph.scalars import BigInt, Money
 from unicrm.plugins.loyalty import models
+from unicrm.plugins.loyalty.services import analytics
 
 
 @strawberry.enum(description="Whether a membership card can earn and redeem points.")
@@ -411,4 +412,84 @@ class LoyaltyReconciliation:
             members_checked=BigInt(row.members_checked),
             mismatch_count=len(row.mismatches),
             ok=not row.mismatches,
+        )
+
+
+@guard("loyalty.points")
+@strawberry.type(description="Members who joined in the period by channel and store.")
+class LoyaltyEnrolmentCount:
+    channel: LoyaltyEnrollmentChannel
+    store_code: str | None
+    members: BigInt
+
+
+@guard("loyalty.points")
+@strawberry.type
+class LoyaltyTierCount:
+    tier: str
+    members: BigInt
+
+
+@guard("loyalty.points")
+@strawberry.type
+class LoyaltyTierMoveCount:
+    from_tier: str
+    to_tier: str
+    members: BigInt
+
+
+@guard("loyalty.points")
+@strawberry.type(description="Points moved in the period, by kind (signed: burns negative).")
+class LoyaltyPointsFlows:
+    earned: BigInt
+    burned: BigInt
+    expired: BigInt
+    adjusted: BigInt
+    reversed: BigInt
+    transferred: BigInt
+
+
+@guard("loyalty.points")
+@strawberry.type(description="A programme's figures over a period.")
+class LoyaltyAnalytics:
+    members: BigInt
+    active_members: BigInt = strawberry.field(description="Members with a sale in the period.")
+    enrolments: list[LoyaltyEnrolmentCount]
+    points_liability: BigInt = strawberry.field(
+        description="Points outstanding now: the sum of positive balances."
+    )
+    flows: LoyaltyPointsFlows
+    redemption_rate: float = strawberry.field(
+        description="Share of the period's active members who redeemed a reward in it."
+    )
+    tier_distribution: list[LoyaltyTierCount]
+    tier_moves: list[LoyaltyTierMoveCount]
+
+    @classmethod
+    def of(cls, found: analytics.Analytics) -> LoyaltyAnalytics:
+        flows = found.flows
+        return cls(
+            members=BigInt(found.members),
+            active_members=BigInt(found.active_members),
+            enrolments=[
+                LoyaltyEnrolmentCount(
+                    channel=LoyaltyEnrollmentChannel(c), store_code=s, members=BigInt(n)
+                )
+                for c, s, n in found.enrolments
+            ],
+            points_liability=BigInt(found.points_liability),
+            flows=LoyaltyPointsFlows(
+                earned=BigInt(flows["earn"]),
+                burned=BigInt(flows["burn"]),
+                expired=BigInt(flows["expire"]),
+                adjusted=BigInt(flows["adjust"]),
+                reversed=BigInt(flows["reverse"]),
+                transferred=BigInt(flows["transfer"]),
+            ),
+            redemption_rate=found.redemption_rate,
+            tier_distribution=[LoyaltyTierCount(tier=t, members=BigInt(n)) for t, n in found.tiers],
+            tier_moves=[
+                LoyaltyTierMoveCount(from_tier=a, to_tier=b, members=BigInt(n))
+                for a, b, n in found.tier_moves
+            ],
         )

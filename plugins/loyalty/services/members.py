@@ -384,3 +384,11 @@ async def merge_members(
         await session.execute(RuleUsage.__table__.delete().where(RuleUsage.member_id == source.id))
         set_column(target, "points_balance", target.points_balance + source.points_balance, journal)
         await drop_row(session, source, journal)
+
+
+async def current_member(ctx: Any, member_id: uuid.UUID) -> Member | None:
+    """The member as stored now, if the actor of ``ctx`` may see them (their row scope)."""
+    stmt = select(Member).where(Member.id == member_id).execution_options(populate_existing=True)
+    scope = visible_members(ctx)
+    async with ctx.db.session() as session:
+        return await session.scalar(stmt if scope is None else stmt.where(scope))
