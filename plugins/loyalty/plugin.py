@@ -109,6 +109,13 @@ def register_routes() -> list[Any]:
 
 
 @hookimpl
+def segment_filters() -> list[Any]:
+    from unicrm.plugins.loyalty.segments import FILTERS
+
+    return list(FILTERS)
+
+
+@hookimpl
 def customer_timeline_kinds() -> dict[str, str]:
     return {
         "loyalty.member_enrolled": "The customer joined a loyalty programme.",

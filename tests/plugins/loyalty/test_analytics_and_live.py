@@ -6,9 +6,11 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest_asyncio
+from core.segments.helpers import cond, preview
 from subscriptions.support import live, ws_client
 
 from plugins.loyalty.support import SALE, enroll, sale_input, setup_program
+from plugins.support import add_customers
 from unicrm.core.app import create_app
 from unicrm.core.db.types import utcnow
 from unicrm.core.testing.pytest_plugin import sign_in_as
@@ -96,3 +98,18 @@ async def test_a_member_s_balance_is_sent_live_after_each_change(server, gql, un
 
     assert other["id"] != member["id"]
     assert first["payload"]["data"]["loyaltyMemberPointsChanged"] == {"pointsBalance": "120"}
+
+
+async def test_segments_filter_on_tier_points_and_membership(gql, unicrm_state):
+    await setup_program(unicrm_state)
+    await enroll(gql)
+    await enroll(gql, phone="0898765432")
+    await gql(SALE, sale_input("T-1", amount="10000"))  # Anan: 1,000 points, Gold
+    await add_customers(unicrm_state, "Nobody")
+
+    gold = await preview(gql, cond("loyalty.tier", "EQ", "gold"))
+    rich = await preview(gql, cond("loyalty.points_balance", "GTE", 500))
+    outsiders = await preview(gql, cond("loyalty.tier", "IS_NOT_SET"))
+
+    assert (gold["count"], rich["count"]) == (1, 1)
+    assert [c["displayName"] for c in outsiders["sample"]] == ["Nobody"]
