@@ -384,3 +384,60 @@ class Reconciliation(IdMixin, Base):
     run_at: Mapped[datetime] = mapped_column(default=utcnow)
     members_checked: Mapped[int] = mapped_column(BigInteger)
     mismatches: Mapped[list] = mapped_column(default=list)
+
+
+class CouponKind(StrEnum):
+    AMOUNT = "amount"
+    PERCENT = "percent"
+    FREE_ITEM = "free_item"
+    FREE_DELIVERY = "free_delivery"
+
+
+class CouponOffer(IdMixin, Base):
+    """What a coupon gives and on which conditions: a minimum spend and/or a product (SKU)
+    in the basket; coupons of the offer are valid ``valid_days`` after issue (or until
+    ``valid_until``, whichever comes first)."""
+
+    __tablename__ = "loyalty_coupon_offer"
+    __table_args__ = (UniqueConstraint("program_id", "code"),)
+
+    program_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("loyalty_program.id", ondelete="CASCADE")
+    )
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[CouponKind] = mapped_column(text_enum(CouponKind, 16))
+    value: Mapped[Decimal | None]
+    sku: Mapped[str | None] = mapped_column(String(64))
+    min_spend: Mapped[Decimal | None]
+    valid_days: Mapped[int | None]
+    valid_until: Mapped[datetime | None]
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Coupon(IdMixin, Base):
+    """One coupon issued to a member: an unguessable code, used at most once.
+
+    ``issue_key`` makes an issuance idempotent (``birthday:2026``, a segment send's id)."""
+
+    __tablename__ = "loyalty_coupon"
+    __table_args__ = (UniqueConstraint("offer_id", "member_id", "issue_key"),)
+
+    offer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("loyalty_coupon_offer.id", ondelete="CASCADE")
+    )
+    member_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("loyalty_member.id", ondelete="CASCADE"), index=True
+    )
+    customer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("customer.id", ondelete="CASCADE"), index=True
+    )
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    issue_key: Mapped[str] = mapped_column(String(100))
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
+    used_at: Mapped[datetime | None]
+    used_store_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("store.id", ondelete="SET NULL")
+    )
+    used_transaction_id: Mapped[str | None] = mapped_column(String(100))

@@ -149,20 +149,23 @@ async def customer_export(customer_id: uuid.UUID, session: AsyncSession) -> dict
         "loyalty_redemptions": await export_rows(
             session, models.Redemption, customer_id, order_by=[models.Redemption.created_at]
         ),
+        "loyalty_coupons": await export_rows(
+            session, models.Coupon, customer_id, order_by=[models.Coupon.issued_at]
+        ),
     }
 
 
 @hookimpl
 async def customer_erase(customer_id: uuid.UUID, session: AsyncSession) -> None:
     """Delete the memberships (a card number identifies the person and points mean nothing
-    without them), their transactions and redemptions; ledger entries stay, anonymised, so
+    without them), their transactions, redemptions and coupons; ledger entries stay, anonymised, so
     every posting still balances."""
     from unicrm.core.privacy.rows import erase_rows
     from unicrm.plugins.loyalty import models
     from unicrm.plugins.loyalty.services.ledger import anonymise_entries
 
     await anonymise_entries(session, customer_id)
-    for model in (models.Redemption, models.PosTransaction, models.Member):
+    for model in (models.Coupon, models.Redemption, models.PosTransaction, models.Member):
         await erase_rows(session, model, customer_id)
 
 

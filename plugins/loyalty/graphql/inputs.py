@@ -10,6 +10,9 @@ import strawberry
 
 from unicrm.core.graph.scalars import BigInt
 from unicrm.plugins.loyalty.graphql.types import (
+    LoyaltyCoupon,
+    LoyaltyCouponKind,
+    LoyaltyCouponOffer,
     LoyaltyEnrollmentChannel,
     LoyaltyMember,
     LoyaltyMemberStatus,
@@ -48,6 +51,12 @@ class LoyaltyErrorCode(Enum):
     OUT_OF_STOCK = "out_of_stock"
     LIMIT_REACHED = "limit_reached"
     TIER_RESTRICTED = "tier_restricted"
+    OFFER_NOT_FOUND = "offer_not_found"
+    COUPON_NOT_FOUND = "coupon_not_found"
+    COUPON_USED = "coupon_used"
+    COUPON_EXPIRED = "coupon_expired"
+    COUPON_OF_ANOTHER_MEMBER = "coupon_of_another_member"
+    CONDITIONS_NOT_MET = "conditions_not_met"
 
 
 @strawberry.type
@@ -267,3 +276,64 @@ class LoyaltyPointsTransferInput:
     to_member_id: strawberry.ID
     points: BigInt
     reason: str
+
+
+@strawberry.input(description="A coupon offer: amount or percent off, a free item or delivery.")
+class LoyaltyCouponOfferCreateInput:
+    program_code: str
+    code: str
+    name: str
+    kind: LoyaltyCouponKind
+    value: Decimal | None = None
+    sku: str | None = strawberry.field(
+        default=None, description="The free item, or a product the basket must hold."
+    )
+    min_spend: Decimal | None = None
+    valid_days: int | None = strawberry.field(default=None, description="Valid days after issue.")
+    valid_until: datetime | None = None
+
+
+@strawberry.type
+class LoyaltyCouponOfferPayload:
+    offer: LoyaltyCouponOffer | None = None
+    errors: list[LoyaltyError]
+
+
+@strawberry.input(
+    description="Issue an offer to members and/or every member of a segment, once per issue key."
+)
+class LoyaltyCouponIssueInput:
+    program_code: str
+    offer_code: str
+    issue_key: str = strawberry.field(
+        description="Idempotency: a member gets one coupon of the offer per key."
+    )
+    member_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    segment_id: strawberry.ID | None = None
+
+
+@strawberry.type
+class LoyaltyCouponIssuePayload:
+    coupons: list[LoyaltyCoupon] = strawberry.field(default_factory=list)
+    errors: list[LoyaltyError]
+
+
+@strawberry.input(description="Use a coupon at the POS.")
+class LoyaltyCouponUseInput:
+    code: str
+    store_code: str
+    transaction_id: str
+    spend: Decimal
+    skus: list[str] = strawberry.field(default_factory=list)
+    member_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The member presenting it: another member's coupon is refused."
+    )
+
+
+@strawberry.type
+class LoyaltyCouponUsePayload:
+    coupon: LoyaltyCoupon | None = None
+    explanation: str | None = strawberry.field(
+        default=None, description='What staff read: "Coupon X: free delivery (Mission reward)".'
+    )
+    errors: list[LoyaltyError]

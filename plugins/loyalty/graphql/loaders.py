@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core.graph.loaders import entities_by, latest_by, many_per_key, one_per_key
 from unicrm.plugins.loyalty.models import (
+    Coupon,
+    CouponOffer,
     LedgerEntry,
     Member,
     MemberType,
@@ -67,4 +69,8 @@ LOADERS = {
         entities_by(TierChange.member_id, TierChange.changed_at.desc())
     ),
     "loyalty.tier_progress_by_member": one_per_key(_progress),
+    "loyalty.coupons_by_member": many_per_key(
+        entities_by(Coupon.member_id, Coupon.issued_at.desc(), Coupon.id.desc())
+    ),
+    "loyalty.coupon_offer_by_id": one_per_key(entities_by(CouponOffer.id)),
 }

@@ -13,6 +13,12 @@ from unicrm.core.graph.ids import decode_id
 from unicrm.core.graph.mutations import in_transaction, mutate, payload_errors
 from unicrm.plugins.loyalty import models
 from unicrm.plugins.loyalty.graphql.inputs import (
+    LoyaltyCouponIssueInput,
+    LoyaltyCouponIssuePayload,
+    LoyaltyCouponOfferCreateInput,
+    LoyaltyCouponOfferPayload,
+    LoyaltyCouponUseInput,
+    LoyaltyCouponUsePayload,
     LoyaltyEarnRateSetInput,
     LoyaltyEarnRuleCreateInput,
     LoyaltyEarnRulePayload,
@@ -36,6 +42,8 @@ from unicrm.plugins.loyalty.graphql.inputs import (
     LoyaltyTierSaveInput,
 )
 from unicrm.plugins.loyalty.graphql.types import (
+    LoyaltyCoupon,
+    LoyaltyCouponOffer,
     LoyaltyMember,
     LoyaltyPosTransaction,
     LoyaltyProgram,
@@ -43,7 +51,7 @@ from unicrm.plugins.loyalty.graphql.types import (
     LoyaltyReward,
     LoyaltyTier,
 )
-from unicrm.plugins.loyalty.services import earn, members, pos, rewards, tiers
+from unicrm.plugins.loyalty.services import coupons, earn, members, pos, rewards, tiers
 
 ERRORS: dict[str, Any] = {"error_type": LoyaltyError, "codes": LoyaltyErrorCode}
 
@@ -383,3 +391,95 @@ class LoyaltyMutation:
             return await rewards.transfer(session, ids[0], ids[1], int(input.points), input.reason)
 
         return await mutate(info, work, payload=LoyaltyMemberPayload, result=_member, **ERRORS)
+
+    @strawberry.mutation(
+        metadata=requires("loyalty.program:write"), description="Create a coupon offer."
+    )
+    async def loyalty_coupon_offer_create(
+        self, info: strawberry.Info, input: LoyaltyCouponOfferCreateInput
+    ) -> LoyaltyCouponOfferPayload:
+        data = coupons.OfferData(
+            program_code=input.program_code,
+            code=input.code,
+            name=input.name,
+            kind=models.CouponKind(input.kind.value),
+            value=input.value,
+            sku=input.sku,
+            min_spend=input.min_spend,
+            valid_days=input.valid_days,
+            valid_until=input.valid_until,
+        )
+
+        async def work(session: AsyncSession) -> models.CouponOffer:
+            return await coupons.create_offer(session, data)
+
+        return await mutate(
+            info,
+            work,
+            payload=LoyaltyCouponOfferPayload,
+            result=lambda o: {"offer": LoyaltyCouponOffer.from_row(o)},
+            **ERRORS,
+        )
+
+    @strawberry.mutation(
+        metadata=requires("loyalty.program:write"),
+        description="Issue coupons of an offer to members or a segment's members.",
+    )
+    async def loyalty_coupon_issue(
+        self, info: strawberry.Info, input: LoyaltyCouponIssueInput
+    ) -> LoyaltyCouponIssuePayload:
+        async def work(session: AsyncSession) -> list[models.Coupon]:
+            member_ids = [
+                decode_id(m, "LoyaltyMember", f"member_ids.{i}")
+                for i, m in enumerate(input.member_ids)
+            ]
+            segment = (
+                None
+                if input.segment_id is None
+                else decode_id(input.segment_id, "Segment", "segment_id")
+            )
+            return await coupons.issue_to(
+                session, input.program_code, input.offer_code, member_ids, segment, input.issue_key
+            )
+
+        return await mutate(
+            info,
+            work,
+            payload=LoyaltyCouponIssuePayload,
+            result=lambda rows: {"coupons": [LoyaltyCoupon.from_row(r) for r in rows]},
+            **ERRORS,
+        )
+
+    @strawberry.mutation(
+        metadata=requires("loyalty.points:write"),
+        description="Use a coupon at the POS: once, before it expires, by its member.",
+    )
+    async def loyalty_coupon_use(
+        self, info: strawberry.Info, input: LoyaltyCouponUseInput
+    ) -> LoyaltyCouponUsePayload:
+        async def work(session: AsyncSession) -> coupons.Used:
+            member_id = (
+                None
+                if input.member_id is None
+                else decode_id(input.member_id, "LoyaltyMember", "member_id")
+            )
+            return await coupons.use(
+                session,
+                input.code,
+                member_id,
+                input.store_code,
+                input.transaction_id,
+                input.spend,
+                input.skus,
+            )
+
+        return await mutate(
+            info,
+            work,
+            payload=LoyaltyCouponUsePayload,
+            result=lambda used: {
+                "coupon": LoyaltyCoupon.from_row(used.coupon),
+                "explanation": used.explanation,
+            },
+            **ERRORS,
+        )

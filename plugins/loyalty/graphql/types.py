@@ -280,6 +280,67 @@ class LoyaltyRedemption:
         return await LoyaltyReward.load_node(info, self.reward_pk)
 
 
+@strawberry.enum(description="What a coupon gives.")
+class LoyaltyCouponKind(Enum):
+    AMOUNT = "amount"
+    PERCENT = "percent"
+    FREE_ITEM = "free_item"
+    FREE_DELIVERY = "free_delivery"
+
+
+@guard("loyalty.program")
+@strawberry.type(description="What a coupon gives and on which conditions.")
+class LoyaltyCouponOffer:
+    code: str
+    name: str
+    kind: LoyaltyCouponKind
+    value: Decimal | None
+    sku: str | None
+    min_spend: Decimal | None
+    valid_days: int | None
+    valid_until: datetime | None
+
+    @classmethod
+    def from_row(cls, row: models.CouponOffer) -> LoyaltyCouponOffer:
+        return cls(
+            code=row.code,
+            name=row.name,
+            kind=LoyaltyCouponKind(row.kind.value),
+            value=row.value,
+            sku=row.sku,
+            min_spend=row.min_spend,
+            valid_days=row.valid_days,
+            valid_until=row.valid_until,
+        )
+
+
+@guard("loyalty.points")
+@strawberry.type(description="A coupon issued to a member; used at most once.")
+class LoyaltyCoupon:
+    id: strawberry.ID
+    offer_pk: strawberry.Private[uuid.UUID]
+    code: str
+    issued_at: datetime
+    expires_at: datetime | None
+    used_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: models.Coupon) -> LoyaltyCoupon:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            offer_pk=row.offer_id,
+            code=row.code,
+            issued_at=row.issued_at,
+            expires_at=row.expires_at,
+            used_at=row.used_at,
+        )
+
+    @strawberry.field(description="What the coupon gives.")
+    async def offer(self, info: strawberry.Info) -> LoyaltyCouponOffer | None:
+        row = await info.context.loaders["loyalty.coupon_offer_by_id"].load(self.offer_pk)
+        return None if row is None else LoyaltyCouponOffer.from_row(row)
+
+
 @guard("loyalty.member")
 @strawberry.type(description="A move between tiers.")
 class LoyaltyTierChange:
@@ -381,6 +442,11 @@ class LoyaltyMember(Node):
     async def redemptions(self, info: strawberry.Info) -> list[LoyaltyRedemption]:
         rows = await info.context.loaders["loyalty.redemptions_by_member"].load(self.pk)
         return [LoyaltyRedemption.from_row(r) for r in rows]
+
+    @strawberry.field(description="The member's coupons, newest first.")
+    async def coupons(self, info: strawberry.Info) -> list[LoyaltyCoupon]:
+        rows = await info.context.loaders["loyalty.coupons_by_member"].load(self.pk)
+        return [LoyaltyCoupon.from_row(r) for r in rows]
 
     @strawberry.field(description="The member's tier changes, newest first.")
     async def tier_history(self, info: strawberry.Info) -> list[LoyaltyTierChange]:

@@ -31,6 +31,7 @@ from unicrm.core.graph.timeline.services import add_entry
 from unicrm.core.privacy.rows import Journal, drop_row, move_rows, set_column
 from unicrm.plugins.loyalty.events import MemberEnrolled, MemberStatusChanged
 from unicrm.plugins.loyalty.models import (
+    Coupon,
     EnrollmentChannel,
     LedgerEntry,
     Member,
@@ -349,7 +350,7 @@ async def set_status(
     return member
 
 
-CUSTOMER_TABLES = (LedgerEntry, PosTransaction, Redemption)
+CUSTOMER_TABLES = (LedgerEntry, PosTransaction, Redemption, Coupon)
 """Loyalty tables besides members whose rows carry the customer id."""
 
 
@@ -379,7 +380,7 @@ async def merge_members(
             set_column(source, "customer_id", target_id, journal)
             await session.flush()
             continue
-        for model in (LedgerEntry, PointsLot, PosTransaction, Redemption):
+        for model in (LedgerEntry, PointsLot, PosTransaction, Redemption, Coupon):
             await move_rows(session, model, source.id, target.id, journal, column="member_id")
         await session.execute(RuleUsage.__table__.delete().where(RuleUsage.member_id == source.id))
         set_column(target, "points_balance", target.points_balance + source.points_balance, journal)
