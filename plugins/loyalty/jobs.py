@@ -1,4 +1,5 @@
-"""Loyalty's durable jobs: point expiry, upcoming-expiry notices, tier review, reconciliation.
+"""Loyalty's durable jobs: point expiry, upcoming-expiry notices, tier review, reconciliation,
+birthday coupons.
 
 Each is safe to re-run: expiry takes only what is left in expired lots, a notice is recorded
 once per member and expiry date, and the review and the check change nothing twice.
@@ -28,7 +29,7 @@ from unicrm.plugins.loyalty.models import (
     Program,
     Reconciliation,
 )
-from unicrm.plugins.loyalty.services import ledger, tiers
+from unicrm.plugins.loyalty.services import coupons, ledger, tiers
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +174,10 @@ async def reconcile(session: AsyncSession) -> Reconciliation:
     return row
 
 
+async def _birthday_job(job: JobRun, session: AsyncSession) -> None:
+    await coupons.issue_birthday_coupons(session, job.app_settings.business_date())
+
+
 async def _expire_job(job: JobRun, session: AsyncSession) -> None:
     await expire_points(session, job.app_settings.zone)
 
@@ -194,10 +199,12 @@ JOB_TYPES = (
     JobType("loyalty.expiry_notices", _notice_job, max_attempts=3, backoff=60, timeout=600),
     JobType("loyalty.review_tiers", _review_job, max_attempts=3, backoff=300, timeout=1800),
     JobType("loyalty.reconcile", _reconcile_job, max_attempts=3, backoff=300, timeout=1800),
+    JobType("loyalty.birthday_coupons", _birthday_job, max_attempts=3, backoff=300, timeout=1800),
 )
 SCHEDULES = (
     Schedule("loyalty.nightly_expiry", "5 0 * * *", job="loyalty.expire_points"),
     Schedule("loyalty.expiry_notices", "0 9 * * *", job="loyalty.expiry_notices"),
     Schedule("loyalty.monthly_tier_review", "30 0 1 * *", job="loyalty.review_tiers"),
     Schedule("loyalty.nightly_reconcile", "0 3 * * *", job="loyalty.reconcile"),
+    Schedule("loyalty.birthday_coupons", "0 8 * * *", job="loyalty.birthday_coupons"),
 )

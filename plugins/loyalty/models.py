@@ -393,10 +393,18 @@ class CouponKind(StrEnum):
     FREE_DELIVERY = "free_delivery"
 
 
+class BirthdayIssue(StrEnum):
+    """Whether the birthday job issues an offer: never, on the day, or for the whole month."""
+
+    NONE = "none"
+    DAY = "day"
+    MONTH = "month"
+
+
 class CouponOffer(IdMixin, Base):
     """What a coupon gives and on which conditions: a minimum spend and/or a product (SKU)
     in the basket; coupons of the offer are valid ``valid_days`` after issue (or until
-    ``valid_until``, whichever comes first)."""
+    ``valid_until``, whichever comes first). ``birthday`` makes it a birthday reward."""
 
     __tablename__ = "loyalty_coupon_offer"
     __table_args__ = (UniqueConstraint("program_id", "code"),)
@@ -412,6 +420,9 @@ class CouponOffer(IdMixin, Base):
     min_spend: Mapped[Decimal | None]
     valid_days: Mapped[int | None]
     valid_until: Mapped[datetime | None]
+    birthday: Mapped[BirthdayIssue] = mapped_column(
+        text_enum(BirthdayIssue, 16), default=BirthdayIssue.NONE
+    )
     active: Mapped[bool] = mapped_column(default=True)
 
 

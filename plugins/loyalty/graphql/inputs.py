@@ -10,6 +10,7 @@ import strawberry
 
 from unicrm.core.graph.scalars import BigInt
 from unicrm.plugins.loyalty.graphql.types import (
+    LoyaltyBirthdayIssue,
     LoyaltyCoupon,
     LoyaltyCouponKind,
     LoyaltyCouponOffer,
@@ -291,6 +292,10 @@ class LoyaltyCouponOfferCreateInput:
     min_spend: Decimal | None = None
     valid_days: int | None = strawberry.field(default=None, description="Valid days after issue.")
     valid_until: datetime | None = None
+    birthday: LoyaltyBirthdayIssue = strawberry.field(
+        default=LoyaltyBirthdayIssue.NONE,
+        description="Make it a birthday reward, issued by the daily birthday job.",
+    )
 
 
 @strawberry.type

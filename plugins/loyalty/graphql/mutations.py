@@ -408,6 +408,7 @@ class LoyaltyMutation:
             min_spend=input.min_spend,
             valid_days=input.valid_days,
             valid_until=input.valid_until,
+            birthday=models.BirthdayIssue(input.birthday.value),
         )
 
         async def work(session: AsyncSession) -> models.CouponOffer:

@@ -288,6 +288,13 @@ class LoyaltyCouponKind(Enum):
     FREE_DELIVERY = "free_delivery"
 
 
+@strawberry.enum(description="Whether the birthday job issues an offer.")
+class LoyaltyBirthdayIssue(Enum):
+    NONE = "none"
+    DAY = strawberry.enum_value("day", description="On the birthday (28 February for 29th).")
+    MONTH = strawberry.enum_value("month", description="Once in the birth month.")
+
+
 @guard("loyalty.program")
 @strawberry.type(description="What a coupon gives and on which conditions.")
 class LoyaltyCouponOffer:
@@ -299,6 +306,7 @@ class LoyaltyCouponOffer:
     min_spend: Decimal | None
     valid_days: int | None
     valid_until: datetime | None
+    birthday: LoyaltyBirthdayIssue
 
     @classmethod
     def from_row(cls, row: models.CouponOffer) -> LoyaltyCouponOffer:
@@ -311,6 +319,7 @@ class LoyaltyCouponOffer:
             min_spend=row.min_spend,
             valid_days=row.valid_days,
             valid_until=row.valid_until,
+            birthday=LoyaltyBirthdayIssue(row.birthday.value),
         )
 
 

@@ -9,19 +9,22 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from calendar import isleap
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, extract, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core.db.ids import uuid7
 from unicrm.core.db.types import utcnow
 from unicrm.core.errors import DomainError, FieldError
+from unicrm.core.graph.customers.models import Customer
 from unicrm.core.graph.orders.conflicts import insert_or_skip
 from unicrm.core.segments.models import SegmentMember
 from unicrm.plugins.loyalty.models import (
+    BirthdayIssue,
     Coupon,
     CouponKind,
     CouponOffer,
@@ -51,6 +54,7 @@ class OfferData:
     min_spend: Decimal | None = None
     valid_days: int | None = None
     valid_until: datetime | None = None
+    birthday: BirthdayIssue = BirthdayIssue.NONE
 
 
 async def create_offer(session: AsyncSession, data: OfferData) -> CouponOffer:
@@ -93,6 +97,7 @@ async def create_offer(session: AsyncSession, data: OfferData) -> CouponOffer:
         min_spend=data.min_spend,
         valid_days=data.valid_days,
         valid_until=data.valid_until,
+        birthday=data.birthday,
         active=True,
     )
     session.add(offer)
@@ -230,3 +235,49 @@ async def use(
     coupon.used_transaction_id = transaction_id[:100]
     await session.flush()
     return Used(coupon, offer, f"Coupon {coupon.code}: {benefit(offer)} ({offer.name})")
+
+
+def _birthday_today(today: date) -> ColumnElement[bool]:
+    """Customers whose birthday is ``today``; in a year without 29 February, those born on
+    it celebrate on the 28th."""
+    month = extract("month", Customer.birth_date)
+    day = extract("day", Customer.birth_date)
+    on_day = (month == today.month) & (day == today.day)
+    if today.month == 2 and today.day == 28 and not isleap(today.year):
+        return on_day | ((month == 2) & (day == 29))
+    return on_day
+
+
+async def issue_birthday_coupons(session: AsyncSession, today: date) -> int:
+    """Issue every birthday offer to the members it is due for ``today`` (a business date):
+    ``DAY`` offers on the birthday, ``MONTH`` offers on any day of the birth month. The issue
+    key ``birthday:<year>`` gives each member one coupon of an offer per year, however often
+    the job runs."""
+    offers = (
+        await session.scalars(
+            select(CouponOffer).where(
+                CouponOffer.active.is_(True), CouponOffer.birthday != BirthdayIssue.NONE
+            )
+        )
+    ).all()
+    count = 0
+    for offer in offers:
+        due = (
+            _birthday_today(today)
+            if offer.birthday is BirthdayIssue.DAY
+            else extract("month", Customer.birth_date) == today.month
+        )
+        members = (
+            await session.scalars(
+                select(Member)
+                .join(Customer, Customer.id == Member.customer_id)
+                .where(
+                    Member.program_id == offer.program_id,
+                    Member.status == MemberStatus.ACTIVE,
+                    due,
+                )
+                .order_by(Member.id)
+            )
+        ).all()
+        count += len(await issue(session, offer, list(members), f"birthday:{today.year}"))
+    return count

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
 
 from plugins.loyalty.support import enroll, pk, setup_program
 from unicrm.core.db.types import utcnow
+from unicrm.core.graph.customers.models import Customer
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.segments.models import Segment, SegmentKind, SegmentMember
 from unicrm.plugins.loyalty.models import Coupon, Member
+from unicrm.plugins.loyalty.services import coupons
 
 OFFER = """mutation($input: LoyaltyCouponOfferCreateInput!) { loyaltyCouponOfferCreate(
   input: $input) { offer { code kind value } errors { field code } } }"""
@@ -176,3 +178,68 @@ async def test_bad_offers_and_issues_are_refused(gql, unicrm_state, member):
     assert body["data"]["loyaltyCouponIssue"]["errors"] == [
         {"field": "offerCode", "code": "OFFER_NOT_FOUND"}
     ]
+
+
+async def born(state, member: dict, birth: date) -> None:
+    async with state.db.transaction() as session:
+        customer = await session.scalar(
+            select(Member.customer_id).where(Member.id == pk(member["id"]))
+        )
+        await session.execute(
+            update(Customer).where(Customer.id == customer).values(birth_date=birth)
+        )
+
+
+async def birthday_offer(gql, code: str, mode: str) -> None:
+    body = await gql(
+        OFFER,
+        {
+            "input": {
+                "programCode": "club",
+                "code": code,
+                "name": "Happy birthday",
+                "kind": "AMOUNT",
+                "value": "100",
+                "birthday": mode,
+                "validDays": 31,
+            }
+        },
+    )
+    assert body["data"]["loyaltyCouponOfferCreate"]["errors"] == []
+
+
+async def birthday_run(state, today: date) -> int:
+    async with state.db.transaction() as session:
+        return await coupons.issue_birthday_coupons(session, today)
+
+
+async def test_birthday_coupons_come_on_the_day_once_a_year(gql, unicrm_state, member):
+    other = await enroll(gql, phone="0898765432")
+    await born(unicrm_state, member, date(1990, 5, 17))
+    await born(unicrm_state, other, date(1985, 6, 1))
+    await birthday_offer(gql, "BDAY", "DAY")
+
+    assert await birthday_run(unicrm_state, date(2026, 5, 16)) == 0
+    assert await birthday_run(unicrm_state, date(2026, 5, 17)) == 1
+    assert await birthday_run(unicrm_state, date(2026, 5, 17)) == 0  # a re-run issues nothing
+    assert await birthday_run(unicrm_state, date(2027, 5, 17)) == 1  # next year, again
+
+
+async def test_leap_day_birthdays_are_celebrated_on_the_28th_in_other_years(
+    gql, unicrm_state, member
+):
+    await born(unicrm_state, member, date(2000, 2, 29))
+    await birthday_offer(gql, "BDAY", "DAY")
+
+    assert await birthday_run(unicrm_state, date(2027, 2, 28)) == 1
+    assert await birthday_run(unicrm_state, date(2028, 2, 28)) == 0  # 2028 has a 29th
+    assert await birthday_run(unicrm_state, date(2028, 2, 29)) == 1
+
+
+async def test_birth_month_coupons_come_once_in_the_month(gql, unicrm_state, member):
+    await born(unicrm_state, member, date(1990, 5, 17))
+    await birthday_offer(gql, "BMONTH", "MONTH")
+
+    assert await birthday_run(unicrm_state, date(2026, 5, 1)) == 1
+    assert await birthday_run(unicrm_state, date(2026, 5, 2)) == 0
+    assert await birthday_run(unicrm_state, date(2026, 6, 1)) == 0

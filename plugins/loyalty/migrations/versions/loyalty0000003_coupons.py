@@ -1,4 +1,4 @@
-"""loyalty coupon offers and coupons
+"""loyalty coupon offers (birthday rewards too) and coupons
 
 Revision ID: loyalty0000003
 Revises: loyalty0000002
@@ -40,6 +40,11 @@ def upgrade() -> None:
         sa.Column("min_spend", sa.BigInteger(), nullable=True),
         sa.Column("valid_days", sa.Integer(), nullable=True),
         sa.Column("valid_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column(
+            "birthday",
+            sa.Enum("none", "day", "month", name="birthdayissue", native_enum=False, length=16),
+            nullable=False,
+        ),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.ForeignKeyConstraint(
