@@ -452,3 +452,53 @@ class Coupon(IdMixin, Base):
         ForeignKey("store.id", ondelete="SET NULL")
     )
     used_transaction_id: Mapped[str | None] = mapped_column(String(100))
+
+
+class MissionKind(StrEnum):
+    PURCHASES = "purchases"
+    ITEMS = "items"
+    VISITS = "visits"
+
+
+class Mission(IdMixin, Base):
+    """A goal that earns a coupon: ``target`` purchases with a matching line, matching items
+    (quantities), or visits (sales on distinct business days). Lines match on SKU, category
+    (and its children) and order-line modifier, like earn rules; none given: any line."""
+
+    __tablename__ = "loyalty_mission"
+    __table_args__ = (UniqueConstraint("program_id", "code"),)
+
+    program_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("loyalty_program.id", ondelete="CASCADE")
+    )
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[MissionKind] = mapped_column(text_enum(MissionKind, 16))
+    target: Mapped[int]
+    sku: Mapped[str | None] = mapped_column(String(64))
+    category: Mapped[str | None] = mapped_column(String(200))
+    modifier: Mapped[str | None] = mapped_column(String(100))
+    offer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("loyalty_coupon_offer.id"))
+    starts_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class MissionProgress(Base):
+    """A member's progress on a mission; ``last_day`` is the business day of the last visit
+    counted; ``coupon_id`` is set once the reward is claimed."""
+
+    __tablename__ = "loyalty_mission_progress"
+
+    mission_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("loyalty_mission.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("loyalty_member.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    progress: Mapped[int] = mapped_column(default=0)
+    last_day: Mapped[date | None]
+    completed_at: Mapped[datetime | None]
+    coupon_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("loyalty_coupon.id", ondelete="SET NULL")
+    )

@@ -17,6 +17,8 @@ from unicrm.plugins.loyalty.graphql.types import (
     LoyaltyEnrollmentChannel,
     LoyaltyMember,
     LoyaltyMemberStatus,
+    LoyaltyMission,
+    LoyaltyMissionKind,
     LoyaltyNegativeBalancePolicy,
     LoyaltyPosTransaction,
     LoyaltyProgram,
@@ -58,6 +60,9 @@ class LoyaltyErrorCode(Enum):
     COUPON_EXPIRED = "coupon_expired"
     COUPON_OF_ANOTHER_MEMBER = "coupon_of_another_member"
     CONDITIONS_NOT_MET = "conditions_not_met"
+    MISSION_NOT_FOUND = "mission_not_found"
+    MISSION_NOT_COMPLETE = "mission_not_complete"
+    MISSION_REWARD_CLAIMED = "mission_reward_claimed"
 
 
 @strawberry.type
@@ -341,4 +346,37 @@ class LoyaltyCouponUsePayload:
     explanation: str | None = strawberry.field(
         default=None, description='What staff read: "Coupon X: free delivery (Mission reward)".'
     )
+    errors: list[LoyaltyError]
+
+
+@strawberry.input(description="A mission: reach `target` purchases, items or visits for a coupon.")
+class LoyaltyMissionCreateInput:
+    program_code: str
+    code: str
+    name: str
+    kind: LoyaltyMissionKind
+    target: int
+    offer_code: str = strawberry.field(description="The coupon offer the reward is issued from.")
+    sku: str | None = None
+    category: str | None = None
+    modifier: str | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+
+
+@strawberry.type
+class LoyaltyMissionPayload:
+    mission: LoyaltyMission | None = None
+    errors: list[LoyaltyError]
+
+
+@strawberry.input
+class LoyaltyMissionClaimInput:
+    member_id: strawberry.ID
+    mission_code: str
+
+
+@strawberry.type
+class LoyaltyMissionClaimPayload:
+    coupon: LoyaltyCoupon | None = None
     errors: list[LoyaltyError]

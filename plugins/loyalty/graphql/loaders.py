@@ -15,6 +15,8 @@ from unicrm.plugins.loyalty.models import (
     LedgerEntry,
     Member,
     MemberType,
+    Mission,
+    MissionProgress,
     PointsLot,
     Program,
     Redemption,
@@ -33,6 +35,21 @@ async def _open_lots(session: AsyncSession, keys: list[uuid.UUID]) -> list[tuple
         .order_by(PointsLot.expires_at.is_(None), PointsLot.expires_at, PointsLot.earned_at)
     )
     return [(row.member_id, row) for row in rows]
+
+
+async def _missions(session: AsyncSession, keys: list[uuid.UUID]) -> list[tuple[Any, Any]]:
+    """Each member's programme's active missions with the member's progress (or None)."""
+    rows = await session.execute(
+        select(Member.id, Mission, MissionProgress)
+        .join(Mission, Mission.program_id == Member.program_id)
+        .outerjoin(
+            MissionProgress,
+            (MissionProgress.mission_id == Mission.id) & (MissionProgress.member_id == Member.id),
+        )
+        .where(Member.id.in_(keys), Mission.active.is_(True))
+        .order_by(Mission.code)
+    )
+    return [(member_id, (mission, progress)) for member_id, mission, progress in rows]
 
 
 async def _progress(session: AsyncSession, keys: list[uuid.UUID]) -> list[tuple[Any, Any]]:
@@ -73,4 +90,5 @@ LOADERS = {
         entities_by(Coupon.member_id, Coupon.issued_at.desc(), Coupon.id.desc())
     ),
     "loyalty.coupon_offer_by_id": one_per_key(entities_by(CouponOffer.id)),
+    "loyalty.missions_by_member": many_per_key(_missions),
 }

@@ -27,6 +27,10 @@ from unicrm.plugins.loyalty.graphql.inputs import (
     LoyaltyErrorCode,
     LoyaltyMemberPayload,
     LoyaltyMemberSetStatusInput,
+    LoyaltyMissionClaimInput,
+    LoyaltyMissionClaimPayload,
+    LoyaltyMissionCreateInput,
+    LoyaltyMissionPayload,
     LoyaltyPointsAdjustInput,
     LoyaltyPointsTransferInput,
     LoyaltyPosPayload,
@@ -45,13 +49,22 @@ from unicrm.plugins.loyalty.graphql.types import (
     LoyaltyCoupon,
     LoyaltyCouponOffer,
     LoyaltyMember,
+    LoyaltyMission,
     LoyaltyPosTransaction,
     LoyaltyProgram,
     LoyaltyRedemption,
     LoyaltyReward,
     LoyaltyTier,
 )
-from unicrm.plugins.loyalty.services import coupons, earn, members, pos, rewards, tiers
+from unicrm.plugins.loyalty.services import (
+    coupons,
+    earn,
+    members,
+    missions,
+    pos,
+    rewards,
+    tiers,
+)
 
 ERRORS: dict[str, Any] = {"error_type": LoyaltyError, "codes": LoyaltyErrorCode}
 
@@ -482,5 +495,57 @@ class LoyaltyMutation:
                 "coupon": LoyaltyCoupon.from_row(used.coupon),
                 "explanation": used.explanation,
             },
+            **ERRORS,
+        )
+
+    @strawberry.mutation(
+        metadata=requires("loyalty.program:write"),
+        description="Create a mission rewarded with a coupon.",
+    )
+    async def loyalty_mission_create(
+        self, info: strawberry.Info, input: LoyaltyMissionCreateInput
+    ) -> LoyaltyMissionPayload:
+        data = missions.MissionData(
+            program_code=input.program_code,
+            code=input.code,
+            name=input.name,
+            kind=models.MissionKind(input.kind.value),
+            target=input.target,
+            offer_code=input.offer_code,
+            sku=input.sku,
+            category=input.category,
+            modifier=input.modifier,
+            starts_at=input.starts_at,
+            ends_at=input.ends_at,
+        )
+
+        async def work(session: AsyncSession) -> models.Mission:
+            return await missions.create_mission(session, data)
+
+        return await mutate(
+            info,
+            work,
+            payload=LoyaltyMissionPayload,
+            result=lambda m: {"mission": LoyaltyMission.from_row(m)},
+            **ERRORS,
+        )
+
+    @strawberry.mutation(
+        metadata=requires("loyalty.points:write"),
+        description="Claim a completed mission's coupon, once.",
+    )
+    async def loyalty_mission_claim(
+        self, info: strawberry.Info, input: LoyaltyMissionClaimInput
+    ) -> LoyaltyMissionClaimPayload:
+        async def work(session: AsyncSession) -> models.Coupon:
+            member_id = decode_id(input.member_id, "LoyaltyMember", "member_id")
+            progress = await missions.claim(session, member_id, input.mission_code)
+            return await session.get_one(models.Coupon, progress.coupon_id)
+
+        return await mutate(
+            info,
+            work,
+            payload=LoyaltyMissionClaimPayload,
+            result=lambda c: {"coupon": LoyaltyCoupon.from_row(c)},
             **ERRORS,
         )

@@ -350,6 +350,50 @@ class LoyaltyCoupon:
         return None if row is None else LoyaltyCouponOffer.from_row(row)
 
 
+@strawberry.enum(description="What a mission counts.")
+class LoyaltyMissionKind(Enum):
+    PURCHASES = strawberry.enum_value("purchases", description="Sales with a matching line.")
+    ITEMS = strawberry.enum_value("items", description="Quantities of matching lines.")
+    VISITS = strawberry.enum_value("visits", description="Sales on distinct business days.")
+
+
+@guard("loyalty.program")
+@strawberry.type(description="A goal that earns a coupon.")
+class LoyaltyMission:
+    code: str
+    name: str
+    kind: LoyaltyMissionKind
+    target: int
+    sku: str | None
+    category: str | None
+    modifier: str | None
+    starts_at: datetime | None
+    ends_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: models.Mission) -> LoyaltyMission:
+        return cls(
+            code=row.code,
+            name=row.name,
+            kind=LoyaltyMissionKind(row.kind.value),
+            target=row.target,
+            sku=row.sku,
+            category=row.category,
+            modifier=row.modifier,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+        )
+
+
+@guard("loyalty.member")
+@strawberry.type(description="Where a member stands on a mission.")
+class LoyaltyMissionProgress:
+    mission: LoyaltyMission
+    progress: int
+    completed_at: datetime | None
+    claimed: bool
+
+
 @guard("loyalty.member")
 @strawberry.type(description="A move between tiers.")
 class LoyaltyTierChange:
@@ -456,6 +500,19 @@ class LoyaltyMember(Node):
     async def coupons(self, info: strawberry.Info) -> list[LoyaltyCoupon]:
         rows = await info.context.loaders["loyalty.coupons_by_member"].load(self.pk)
         return [LoyaltyCoupon.from_row(r) for r in rows]
+
+    @strawberry.field(description="The programme's active missions and the member's progress.")
+    async def missions(self, info: strawberry.Info) -> list[LoyaltyMissionProgress]:
+        pairs = await info.context.loaders["loyalty.missions_by_member"].load(self.pk)
+        return [
+            LoyaltyMissionProgress(
+                mission=LoyaltyMission.from_row(mission),
+                progress=0 if row is None else row.progress,
+                completed_at=None if row is None else row.completed_at,
+                claimed=row is not None and row.coupon_id is not None,
+            )
+            for mission, row in pairs
+        ]
 
     @strawberry.field(description="The member's tier changes, newest first.")
     async def tier_history(self, info: strawberry.Info) -> list[LoyaltyTierChange]:

@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Protocol
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -94,7 +95,15 @@ async def fill_categories(session: AsyncSession, lines: list[Line]) -> None:
             line.category = found.get(line.sku)
 
 
-def matches(rule: EarnRule, line: Line) -> bool:
+class LineCondition(Protocol):
+    """What a line must carry (each None: anything): an earn rule's or a mission's."""
+
+    sku: str | None
+    category: str | None
+    modifier: str | None
+
+
+def matches(rule: LineCondition, line: Line) -> bool:
     if rule.sku is not None and line.sku != rule.sku:
         return False
     if rule.category is not None:

@@ -37,6 +37,7 @@ from unicrm.plugins.loyalty.models import (
     Member,
     MemberStatus,
     MemberType,
+    MissionProgress,
     NegativeBalancePolicy,
     PointsLot,
     PosTransaction,
@@ -382,7 +383,8 @@ async def merge_members(
             continue
         for model in (LedgerEntry, PointsLot, PosTransaction, Redemption, Coupon):
             await move_rows(session, model, source.id, target.id, journal, column="member_id")
-        await session.execute(RuleUsage.__table__.delete().where(RuleUsage.member_id == source.id))
+        for counter in (RuleUsage, MissionProgress):  # per-member counters: the survivor's own
+            await session.execute(counter.__table__.delete().where(counter.member_id == source.id))
         set_column(target, "points_balance", target.points_balance + source.points_balance, journal)
         await drop_row(session, source, journal)
 

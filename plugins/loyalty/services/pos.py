@@ -30,7 +30,7 @@ from unicrm.plugins.loyalty.models import (
     Program,
     TransactionKind,
 )
-from unicrm.plugins.loyalty.services import earn, ledger, tiers
+from unicrm.plugins.loyalty.services import earn, ledger, missions, tiers
 from unicrm.plugins.loyalty.services.members import find_member, store_by_code
 
 
@@ -165,6 +165,7 @@ async def ingest_sale(session: AsyncSession, data: SaleData, zone: ZoneInfo) -> 
         )
         row.posting_id = posting.id
     notes = await tiers.after_earn(session, member, zone)
+    notes += await missions.after_sale(session, member, data.lines, occurred_at, day)
     await session.flush()
     return Outcome(row, member, notes)
 
