@@ -1,4 +1,5 @@
-"""Demo data for ``unicrm demo``: the ``club`` programme with tiers, earn rules and rewards;
+"""Demo data for ``unicrm demo``: the ``club`` programme with tiers, earn rules, rewards,
+coupon offers (a birthday one) and missions;
 about half the customers are members who bought at a store (POS sales through the same
 service as production), some redeemed a reward."""
 
@@ -18,8 +19,17 @@ from unicrm.core.db.types import utcnow
 from unicrm.core.errors import DomainError
 from unicrm.core.graph.customers.models import Customer
 from unicrm.core.graph.stores.models import Store
-from unicrm.plugins.loyalty.models import EnrollmentChannel, Member, MemberType, Program, Reward
-from unicrm.plugins.loyalty.services import earn, members, pos, rewards, tiers
+from unicrm.plugins.loyalty.models import (
+    BirthdayIssue,
+    CouponKind,
+    EnrollmentChannel,
+    Member,
+    MemberType,
+    MissionKind,
+    Program,
+    Reward,
+)
+from unicrm.plugins.loyalty.services import coupons, earn, members, missions, pos, rewards, tiers
 
 TIERS = (
     ("silver", "Silver", 0, None, "1", "Birthday coupon"),
@@ -77,6 +87,48 @@ async def _program(session: AsyncSession) -> Program:
         await rewards.create_reward(
             session, rewards.RewardData("club", code, name, price, stock, tiers=list(only))
         )
+    await coupons.create_offer(
+        session,
+        coupons.OfferData(
+            "club",
+            "FREEDEL",
+            "Free delivery",
+            CouponKind.FREE_DELIVERY,
+            min_spend=Decimal(300),
+            valid_days=30,
+        ),
+    )
+    await coupons.create_offer(
+        session,
+        coupons.OfferData(
+            "club",
+            "BDAY100",
+            "Birthday 100 THB off",
+            CouponKind.AMOUNT,
+            value=Decimal(100),
+            valid_days=31,
+            birthday=BirthdayIssue.MONTH,
+        ),
+    )
+    await missions.create_mission(
+        session,
+        missions.MissionData(
+            "club",
+            "NOSKIN10",
+            "10 plates without pork skin",
+            MissionKind.ITEMS,
+            10,
+            "FREEDEL",
+            sku="KHAOMANGAI",
+            modifier="no pork skin",
+        ),
+    )
+    await missions.create_mission(
+        session,
+        missions.MissionData(
+            "club", "VISIT2", "Visit twice this year", MissionKind.VISITS, 2, "FREEDEL"
+        ),
+    )
     return program
 
 
