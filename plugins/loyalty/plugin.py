@@ -138,7 +138,7 @@ async def customer_export(customer_id: uuid.UUID, session: AsyncSession) -> dict
     from unicrm.core.privacy.rows import export_rows
     from unicrm.plugins.loyalty import models
 
-    return {
+    sections = {
         "loyalty_members": await export_rows(session, models.Member, customer_id),
         "loyalty_ledger_entries": await export_rows(
             session, models.LedgerEntry, customer_id, order_by=[models.LedgerEntry.created_at]
@@ -153,6 +153,7 @@ async def customer_export(customer_id: uuid.UUID, session: AsyncSession) -> dict
             session, models.Coupon, customer_id, order_by=[models.Coupon.issued_at]
         ),
     }
+    return {name: rows for name, rows in sections.items() if rows}  # like core: no empty ones
 
 
 @hookimpl
