@@ -22,7 +22,7 @@ def plugin_manifest() -> PluginManifest:
         name="loyalty",
         version="0.1.0",
         title="Loyalty",
-        description="Membership cards, tiers and points balances.",
+        description="Programmes, members, a points ledger, earn rules, tiers and rewards.",
     )
 
 
@@ -60,6 +60,27 @@ def graphql_query() -> type:
 
 
 @hookimpl
+def graphql_mutation() -> type:
+    from unicrm.plugins.loyalty.graphql.mutations import LoyaltyMutation
+
+    return LoyaltyMutation
+
+
+@hookimpl
+def graphql_subscription() -> type:
+    from unicrm.plugins.loyalty.graphql.subscriptions import LoyaltySubscription
+
+    return LoyaltySubscription
+
+
+@hookimpl
+def graphql_types() -> list[type]:
+    from unicrm.plugins.loyalty.graphql.types import LoyaltyMember, LoyaltyProgram, LoyaltyReward
+
+    return [LoyaltyMember, LoyaltyProgram, LoyaltyReward]
+
+
+@hookimpl
 def graphql_type_fields() -> dict[str, list[Any]]:
     from unicrm.plugins.loyalty.graphql.core_fields import type_fields
 
@@ -74,10 +95,32 @@ def graphql_loaders() -> dict[str, Any]:
 
 
 @hookimpl
+def register_jobs() -> list[Any]:
+    from unicrm.plugins.loyalty.jobs import JOB_TYPES, SCHEDULES
+
+    return [*JOB_TYPES, *SCHEDULES]
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    from unicrm.plugins.loyalty.routes import ROUTES
+
+    return ROUTES
+
+
+@hookimpl
+def segment_filters() -> list[Any]:
+    from unicrm.plugins.loyalty.segments import FILTERS
+
+    return list(FILTERS)
+
+
+@hookimpl
 def customer_timeline_kinds() -> dict[str, str]:
     return {
-        "loyalty.member_enrolled": "The customer joined the loyalty programme.",
-        "loyalty.points_changed": "Points were earned, redeemed or expired.",
+        "loyalty.member_enrolled": "The customer joined a loyalty programme.",
+        "loyalty.points_changed": "Points were redeemed, adjusted, transferred or expired.",
+        "loyalty.tier_changed": "The member moved to another tier.",
     }
 
 
@@ -93,19 +136,38 @@ async def customer_merge(
 @hookimpl
 async def customer_export(customer_id: uuid.UUID, session: AsyncSession) -> dict[str, Any]:
     from unicrm.core.privacy.rows import export_rows
-    from unicrm.plugins.loyalty.models import Member
+    from unicrm.plugins.loyalty import models
 
-    return {"loyalty_members": await export_rows(session, Member, customer_id)}
+    sections = {
+        "loyalty_members": await export_rows(session, models.Member, customer_id),
+        "loyalty_ledger_entries": await export_rows(
+            session, models.LedgerEntry, customer_id, order_by=[models.LedgerEntry.created_at]
+        ),
+        "loyalty_pos_transactions": await export_rows(
+            session, models.PosTransaction, customer_id, order_by=[models.PosTransaction.created_at]
+        ),
+        "loyalty_redemptions": await export_rows(
+            session, models.Redemption, customer_id, order_by=[models.Redemption.created_at]
+        ),
+        "loyalty_coupons": await export_rows(
+            session, models.Coupon, customer_id, order_by=[models.Coupon.issued_at]
+        ),
+    }
+    return {name: rows for name, rows in sections.items() if rows}  # like core: no empty ones
 
 
 @hookimpl
 async def customer_erase(customer_id: uuid.UUID, session: AsyncSession) -> None:
-    """Delete the membership: a card number identifies the person and points mean nothing
-    without them."""
+    """Delete the memberships (a card number identifies the person and points mean nothing
+    without them), their transactions, redemptions and coupons; ledger entries stay, anonymised, so
+    every posting still balances."""
     from unicrm.core.privacy.rows import erase_rows
-    from unicrm.plugins.loyalty.models import Member
+    from unicrm.plugins.loyalty import models
+    from unicrm.plugins.loyalty.services.ledger import anonymise_entries
 
-    await erase_rows(session, Member, customer_id)
+    await anonymise_entries(session, customer_id)
+    for model in (models.Coupon, models.Redemption, models.PosTransaction, models.Member):
+        await erase_rows(session, model, customer_id)
 
 
 @hookimpl

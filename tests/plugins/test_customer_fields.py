@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from plugins.support import add_customers, add_rows
+from plugins.support import add_customers, add_rows, loyalty_member, loyalty_program
 from unicrm.core.graph.departments.services import DepartmentDirectory
 from unicrm.core.testing.statements import StatementCounter
 from unicrm.plugins.crm.models import Case
-from unicrm.plugins.loyalty.models import Member
 from unicrm.plugins.ma.models import LeadScore
 from unicrm.plugins.sfa.models import Deal
 
@@ -22,13 +21,14 @@ PAGE = """{ customers(first: 50) { edges { node {
 async def populate(state, first: int, last: int) -> None:
     """Customers ``first`` to ``last - 1``, each with a row in every plugin."""
     ids = await add_customers(state, *(f"Customer {i:02d}" for i in range(first, last)))
+    club = await loyalty_program(state)
     rows = []
     for i, customer_id in enumerate(ids, start=first):
         rows += [
             LeadScore(customer_id=customer_id, value=i),
             Deal(customer_id=customer_id, title=f"Deal {i}", amount=Decimal(i), currency="THB"),
             Case(customer_id=customer_id, subject=f"Case {i}"),
-            Member(customer_id=customer_id, card_number=f"C{i}", tier="silver"),
+            loyalty_member(club, customer_id, f"C{i}", "silver"),
         ]
     await add_rows(state, *rows)
 

@@ -18,7 +18,13 @@ from starlette.requests import Request
 
 from plugins import example_plugin
 from plugins.example_plugin import Greeting
-from plugins.support import add_customers, add_department, add_rows
+from plugins.support import (
+    add_customers,
+    add_department,
+    add_rows,
+    loyalty_member,
+    loyalty_program,
+)
 from unicrm.core.config import BUILTIN_PLUGINS
 from unicrm.core.db.base import Base
 from unicrm.core.db.ids import uuid7
@@ -70,11 +76,12 @@ async def rows_of(state, customer_id: uuid.UUID) -> dict[str, int]:
 
 async def customer_with_everything(state, name: str, *, points: int, score: int) -> uuid.UUID:
     [customer_id] = await add_customers(state, name)
+    club = await loyalty_program(state)
     await add_rows(
         state,
         Deal(customer_id=customer_id, title=f"{name}'s deal", currency="THB"),
         Case(customer_id=customer_id, subject=f"{name}'s case"),
-        Member(customer_id=customer_id, card_number=name, tier="gold", points_balance=points),
+        loyalty_member(club, customer_id, name, "gold", points),
         LeadScore(customer_id=customer_id, value=score),
         Greeting(customer_id=customer_id, message=f"Hello {name}"),
     )

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from plugins.support import add_customers, add_rows, customer_gid
+from plugins.support import add_customers, add_rows, customer_gid, loyalty_member, loyalty_program
 from unicrm.core.graph.merge.models import CustomerMergeJournalEntry
 from unicrm.plugins.crm.models import Case
-from unicrm.plugins.loyalty.models import Member
 from unicrm.plugins.sfa.models import Deal
 
 MERGE = """mutation($input: CustomerMergeInput!) {
@@ -20,12 +19,13 @@ AFTER = """query($id: ID!) { customer(id: $id) {
 
 async def test_merging_customers_moves_deals_cases_and_points_to_the_survivor(gql, unicrm_state):
     source, target = await add_customers(unicrm_state, "Source", "Target")
+    club = await loyalty_program(unicrm_state)
     await add_rows(
         unicrm_state,
         Deal(customer_id=source, title="Fleet renewal", currency="THB"),
         Case(customer_id=source, subject="Warranty claim"),
-        Member(customer_id=source, card_number="111", tier="gold", points_balance=300),
-        Member(customer_id=target, card_number="222", tier="silver", points_balance=45),
+        loyalty_member(club, source, "111", "gold", 300),
+        loyalty_member(club, target, "222", "silver", 45),
     )
 
     merged = await gql(

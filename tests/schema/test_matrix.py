@@ -15,13 +15,19 @@ ROOT_FIELDS = {
     "ma": {"leadScoreDistribution", "maForms", "maScoringModels", "maCampaigns"},
     "sfa": {"deals"},
     "crm": {"case", "cases", "slaPolicies", "businessCalendar", "slaBreachesByTeam"},
-    "loyalty": {"loyaltyMember"},
+    "loyalty": {
+        "loyaltyMember",
+        "loyaltyMembers",
+        "loyaltyPrograms",
+        "loyaltyReconciliations",
+        "loyaltyAnalytics",
+    },
 }
 CUSTOMER_FIELDS = {
     "ma": {"leadScore", "maActivity", "maFormSubmissions"},
     "sfa": {"deals"},
     "crm": {"cases", "service"},
-    "loyalty": {"loyaltyMember"},
+    "loyalty": {"loyaltyMember", "loyaltyMemberships"},
 }
 TYPES = {
     "ma": {
@@ -48,7 +54,14 @@ TYPES = {
         "CaseConnection",
         "CaseEdge",
     },
-    "loyalty": {"LoyaltyMember", "LoyaltyMemberStatus"},
+    "loyalty": {
+        "LoyaltyMember",
+        "LoyaltyMemberStatus",
+        "LoyaltyProgram",
+        "LoyaltyReward",
+        "LoyaltyLedgerEntry",
+        "LoyaltyErrorCode",
+    },
 }
 SUBSETS = [
     frozenset(c)

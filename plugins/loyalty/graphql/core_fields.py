@@ -17,10 +17,21 @@ def type_fields() -> dict[str, list[Any]]:
         row = await info.context.loaders["loyalty.member_by_customer"].load(root.pk)
         return None if row is None else LoyaltyMember.from_row(row)
 
+    async def loyalty_memberships(
+        root: Customer, info: strawberry.Info
+    ) -> list[LoyaltyMember] | None:
+        rows = await info.context.loaders["loyalty.members_by_customer"].load(root.pk)
+        return [LoyaltyMember.from_row(r) for r in rows]
+
     return {
         "Customer": [
             strawberry.field(
-                resolver=loyalty_member, description="The customer's loyalty membership."
-            )
+                resolver=loyalty_member,
+                description="The customer's first loyalty membership.",
+            ),
+            strawberry.field(
+                resolver=loyalty_memberships,
+                description="The customer's memberships, one per programme, oldest first.",
+            ),
         ]
     }

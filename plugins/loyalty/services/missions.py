@@ -1,0 +1,146 @@
+"""Missions: progress counted from POS sales, a coupon claimed once on completion.
+
+Progress moves inside the sale's own transaction, so a sale counts exactly once: a replayed
+or concurrent duplicate of the sale is refused by its (store, transaction id) key before it
+reaches here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from unicrm.core.db.ids import uuid7
+from unicrm.core.db.types import utcnow
+from unicrm.core.errors import DomainError, FieldError
+from unicrm.core.graph.orders.conflicts import insert_or_skip
+from unicrm.plugins.loyalty.models import (
+    CouponOffer,
+    Member,
+    Mission,
+    MissionKind,
+    MissionProgress,
+)
+from unicrm.plugins.loyalty.services import coupons, earn, ledger
+
+
+@dataclass
+class MissionData:
+    program_code: str
+    code: str
+    name: str
+    kind: MissionKind
+    target: int
+    offer_code: str
+    sku: str | None = None
+    category: str | None = None
+    modifier: str | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+
+
+async def create_mission(session: AsyncSession, data: MissionData) -> Mission:
+    errors = []
+    if not data.code or len(data.code) > 32:
+        errors.append(FieldError("INVALID", "a code is 1 to 32 characters", "code"))
+    if not data.name.strip() or len(data.name) > 200:
+        errors.append(FieldError("INVALID", "a name is 1 to 200 characters", "name"))
+    if not 1 <= data.target <= 10_000:
+        errors.append(FieldError("INVALID", "a target is 1 to 10,000", "target"))
+    if data.starts_at and data.ends_at and data.ends_at <= data.starts_at:
+        errors.append(FieldError("INVALID", "a mission ends after it starts", "ends_at"))
+    if errors:
+        raise DomainError(*errors)
+    offer = await coupons.offer_by_code(session, data.program_code, data.offer_code)
+    if await session.scalar(
+        select(Mission.id).where(Mission.program_id == offer.program_id, Mission.code == data.code)
+    ):
+        raise DomainError.single("DUPLICATE", f"a mission {data.code!r} exists", "code")
+    mission = Mission(
+        id=uuid7(),
+        program_id=offer.program_id,
+        code=data.code,
+        name=data.name.strip(),
+        kind=data.kind,
+        target=data.target,
+        sku=data.sku,
+        category=data.category,
+        modifier=data.modifier,
+        offer_id=offer.id,
+        starts_at=data.starts_at,
+        ends_at=data.ends_at,
+        active=True,
+    )
+    session.add(mission)
+    await session.flush()
+    return mission
+
+
+def _step(mission: Mission, lines: list[earn.Line]) -> int:
+    """How far a sale moves a mission (before the distinct-day rule of visits)."""
+    matched = [line for line in lines if earn.matches(mission, line)]
+    if mission.kind is MissionKind.ITEMS:
+        return sum(line.quantity for line in matched)
+    return 1 if matched else 0
+
+
+async def after_sale(
+    session: AsyncSession, member: Member, lines: list[earn.Line], occurred_at: datetime, day: date
+) -> list[str]:
+    """Move the locked member's missions for one sale; return notes for the ones completed."""
+    missions = (
+        await session.scalars(
+            select(Mission).where(Mission.program_id == member.program_id, Mission.active.is_(True))
+        )
+    ).all()
+    notes = []
+    for mission in missions:
+        if (mission.starts_at and occurred_at < mission.starts_at) or (
+            mission.ends_at and occurred_at >= mission.ends_at
+        ):
+            continue
+        step = _step(mission, lines)
+        if step == 0:
+            continue
+        key = {"mission_id": mission.id, "member_id": member.id}
+        await insert_or_skip(session, MissionProgress, {**key, "progress": 0}, tuple(key))
+        progress = await session.get_one(MissionProgress, (mission.id, member.id))
+        if progress.completed_at is not None:
+            continue
+        if mission.kind is MissionKind.VISITS:
+            if progress.last_day == day:
+                continue
+            progress.last_day = day
+        progress.progress = min(progress.progress + step, mission.target)
+        if progress.progress >= mission.target:
+            progress.completed_at = utcnow()
+            notes.append(f"Mission complete: {mission.name}")
+    return notes
+
+
+async def claim(session: AsyncSession, member_id: uuid.UUID, code: str) -> MissionProgress:
+    """Issue the completed mission's coupon to its member, once."""
+    member = await ledger.active_member(session, member_id, "member_id")
+    mission = await session.scalar(
+        select(Mission).where(Mission.program_id == member.program_id, Mission.code == code)
+    )
+    if mission is None:
+        raise DomainError.single("MISSION_NOT_FOUND", "no such mission", "mission_code")
+    progress = await session.get(MissionProgress, (mission.id, member.id), with_for_update=True)
+    if progress is None or progress.completed_at is None:
+        raise DomainError.single(
+            "MISSION_NOT_COMPLETE", "the mission is not complete yet", "mission_code"
+        )
+    if progress.coupon_id is not None:
+        raise DomainError.single(
+            "MISSION_REWARD_CLAIMED", "the reward was already claimed", "mission_code"
+        )
+    offer = await session.get_one(CouponOffer, mission.offer_id)
+    [coupon] = await coupons.issue(session, offer, [member], f"mission:{mission.code}")
+    progress.coupon_id = coupon.id
+    await session.flush()
+    return progress

@@ -1,0 +1,237 @@
+"""Tiers: qualification over a rolling window, upgrade at once, downgrade at review with grace.
+
+A member qualifies for a tier with ``qualify_points`` earned or ``qualify_spend`` spent
+(sales less refunds) within the tier's ``window_months``; a tier with neither threshold is
+open to everyone. An earn that qualifies the member for a higher tier upgrades them at once.
+The periodic review (``loyalty.review_tiers``) renews a tier the member still qualifies for
+and downgrades to the best tier they qualify for once the tier is older than its window plus
+its ``grace_months``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from unicrm.core.db.ids import uuid7
+from unicrm.core.db.types import utcnow
+from unicrm.core.errors import DomainError, FieldError
+from unicrm.core.graph.timeline.services import add_entry
+from unicrm.plugins.loyalty.models import (
+    EntryKind,
+    LedgerEntry,
+    Member,
+    PosTransaction,
+    Program,
+    Tier,
+    TierChange,
+    TransactionKind,
+)
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(index, 12)
+    day = min(moment.day, 28)
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What a member earned and spent within a window."""
+
+    points: int
+    spend: Decimal
+
+
+async def standing(session: AsyncSession, member_id: uuid.UUID, since: datetime) -> Standing:
+    points = await session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
+            LedgerEntry.member_id == member_id,
+            LedgerEntry.kind.in_((EntryKind.EARN, EntryKind.REVERSE)),
+            LedgerEntry.created_at >= since,
+        )
+    )
+    rows = (
+        await session.execute(
+            select(PosTransaction.amount, PosTransaction.refunded).where(
+                PosTransaction.member_id == member_id,
+                PosTransaction.kind == TransactionKind.SALE,
+                PosTransaction.occurred_at >= since,
+            )
+        )
+    ).all()
+    return Standing(int(points or 0), sum((a - r for a, r in rows), Decimal(0)))
+
+
+def qualifies(tier: Tier, got: Standing) -> bool:
+    if tier.qualify_points is None and tier.qualify_spend is None:
+        return True
+    return (tier.qualify_points is not None and got.points >= tier.qualify_points) or (
+        tier.qualify_spend is not None and got.spend >= tier.qualify_spend
+    )
+
+
+async def program_tiers(session: AsyncSession, program_id: uuid.UUID) -> list[Tier]:
+    return list(
+        (
+            await session.scalars(
+                select(Tier).where(Tier.program_id == program_id).order_by(Tier.rank.desc())
+            )
+        ).all()
+    )
+
+
+async def best_tier(
+    session: AsyncSession, member: Member, tiers: list[Tier], now: datetime
+) -> Tier | None:
+    for tier in tiers:
+        got = await standing(session, member.id, months_before(now, tier.window_months))
+        if qualifies(tier, got):
+            return tier
+    return None
+
+
+def _move(session: AsyncSession, member: Member, to: Tier, reason: str, now: datetime) -> str:
+    note = f"{'Upgraded' if reason == 'upgrade' else 'Moved'} from {member.tier} to {to.name}"
+    session.add(
+        TierChange(
+            id=uuid7(),
+            member_id=member.id,
+            from_tier=member.tier,
+            to_tier=to.code,
+            reason=reason,
+            changed_at=now,
+        )
+    )
+    member.tier, member.tier_since = to.code, now
+    add_entry(
+        session,
+        member.customer_id,
+        "loyalty.tier_changed",
+        note,
+        ref_type="LoyaltyMember",
+        ref_id=member.id,
+    )
+    return note
+
+
+async def after_earn(session: AsyncSession, member: Member, zone: ZoneInfo) -> list[str]:
+    """Upgrade the locked member at once when they now qualify for a higher tier."""
+    tiers = await program_tiers(session, member.program_id)
+    if not tiers:
+        return []
+    ranks = {t.code: t.rank for t in tiers}
+    current = ranks.get(member.tier, -1)
+    now = utcnow()
+    for tier in tiers:
+        if tier.rank <= current:
+            break
+        got = await standing(session, member.id, months_before(now, tier.window_months))
+        if qualifies(tier, got):
+            return [_move(session, member, tier, "upgrade", now)]
+    return []
+
+
+async def review(session: AsyncSession, member: Member, now: datetime) -> str | None:
+    """The periodic review of one locked member: renew, or downgrade after the grace."""
+    tiers = await program_tiers(session, member.program_id)
+    by_code = {t.code: t for t in tiers}
+    current = by_code.get(member.tier)
+    if current is None:
+        return None
+    best = await best_tier(session, member, tiers, now)
+    if best is None:
+        return None
+    if best.rank > current.rank:
+        return _move(session, member, best, "upgrade", now)
+    if best.rank == current.rank:
+        member.tier_since = now
+        return None
+    since = member.tier_since or member.enrolled_at
+    if since > months_before(now, current.window_months + current.grace_months):
+        return None
+    return _move(session, member, best, "downgrade", now)
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """What the member needs within the next tier's window to reach it."""
+
+    next_tier: Tier | None
+    points_needed: int | None
+    spend_needed: Decimal | None
+
+
+async def progress(session: AsyncSession, member: Member) -> Progress:
+    tiers = await program_tiers(session, member.program_id)
+    ranks = {t.code: t.rank for t in tiers}
+    current = ranks.get(member.tier, -1)
+    higher = [t for t in tiers if t.rank > current]
+    if not higher:
+        return Progress(None, None, None)
+    nxt = higher[-1]
+    got = await standing(session, member.id, months_before(utcnow(), nxt.window_months))
+    return Progress(
+        nxt,
+        None if nxt.qualify_points is None else max(nxt.qualify_points - got.points, 0),
+        None if nxt.qualify_spend is None else max(nxt.qualify_spend - got.spend, Decimal(0)),
+    )
+
+
+@dataclass
+class TierData:
+    program_code: str
+    code: str
+    name: str
+    rank: int
+    earn_multiplier: Decimal
+    qualify_points: int | None
+    qualify_spend: Decimal | None
+    window_months: int
+    grace_months: int
+    benefits: str | None
+
+
+async def save_tier(session: AsyncSession, data: TierData) -> Tier:
+    """Create the tier, or change the program's tier with this code."""
+    errors = []
+    if not data.code or len(data.code) > 32:
+        errors.append(FieldError("INVALID", "a code is 1 to 32 characters", "code"))
+    if not data.name.strip() or len(data.name) > 100:
+        errors.append(FieldError("INVALID", "a name is 1 to 100 characters", "name"))
+    if not Decimal(0) < data.earn_multiplier <= Decimal(100):
+        errors.append(
+            FieldError("INVALID", "the multiplier is over 0, at most 100", "earn_multiplier")
+        )
+    if data.qualify_points is not None and data.qualify_points < 0:
+        errors.append(FieldError("INVALID", "qualifying points are not negative", "qualify_points"))
+    if data.qualify_spend is not None and data.qualify_spend < 0:
+        errors.append(FieldError("INVALID", "qualifying spend is not negative", "qualify_spend"))
+    if not 1 <= data.window_months <= 60:
+        errors.append(FieldError("INVALID", "the window is 1 to 60 months", "window_months"))
+    if not 0 <= data.grace_months <= 24:
+        errors.append(FieldError("INVALID", "the grace is 0 to 24 months", "grace_months"))
+    if errors:
+        raise DomainError(*errors)
+    program = await session.scalar(select(Program).where(Program.code == data.program_code))
+    if program is None:
+        raise DomainError.single("PROGRAM_NOT_FOUND", "no such program", "program_code")
+    tier = await session.scalar(
+        select(Tier).where(Tier.program_id == program.id, Tier.code == data.code)
+    )
+    if tier is None:
+        tier = Tier(id=uuid7(), program_id=program.id, code=data.code)
+        session.add(tier)
+    tier.name, tier.rank, tier.earn_multiplier = data.name.strip(), data.rank, data.earn_multiplier
+    tier.qualify_points, tier.qualify_spend = data.qualify_points, data.qualify_spend
+    tier.window_months, tier.grace_months = data.window_months, data.grace_months
+    tier.benefits = data.benefits
+    await session.flush()
+    return tier
