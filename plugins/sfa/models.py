@@ -1,3 +1,5 @@
+"""SFA's tables: pipelines and their stages, deals, their contacts and their stage history."""
+
 from __future__ import annotations
 
 import uuid
@@ -5,52 +7,165 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from unicrm.core.db.base import Base, IdMixin
-from unicrm.core.db.types import utcnow
+from unicrm.core.db.types import text_enum, utcnow
 
 
-class DealStage(StrEnum):
-    COLD = "cold"
-    WARM = "warm"
-    OPPORTUNITY = "opportunity"
-    QUALIFY = "qualify"
-    NEGOTIATION = "negotiation"
-    CLOSED_WON = "closed_won"
-    CLOSED_LOST = "closed_lost"
+class StageKind(StrEnum):
+    """Open stages hold deals being worked; a deal in a won or lost stage is closed."""
+
+    OPEN = "open"
+    WON = "won"
+    LOST = "lost"
+
+
+class DealSource(StrEnum):
+    MANUAL = "manual"
+    IMPORT = "import"
+    MA_HANDOFF = "ma_handoff"
+    LEAD_CONVERSION = "lead_conversion"
+
+
+class ContactRole(StrEnum):
+    DECISION_MAKER = "decision_maker"
+    INFLUENCER = "influencer"
+    CHAMPION = "champion"
+    EVALUATOR = "evaluator"
+    USER = "user"
+    OTHER = "other"
+
+
+class Pipeline(IdMixin, Base):
+    """A sales process of the organization (B2B projects, B2C retail...). Exactly one is the
+    default, where converted leads open their deals."""
+
+    __tablename__ = "sfa_pipeline"
+    __table_args__ = (
+        Index(
+            "uq_sfa_pipeline_default",
+            "is_default",
+            unique=True,
+            sqlite_where=text("is_default"),
+            postgresql_where=text("is_default"),
+        ),
+    )
+
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    is_default: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Stage(IdMixin, Base):
+    """One stage of a pipeline. Stages are renamed, reordered and archived, never deleted, so
+    the stage history of every deal keeps pointing at them."""
+
+    __tablename__ = "sfa_stage"
+    __table_args__ = (
+        UniqueConstraint("pipeline_id", "name"),
+        Index("ix_sfa_stage_pipeline_position", "pipeline_id", "position"),
+        CheckConstraint("probability >= 0 AND probability <= 100", name="probability_percent"),
+    )
+
+    pipeline_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("sfa_pipeline.id", ondelete="CASCADE")
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int]
+    probability: Mapped[int] = mapped_column(
+        doc="The default win probability of a deal in this stage, in percent."
+    )
+    kind: Mapped[StageKind] = mapped_column(text_enum(StageKind), default=StageKind.OPEN)
+    archived_at: Mapped[datetime | None]
 
 
 class Deal(IdMixin, Base):
-    """A sales opportunity with one customer, moving through the pipeline stages."""
+    """A sales opportunity with one customer (a person or a company), moving through the
+    stages of one pipeline. ``version`` grows with every change: a write based on an older
+    version fails instead of silently overwriting (SQLAlchemy's version counter)."""
 
     __tablename__ = "sfa_deal"
     __table_args__ = (
         Index("ix_sfa_deal_created_at_id", "created_at", "id"),
-        Index("ix_sfa_deal_stage_created_at_id", "stage", "created_at", "id"),
+        Index("ix_sfa_deal_stage_created_at_id", "stage_id", "created_at", "id"),
         CheckConstraint("amount >= 0", name="amount_not_negative"),
     )
 
     customer_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("customer.id", ondelete="CASCADE"), index=True
     )
-    title: Mapped[str] = mapped_column(String(300))
-    stage: Mapped[DealStage] = mapped_column(
-        Enum(
-            DealStage,
-            native_enum=False,
-            length=20,
-            create_constraint=True,
-            name="stage",
-            values_callable=lambda e: [m.value for m in e],
-        ),
-        default=DealStage.COLD,
+    company_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("customer.id", ondelete="SET NULL"), index=True
     )
+    title: Mapped[str] = mapped_column(String(300))
+    pipeline_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("sfa_pipeline.id", ondelete="RESTRICT"), index=True
+    )
+    stage_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sfa_stage.id", ondelete="RESTRICT"))
     amount: Mapped[Decimal] = mapped_column(default=Decimal(0))
     currency: Mapped[str] = mapped_column(String(3))
     owner_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("app_user.id", ondelete="SET NULL"), index=True
     )
+    team_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("team.id", ondelete="SET NULL"), index=True
+    )
+    source: Mapped[DealSource] = mapped_column(
+        text_enum(DealSource, length=32), default=DealSource.MANUAL
+    )
     expected_close_date: Mapped[date | None]
+    next_step: Mapped[str | None] = mapped_column(String(500))
+    lost_reason: Mapped[str | None] = mapped_column(String(500))
+    version: Mapped[int] = mapped_column()
+    stage_entered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class DealContact(IdMixin, Base):
+    """A person involved in a deal, with their role in the buying decision."""
+
+    __tablename__ = "sfa_deal_contact"
+    __table_args__ = (UniqueConstraint("deal_id", "customer_id"),)
+
+    deal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sfa_deal.id", ondelete="CASCADE"))
+    customer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("customer.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[ContactRole] = mapped_column(text_enum(ContactRole, length=32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StageChange(IdMixin, Base):
+    """One stage move of a deal (append-only); the first row, from no stage, is its opening.
+    ``seconds_in_stage`` is how long the deal stayed in ``from_stage``."""
+
+    __tablename__ = "sfa_stage_change"
+    __table_args__ = (Index("ix_sfa_stage_change_deal", "deal_id", "changed_at", "id"),)
+
+    deal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sfa_deal.id", ondelete="CASCADE"))
+    from_stage_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("sfa_stage.id", ondelete="RESTRICT")
+    )
+    to_stage_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("sfa_stage.id", ondelete="RESTRICT"), index=True
+    )
+    changed_by: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL")
+    )
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seconds_in_stage: Mapped[int | None] = mapped_column(BigInteger)

@@ -28,7 +28,7 @@ def plugin_manifest() -> PluginManifest:
 
 @hookimpl
 def register_models() -> list[ModuleType]:
-    from unicrm.plugins.sfa import models
+    from unicrm.plugins.sfa import events, models  # noqa: F401  (events: declares the types)
 
     return [models]
 
@@ -57,6 +57,13 @@ def graphql_query() -> type:
     from unicrm.plugins.sfa.graphql.queries import SfaQuery
 
     return SfaQuery
+
+
+@hookimpl
+def graphql_mutation() -> type:
+    from unicrm.plugins.sfa.graphql.mutations import SfaMutation
+
+    return SfaMutation
 
 
 @hookimpl
@@ -92,26 +99,23 @@ def customer_timeline_kinds() -> dict[str, str]:
 async def customer_merge(
     source_id: uuid.UUID, target_id: uuid.UUID, session: AsyncSession, journal: Any
 ) -> None:
-    from unicrm.core.privacy.rows import move_rows
-    from unicrm.plugins.sfa.models import Deal
+    from unicrm.plugins.sfa.services.privacy import merge
 
-    await move_rows(session, Deal, source_id, target_id, journal)
+    await merge(session, source_id, target_id, journal)
 
 
 @hookimpl
 async def customer_export(customer_id: uuid.UUID, session: AsyncSession) -> dict[str, Any]:
-    from unicrm.core.privacy.rows import export_rows
-    from unicrm.plugins.sfa.models import Deal
+    from unicrm.plugins.sfa.services.privacy import export
 
-    return {"deals": await export_rows(session, Deal, customer_id, order_by=[Deal.created_at])}
+    return await export(session, customer_id)
 
 
 @hookimpl
 async def customer_erase(customer_id: uuid.UUID, session: AsyncSession) -> None:
-    from unicrm.core.privacy.rows import erase_rows
-    from unicrm.plugins.sfa.models import Deal
+    from unicrm.plugins.sfa.services.privacy import erase
 
-    await erase_rows(session, Deal, customer_id)
+    await erase(session, customer_id)
 
 
 @hookimpl

@@ -13,7 +13,7 @@ from unicrm.schema.composer import build_schema
 
 ROOT_FIELDS = {
     "ma": {"leadScoreDistribution"},
-    "sfa": {"deals"},
+    "sfa": {"deals", "pipelines"},
     "crm": {"cases"},
     "loyalty": {"loyaltyMember"},
 }
@@ -25,7 +25,7 @@ CUSTOMER_FIELDS = {
 }
 TYPES = {
     "ma": {"LeadScore", "ScoreBand"},
-    "sfa": {"Deal", "DealStage", "DealConnection", "DealEdge"},
+    "sfa": {"Deal", "Pipeline", "PipelineStage", "DealConnection", "DealEdge"},
     "crm": {"Case", "CaseStatus", "CasePriority", "CaseConnection", "CaseEdge"},
     "loyalty": {"LoyaltyMember", "LoyaltyMemberStatus"},
 }

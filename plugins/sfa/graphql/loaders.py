@@ -1,14 +1,25 @@
-"""Deals by id, and each customer's deals newest first."""
+"""SFA's loaders: deals (row-scoped), pipelines, stages, deal contacts and stage history."""
 
 from __future__ import annotations
 
 from unicrm.core.graph.loaders import entities_by, many_per_key, one_per_key
-from unicrm.plugins.sfa.models import Deal
+from unicrm.plugins.sfa.models import Deal, DealContact, Pipeline, Stage, StageChange
 from unicrm.plugins.sfa.services.deals import visible_to
 
 LOADERS = {
     "sfa.deal_by_id": one_per_key(entities_by(Deal.id), visible_to),
     "sfa.deals_by_customer": many_per_key(
         entities_by(Deal.customer_id, Deal.created_at.desc(), Deal.id.desc()), visible_to
+    ),
+    "sfa.pipeline_by_id": one_per_key(entities_by(Pipeline.id)),
+    "sfa.stage_by_id": one_per_key(entities_by(Stage.id)),
+    "sfa.stages_by_pipeline": many_per_key(
+        entities_by(Stage.pipeline_id, Stage.position, Stage.id)
+    ),
+    "sfa.contacts_by_deal": many_per_key(
+        entities_by(DealContact.deal_id, DealContact.created_at, DealContact.id)
+    ),
+    "sfa.stage_changes_by_deal": many_per_key(
+        entities_by(StageChange.deal_id, StageChange.changed_at, StageChange.id)
     ),
 }

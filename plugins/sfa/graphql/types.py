@@ -1,3 +1,5 @@
+"""SFA's object types: pipelines, stages, deals, deal contacts and stage changes."""
+
 from __future__ import annotations
 
 import uuid
@@ -11,19 +13,149 @@ from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.loaders import load_one
 from unicrm.core.graph.node import Node
-from unicrm.core.graph.scalars import Money
+from unicrm.core.graph.scalars import BigInt, Money
+from unicrm.core.graph.teams.types import Team
+from unicrm.core.graph.users.types import User
 from unicrm.plugins.sfa import models
 
 
-@strawberry.enum(description="Where a deal stands in the sales pipeline.")
-class DealStage(Enum):
-    COLD = "cold"
-    WARM = "warm"
-    OPPORTUNITY = "opportunity"
-    QUALIFY = "qualify"
-    NEGOTIATION = "negotiation"
-    CLOSED_WON = "closed_won"
-    CLOSED_LOST = "closed_lost"
+@strawberry.enum(description="Open stages hold deals being worked; won and lost close them.")
+class StageKind(Enum):
+    OPEN = "open"
+    WON = "won"
+    LOST = "lost"
+
+
+@strawberry.enum(description="Where a deal came from.")
+class DealSource(Enum):
+    MANUAL = "manual"
+    IMPORT = "import"
+    MA_HANDOFF = strawberry.enum_value("ma_handoff", description="Handed over by marketing.")
+    LEAD_CONVERSION = strawberry.enum_value("lead_conversion", description="A converted lead.")
+
+
+@strawberry.enum(description="A contact's part in the buying decision.")
+class ContactRole(Enum):
+    DECISION_MAKER = "decision_maker"
+    INFLUENCER = "influencer"
+    CHAMPION = "champion"
+    EVALUATOR = "evaluator"
+    USER = "user"
+    OTHER = "other"
+
+
+@guard("sfa.pipeline")
+@strawberry.type(description="One stage of a pipeline, with its default win probability.")
+class PipelineStage(Node):
+    pk: strawberry.Private[uuid.UUID]
+    pipeline_pk: strawberry.Private[uuid.UUID]
+    name: str
+    position: int = strawberry.field(description="1-based place on the board.")
+    probability: int = strawberry.field(description="Default win probability, in percent.")
+    kind: StageKind
+    archived: bool = strawberry.field(description="Off the board; kept for the history.")
+
+    @classmethod
+    def from_row(cls, row: models.Stage) -> PipelineStage:
+        return cls(
+            id=strawberry.ID(to_global_id("PipelineStage", row.id)),
+            pk=row.id,
+            pipeline_pk=row.pipeline_id,
+            name=row.name,
+            position=row.position,
+            probability=row.probability,
+            kind=StageKind(row.kind.value),
+            archived=row.archived_at is not None,
+        )
+
+    @classmethod
+    async def load_node(cls, info: strawberry.Info, pk: uuid.UUID) -> PipelineStage | None:
+        return await load_one(info, "sfa.stage_by_id", pk, cls.from_row)
+
+    @strawberry.field(description="The pipeline the stage belongs to.")
+    async def pipeline(self, info: strawberry.Info) -> Pipeline | None:
+        return await Pipeline.load_node(info, self.pipeline_pk)
+
+
+@guard("sfa.pipeline")
+@strawberry.type(description="A sales process: ordered stages a deal moves through.")
+class Pipeline(Node):
+    pk: strawberry.Private[uuid.UUID]
+    name: str
+    is_default: bool = strawberry.field(description="Converted leads open their deals here.")
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: models.Pipeline) -> Pipeline:
+        return cls(
+            id=strawberry.ID(to_global_id("Pipeline", row.id)),
+            pk=row.id,
+            name=row.name,
+            is_default=row.is_default,
+            created_at=row.created_at,
+        )
+
+    @classmethod
+    async def load_node(cls, info: strawberry.Info, pk: uuid.UUID) -> Pipeline | None:
+        return await load_one(info, "sfa.pipeline_by_id", pk, cls.from_row)
+
+    @strawberry.field(description="The stages in board order, archived ones included.")
+    async def stages(self, info: strawberry.Info) -> list[PipelineStage]:
+        rows = await info.context.loaders["sfa.stages_by_pipeline"].load(self.pk)
+        return [PipelineStage.from_row(r) for r in rows]
+
+
+@guard("sfa.deal")
+@strawberry.type(description="A person involved in a deal, with their role.")
+class DealContact:
+    customer_pk: strawberry.Private[uuid.UUID]
+    role: ContactRole
+
+    @classmethod
+    def from_row(cls, row: models.DealContact) -> DealContact:
+        return cls(customer_pk=row.customer_id, role=ContactRole(row.role.value))
+
+    @strawberry.field(description="The contact person.")
+    async def person(self, info: strawberry.Info) -> Customer | None:
+        return await Customer.load_node(info, self.customer_pk)
+
+
+@guard("sfa.deal")
+@strawberry.type(description="One stage move of a deal: from, to, who, when, how long.")
+class DealStageChange:
+    from_stage_pk: strawberry.Private[uuid.UUID | None]
+    to_stage_pk: strawberry.Private[uuid.UUID]
+    user_pk: strawberry.Private[uuid.UUID | None]
+    changed_by: str = strawberry.field(description="Who moved it: a user's name, or system.")
+    changed_at: datetime
+    seconds_in_stage: BigInt | None = strawberry.field(
+        description="How long the deal stayed in the stage it left; null for its opening."
+    )
+
+    @classmethod
+    def from_row(cls, row: models.StageChange) -> DealStageChange:
+        return cls(
+            from_stage_pk=row.from_stage_id,
+            to_stage_pk=row.to_stage_id,
+            user_pk=row.user_id,
+            changed_by=row.changed_by,
+            changed_at=row.changed_at,
+            seconds_in_stage=None if row.seconds_in_stage is None else BigInt(row.seconds_in_stage),
+        )
+
+    @strawberry.field(description="The stage it left; null for the deal's opening.")
+    async def from_stage(self, info: strawberry.Info) -> PipelineStage | None:
+        if self.from_stage_pk is None:
+            return None
+        return await PipelineStage.load_node(info, self.from_stage_pk)
+
+    @strawberry.field(description="The stage it entered.")
+    async def to_stage(self, info: strawberry.Info) -> PipelineStage | None:
+        return await PipelineStage.load_node(info, self.to_stage_pk)
+
+    @strawberry.field(description="The user who moved it; null for automatic moves.")
+    async def user(self, info: strawberry.Info) -> User | None:
+        return None if self.user_pk is None else await User.load_node(info, self.user_pk)
 
 
 @guard("sfa.deal")
@@ -31,11 +163,24 @@ class DealStage(Enum):
 class Deal(Node):
     pk: strawberry.Private[uuid.UUID]
     customer_pk: strawberry.Private[uuid.UUID]
+    company_pk: strawberry.Private[uuid.UUID | None]
+    pipeline_pk: strawberry.Private[uuid.UUID]
+    stage_pk: strawberry.Private[uuid.UUID]
+    owner_pk: strawberry.Private[uuid.UUID | None]
+    team_pk: strawberry.Private[uuid.UUID | None]
     title: str
-    stage: DealStage
     amount: Money
+    source: DealSource
     expected_close_date: date | None
+    next_step: str | None
+    lost_reason: str | None = strawberry.field(description="Why it was lost (Closed Lost).")
+    version: int = strawberry.field(
+        description="Grows with every change; send it back as expectedVersion."
+    )
+    stage_entered_at: datetime
+    closed_at: datetime | None
     created_at: datetime
+    updated_at: datetime
 
     @classmethod
     def from_row(cls, row: models.Deal) -> Deal:
@@ -43,11 +188,22 @@ class Deal(Node):
             id=strawberry.ID(to_global_id("Deal", row.id)),
             pk=row.id,
             customer_pk=row.customer_id,
+            company_pk=row.company_id,
+            pipeline_pk=row.pipeline_id,
+            stage_pk=row.stage_id,
+            owner_pk=row.owner_id,
+            team_pk=row.team_id,
             title=row.title,
-            stage=DealStage(row.stage.value),
             amount=Money(amount=row.amount, currency=row.currency),
+            source=DealSource(row.source.value),
             expected_close_date=row.expected_close_date,
+            next_step=row.next_step,
+            lost_reason=row.lost_reason,
+            version=row.version,
+            stage_entered_at=row.stage_entered_at,
+            closed_at=row.closed_at,
             created_at=row.created_at,
+            updated_at=row.updated_at,
         )
 
     @classmethod
@@ -57,3 +213,33 @@ class Deal(Node):
     @strawberry.field(description="The customer the deal is with.")
     async def customer(self, info: strawberry.Info) -> Customer | None:
         return await Customer.load_node(info, self.customer_pk)
+
+    @strawberry.field(description="The company buying, when the customer is one of its people.")
+    async def company(self, info: strawberry.Info) -> Customer | None:
+        return None if self.company_pk is None else await Customer.load_node(info, self.company_pk)
+
+    @strawberry.field
+    async def pipeline(self, info: strawberry.Info) -> Pipeline | None:
+        return await Pipeline.load_node(info, self.pipeline_pk)
+
+    @strawberry.field
+    async def stage(self, info: strawberry.Info) -> PipelineStage | None:
+        return await PipelineStage.load_node(info, self.stage_pk)
+
+    @strawberry.field(description="The user working the deal.")
+    async def owner(self, info: strawberry.Info) -> User | None:
+        return None if self.owner_pk is None else await User.load_node(info, self.owner_pk)
+
+    @strawberry.field
+    async def team(self, info: strawberry.Info) -> Team | None:
+        return None if self.team_pk is None else await Team.load_node(info, self.team_pk)
+
+    @strawberry.field(description="The people involved, with their roles.")
+    async def contacts(self, info: strawberry.Info) -> list[DealContact]:
+        rows = await info.context.loaders["sfa.contacts_by_deal"].load(self.pk)
+        return [DealContact.from_row(r) for r in rows]
+
+    @strawberry.field(description="Every stage the deal went through, oldest first.")
+    async def stage_history(self, info: strawberry.Info) -> list[DealStageChange]:
+        rows = await info.context.loaders["sfa.stage_changes_by_deal"].load(self.pk)
+        return [DealStageChange.from_row(r) for r in rows]

@@ -1,0 +1,45 @@
+"""The domain events SFA emits, with their payload schemas (docs/sales.md).
+
+Importing this module declares them; ``plugin.py`` imports it when the plugin registers.
+"""
+
+from __future__ import annotations
+
+from pydantic import ConfigDict
+from pydantic.dataclasses import dataclass
+
+from unicrm.core.events.types import register_event_type
+
+_PAYLOAD = ConfigDict(extra="forbid")
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class DealCreated:
+    deal_id: str
+    pipeline_id: str
+    stage_id: str
+    owner_id: str | None
+    source: str
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class DealStageChanged:
+    """``kind`` is the new stage's: open, won or lost."""
+
+    deal_id: str
+    pipeline_id: str
+    from_stage_id: str
+    to_stage_id: str
+    kind: str
+    owner_id: str | None
+    seconds_in_stage: int
+    lost_reason: str | None
+
+
+EVENTS: dict[str, type] = {
+    "deal.created": DealCreated,
+    "deal.stage_changed": DealStageChanged,
+}
+
+for _type, _schema in EVENTS.items():
+    register_event_type(_type, _schema)

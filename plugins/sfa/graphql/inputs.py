@@ -1,0 +1,198 @@
+"""Inputs, payloads and error codes of SFA's mutations."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import Enum
+
+import strawberry
+
+from unicrm.core.graph.scalars import MoneyInput
+from unicrm.plugins.sfa.graphql.types import (
+    ContactRole,
+    Deal,
+    DealSource,
+    Pipeline,
+    PipelineStage,
+    StageKind,
+)
+
+
+@strawberry.enum
+class PipelineErrorCode(Enum):
+    INVALID = "invalid"
+    INVALID_ID = "invalid_id"
+    REQUIRED = "required"
+    NOT_FOUND = "not_found"
+    TOO_LONG = "too_long"
+    DUPLICATE = "duplicate"
+    INVALID_PROBABILITY = "invalid_probability"
+    INVALID_POSITION = "invalid_position"
+    MISSING_STAGE_KIND = "missing_stage_kind"
+    STAGE_NOT_EMPTY = "stage_not_empty"
+
+
+@strawberry.type
+class PipelineError:
+    field: str | None
+    code: PipelineErrorCode
+    message: str
+
+
+@strawberry.input
+class PipelineStageInput:
+    name: str
+    probability: int = strawberry.field(description="Default win probability, 0 to 100.")
+    kind: StageKind = StageKind.OPEN
+
+
+@strawberry.input
+class PipelineCreateInput:
+    name: str
+    stages: list[PipelineStageInput] = strawberry.field(
+        description="In board order: at least one open, one won and one lost stage."
+    )
+    is_default: bool = strawberry.field(
+        default=False, description="Make it the default pipeline (where converted leads go)."
+    )
+
+
+@strawberry.input
+class PipelineStageAddInput:
+    pipeline_id: strawberry.ID
+    name: str
+    probability: int
+    kind: StageKind = StageKind.OPEN
+    position: int | None = strawberry.field(
+        default=None, description="1-based place; at the end when omitted."
+    )
+
+
+@strawberry.input
+class PipelineStageUpdateInput:
+    id: strawberry.ID
+    name: str | None = None
+    probability: int | None = None
+    position: int | None = strawberry.field(default=None, description="Move it to this place.")
+
+
+@strawberry.input
+class PipelineStageArchiveInput:
+    id: strawberry.ID
+
+
+@strawberry.type
+class PipelinePayload:
+    errors: list[PipelineError]
+    pipeline: Pipeline | None = None
+
+
+@strawberry.type
+class PipelineStagePayload:
+    errors: list[PipelineError]
+    stage: PipelineStage | None = None
+
+
+@strawberry.enum
+class DealErrorCode(Enum):
+    INVALID = "invalid"
+    INVALID_ID = "invalid_id"
+    INVALID_AMOUNT = "invalid_amount"
+    REQUIRED = "required"
+    NOT_FOUND = "not_found"
+    TOO_LONG = "too_long"
+    WRONG_KIND = strawberry.enum_value(
+        "wrong_kind", description="A company where a person is expected, or the reverse."
+    )
+    STAGE_NOT_IN_PIPELINE = strawberry.enum_value(
+        "stage_not_in_pipeline", description="The stage belongs to another pipeline."
+    )
+    STAGE_ARCHIVED = "stage_archived"
+    STAGE_CLOSED = strawberry.enum_value(
+        "stage_closed", description="A new deal starts in an open stage."
+    )
+    NO_OPEN_STAGE = "no_open_stage"
+    LOST_REASON_REQUIRED = "lost_reason_required"
+    CONFLICT = strawberry.enum_value(
+        "conflict", description="The deal changed since the version sent; reload it."
+    )
+
+
+@strawberry.type
+class DealError:
+    field: str | None
+    code: DealErrorCode
+    message: str
+
+
+@strawberry.input
+class DealContactInput:
+    customer_id: strawberry.ID = strawberry.field(description="A person.")
+    role: ContactRole
+
+
+@strawberry.input
+class DealCreateInput:
+    customer_id: strawberry.ID = strawberry.field(description="A person or a company.")
+    title: str
+    amount: MoneyInput | None = None
+    pipeline_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Defaults to the default pipeline."
+    )
+    stage_id: strawberry.ID | None = strawberry.field(
+        default=None, description="An open stage; defaults to the pipeline's first."
+    )
+    company_id: strawberry.ID | None = None
+    owner_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Defaults to the caller."
+    )
+    team_id: strawberry.ID | None = None
+    source: DealSource = DealSource.MANUAL
+    expected_close_date: date | None = None
+    next_step: str | None = None
+    contacts: list[DealContactInput] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class DealUpdateInput:
+    id: strawberry.ID
+    expected_version: int | None = strawberry.field(
+        default=None, description="The version you saw; a newer one is a CONFLICT."
+    )
+    title: str | None = strawberry.UNSET
+    amount: MoneyInput | None = strawberry.UNSET
+    expected_close_date: date | None = strawberry.UNSET
+    next_step: str | None = strawberry.UNSET
+    company_id: strawberry.ID | None = strawberry.UNSET
+    team_id: strawberry.ID | None = strawberry.UNSET
+
+
+@strawberry.input
+class DealMoveStageInput:
+    id: strawberry.ID
+    stage_id: strawberry.ID
+    expected_version: int = strawberry.field(
+        description="The version you saw: if someone moved the deal since, this is a CONFLICT."
+    )
+    lost_reason: str | None = strawberry.field(
+        default=None, description="Required when moving to a lost stage."
+    )
+
+
+@strawberry.input
+class DealContactSetInput:
+    deal_id: strawberry.ID
+    customer_id: strawberry.ID
+    role: ContactRole
+
+
+@strawberry.input
+class DealContactRemoveInput:
+    deal_id: strawberry.ID
+    customer_id: strawberry.ID
+
+
+@strawberry.type
+class DealPayload:
+    errors: list[DealError]
+    deal: Deal | None = None

@@ -1,0 +1,290 @@
+"""SFA's mutations: pipelines and stages, deals, their stage moves and contacts."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from unicrm.core.authz.declare import requires
+from unicrm.core.errors import DomainError, FieldError
+from unicrm.core.graph.ids import decode_id
+from unicrm.core.graph.mutations import mutate
+from unicrm.core.graph.products.types import to_price
+from unicrm.core.graph.scalars import MoneyInput
+from unicrm.plugins.sfa import models
+from unicrm.plugins.sfa.graphql.inputs import (
+    DealContactRemoveInput,
+    DealContactSetInput,
+    DealCreateInput,
+    DealError,
+    DealErrorCode,
+    DealMoveStageInput,
+    DealPayload,
+    DealUpdateInput,
+    PipelineCreateInput,
+    PipelineError,
+    PipelineErrorCode,
+    PipelinePayload,
+    PipelineStageAddInput,
+    PipelineStageArchiveInput,
+    PipelineStagePayload,
+    PipelineStageUpdateInput,
+)
+from unicrm.plugins.sfa.graphql.types import Deal, Pipeline, PipelineStage
+from unicrm.plugins.sfa.services import deals, pipelines
+
+
+def _optional_id(value: str | None, type_name: str, field: str) -> Any:
+    return None if value is None else decode_id(value, type_name, field)
+
+
+def _given(value: Any, convert: Callable[[Any], Any]) -> Any:
+    if value is strawberry.UNSET:
+        return deals.UNSET
+    return None if value is None else convert(value)
+
+
+def _contacts(input: DealCreateInput) -> list[deals.ContactSpec]:
+    errors: list[FieldError] = []
+    found: list[deals.ContactSpec] = []
+    for i, contact in enumerate(input.contacts):
+        try:
+            pk = decode_id(contact.customer_id, "Customer", f"contacts.{i}.customer_id")
+        except DomainError as error:
+            errors += error.errors
+            continue
+        found.append(deals.ContactSpec(pk, models.ContactRole(contact.role.value)))
+    if errors:
+        raise DomainError(*errors)
+    return found
+
+
+async def _pipeline_mutation(
+    info: strawberry.Info, work: Callable[[AsyncSession], Awaitable[models.Pipeline]]
+) -> PipelinePayload:
+    return await mutate(
+        info,
+        work,
+        payload=PipelinePayload,
+        error_type=PipelineError,
+        codes=PipelineErrorCode,
+        result=lambda row: {"pipeline": Pipeline.from_row(row)},
+    )
+
+
+async def _stage_mutation(
+    info: strawberry.Info, work: Callable[[AsyncSession], Awaitable[models.Stage]]
+) -> PipelineStagePayload:
+    return await mutate(
+        info,
+        work,
+        payload=PipelineStagePayload,
+        error_type=PipelineError,
+        codes=PipelineErrorCode,
+        result=lambda row: {"stage": PipelineStage.from_row(row)},
+    )
+
+
+async def _deal_mutation(
+    info: strawberry.Info, work: Callable[[AsyncSession], Awaitable[models.Deal]]
+) -> DealPayload:
+    return await mutate(
+        info,
+        work,
+        payload=DealPayload,
+        error_type=DealError,
+        codes=DealErrorCode,
+        result=lambda row: {"deal": Deal.from_row(row)},
+    )
+
+
+@strawberry.type
+class SfaMutation:
+    @strawberry.mutation(
+        metadata=requires("sfa.pipeline:write"),
+        description="Create a pipeline with its ordered stages.",
+    )
+    async def pipeline_create(
+        self, info: strawberry.Info, input: PipelineCreateInput
+    ) -> PipelinePayload:
+        specs = [
+            pipelines.StageSpec(s.name, s.probability, models.StageKind(s.kind.value))
+            for s in input.stages
+        ]
+
+        async def work(session: AsyncSession) -> models.Pipeline:
+            return await pipelines.create_pipeline(
+                session, input.name, specs, is_default=input.is_default
+            )
+
+        return await _pipeline_mutation(info, work)
+
+    @strawberry.mutation(
+        metadata=requires("sfa.pipeline:write"),
+        description="Add a stage to a pipeline, at a position or at the end.",
+    )
+    async def pipeline_stage_add(
+        self, info: strawberry.Info, input: PipelineStageAddInput
+    ) -> PipelineStagePayload:
+        async def work(session: AsyncSession) -> models.Stage:
+            return await pipelines.add_stage(
+                session,
+                decode_id(input.pipeline_id, "Pipeline", "pipeline_id"),
+                pipelines.StageSpec(
+                    input.name, input.probability, models.StageKind(input.kind.value)
+                ),
+                input.position,
+            )
+
+        return await _stage_mutation(info, work)
+
+    @strawberry.mutation(
+        metadata=requires("sfa.pipeline:write"),
+        description="Rename, re-weight or move a stage; deal histories keep pointing at it.",
+    )
+    async def pipeline_stage_update(
+        self, info: strawberry.Info, input: PipelineStageUpdateInput
+    ) -> PipelineStagePayload:
+        async def work(session: AsyncSession) -> models.Stage:
+            return await pipelines.update_stage(
+                session,
+                decode_id(input.id, "PipelineStage"),
+                name=input.name,
+                probability=input.probability,
+                position=input.position,
+            )
+
+        return await _stage_mutation(info, work)
+
+    @strawberry.mutation(
+        metadata=requires("sfa.pipeline:write"),
+        description="Take an empty stage off the board (kept for the history).",
+    )
+    async def pipeline_stage_archive(
+        self, info: strawberry.Info, input: PipelineStageArchiveInput
+    ) -> PipelineStagePayload:
+        async def work(session: AsyncSession) -> models.Stage:
+            return await pipelines.archive_stage(session, decode_id(input.id, "PipelineStage"))
+
+        return await _stage_mutation(info, work)
+
+    @strawberry.mutation(
+        metadata=requires("sfa.deal:write"),
+        description="Open a deal with a customer in a pipeline's first open stage.",
+    )
+    async def deal_create(self, info: strawberry.Info, input: DealCreateInput) -> DealPayload:
+        ctx = info.context
+        currency = ctx.state.settings.currency
+
+        async def work(session: AsyncSession) -> models.Deal:
+            data = deals.DealData(
+                customer_id=decode_id(input.customer_id, "Customer", "customer_id"),
+                title=input.title,
+                amount=None if input.amount is None else to_price(input.amount, currency),
+                pipeline_id=_optional_id(input.pipeline_id, "Pipeline", "pipeline_id"),
+                stage_id=_optional_id(input.stage_id, "PipelineStage", "stage_id"),
+                company_id=_optional_id(input.company_id, "Customer", "company_id"),
+                owner_id=_optional_id(input.owner_id, "User", "owner_id") or ctx.actor.user_id,
+                team_id=_optional_id(input.team_id, "Team", "team_id"),
+                source=models.DealSource(input.source.value),
+                expected_close_date=input.expected_close_date,
+                next_step=input.next_step,
+                contacts=_contacts(input),
+            )
+            return await deals.create_deal(session, data)
+
+        return await _deal_mutation(info, work)
+
+    @strawberry.mutation(
+        metadata=requires("sfa.deal:write"),
+        description="Change a deal's details; send expectedVersion to refuse stale edits.",
+    )
+    async def deal_update(self, info: strawberry.Info, input: DealUpdateInput) -> DealPayload:
+        ctx = info.context
+        currency = ctx.state.settings.currency
+
+        def price(value: MoneyInput) -> Any:
+            return to_price(value, currency)
+
+        async def work(session: AsyncSession) -> models.Deal:
+            return await deals.update_deal(
+                session,
+                decode_id(input.id, "Deal"),
+                scope=deals.visible_to(ctx, "write"),
+                expected_version=input.expected_version,
+                title=_given(input.title, str),
+                amount=_given(input.amount, price),
+                expected_close_date=_given(input.expected_close_date, lambda d: d),
+                next_step=_given(input.next_step, str),
+                company_id=_given(
+                    input.company_id, lambda v: decode_id(v, "Customer", "company_id")
+                ),
+                team_id=_given(input.team_id, lambda v: decode_id(v, "Team", "team_id")),
+            )
+
+        return await _deal_mutation(info, work)
+
+    @strawberry.mutation(
+        metadata=requires("sfa.deal:write"),
+        description="Move a deal to another stage of its pipeline; a lost stage needs a "
+        "reason. The move is kept in the deal's stage history.",
+    )
+    async def deal_move_stage(
+        self, info: strawberry.Info, input: DealMoveStageInput
+    ) -> DealPayload:
+        ctx = info.context
+
+        async def work(session: AsyncSession) -> models.Deal:
+            return await deals.move_stage(
+                session,
+                decode_id(input.id, "Deal"),
+                decode_id(input.stage_id, "PipelineStage", "stage_id"),
+                expected_version=input.expected_version,
+                lost_reason=input.lost_reason,
+                scope=deals.visible_to(ctx, "write"),
+            )
+
+        return await _deal_mutation(info, work)
+
+    @strawberry.mutation(
+        metadata=requires("sfa.deal:write"),
+        description="Add a person to a deal with a role, or change their role.",
+    )
+    async def deal_contact_set(
+        self, info: strawberry.Info, input: DealContactSetInput
+    ) -> DealPayload:
+        ctx = info.context
+
+        async def work(session: AsyncSession) -> models.Deal:
+            return await deals.set_contact(
+                session,
+                decode_id(input.deal_id, "Deal", "deal_id"),
+                deals.ContactSpec(
+                    decode_id(input.customer_id, "Customer", "customer_id"),
+                    models.ContactRole(input.role.value),
+                ),
+                deals.visible_to(ctx, "write"),
+            )
+
+        return await _deal_mutation(info, work)
+
+    @strawberry.mutation(
+        metadata=requires("sfa.deal:write"), description="Remove a person from a deal."
+    )
+    async def deal_contact_remove(
+        self, info: strawberry.Info, input: DealContactRemoveInput
+    ) -> DealPayload:
+        ctx = info.context
+
+        async def work(session: AsyncSession) -> models.Deal:
+            return await deals.remove_contact(
+                session,
+                decode_id(input.deal_id, "Deal", "deal_id"),
+                decode_id(input.customer_id, "Customer", "customer_id"),
+                deals.visible_to(ctx, "write"),
+            )
+
+        return await _deal_mutation(info, work)

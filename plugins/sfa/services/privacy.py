@@ -1,0 +1,61 @@
+"""SFA's part of customer merge, export (DSAR) and erasure."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from unicrm.core.graph.merge.journal import jsonable
+from unicrm.core.privacy.rows import Journal, drop_row, erase_rows, export_rows, move_rows
+from unicrm.plugins.sfa.models import Deal, DealContact, StageChange
+
+
+async def merge(
+    session: AsyncSession, source_id: uuid.UUID, target_id: uuid.UUID, journal: Journal | None
+) -> None:
+    """The survivor takes the deals, the deals bought through the company and the contact
+    roles; where both were contacts of one deal, the survivor's role stays."""
+    await move_rows(session, Deal, source_id, target_id, journal)
+    await move_rows(session, Deal, source_id, target_id, journal, column="company_id")
+    kept = select(DealContact.deal_id).where(DealContact.customer_id == target_id)
+    for twin in await session.scalars(
+        select(DealContact).where(
+            DealContact.customer_id == source_id, DealContact.deal_id.in_(kept)
+        )
+    ):
+        await drop_row(session, twin, journal)
+    await move_rows(session, DealContact, source_id, target_id, journal)
+
+
+async def export(session: AsyncSession, customer_id: uuid.UUID) -> dict[str, Any]:
+    history = select(StageChange.__table__).where(
+        StageChange.deal_id.in_(select(Deal.id).where(Deal.customer_id == customer_id))
+    )
+    return {
+        "deals": await export_rows(session, Deal, customer_id, order_by=[Deal.created_at]),
+        "deals_as_company": await export_rows(
+            session, Deal, customer_id, order_by=[Deal.created_at], column="company_id"
+        ),
+        "deal_contacts": await export_rows(
+            session, DealContact, customer_id, order_by=[DealContact.created_at]
+        ),
+        "deal_stage_changes": [
+            jsonable(dict(row))
+            for row in (
+                await session.execute(history.order_by(StageChange.changed_at, StageChange.id))
+            ).mappings()
+        ],
+    }
+
+
+async def erase(session: AsyncSession, customer_id: uuid.UUID) -> None:
+    """The customer's deals go with their history and contacts; deals the customer was the
+    buying company of stay with their person, without the company."""
+    await erase_rows(session, Deal, customer_id)
+    await erase_rows(session, DealContact, customer_id)
+    await session.execute(
+        update(Deal).where(Deal.company_id == customer_id).values(company_id=None)
+    )
