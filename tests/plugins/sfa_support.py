@@ -10,7 +10,9 @@ from typing import Any
 from sqlalchemy import select
 
 from unicrm.core.db.types import utcnow
+from unicrm.core.graph.departments.models import Department
 from unicrm.core.graph.ids import to_global_id
+from unicrm.core.graph.teams.models import Team, TeamMember
 from unicrm.core.state import AppState
 from unicrm.plugins.sfa.models import Deal, Pipeline, Stage
 from unicrm.plugins.sfa.services.pipelines import default_pipeline, stages_of
@@ -50,3 +52,14 @@ def deal(
 
 def gid(type_name: str, pk: uuid.UUID) -> str:
     return to_global_id(type_name, pk)
+
+
+async def add_team(state: AppState, name: str, *members: uuid.UUID) -> uuid.UUID:
+    """A team of the default department with these members."""
+    async with state.db.transaction() as session:
+        department = await session.scalar(select(Department.id).limit(1))
+        team = Team(department_id=department, name=name)
+        session.add(team)
+        await session.flush()
+        session.add_all(TeamMember(team_id=team.id, user_id=m) for m in members)
+    return team.id

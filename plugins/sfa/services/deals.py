@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from unicrm.core.authz.rows import visible
 from unicrm.core.config import get_settings
-from unicrm.core.db.types import utcnow
+from unicrm.core.db.types import MONEY_QUANTUM, utcnow
 from unicrm.core.errors import DomainError, FieldError
 from unicrm.core.events.outbox import emit
 from unicrm.core.graph.customers.models import Customer, CustomerKind
@@ -91,13 +91,8 @@ def _title(value: str | None) -> str:
 def _amount(price: Price, name: str = "amount") -> Price:
     errors = money_errors(price, name)
     if errors:
-        raise DomainError(
-            *[
-                FieldError(e.code if e.code != "INVALID" else "INVALID_AMOUNT", e.message, e.field)
-                for e in errors
-            ]
-        )
-    return price
+        raise DomainError(*[FieldError("INVALID_AMOUNT", e.message, e.field) for e in errors])
+    return Price(price.amount.quantize(MONEY_QUANTUM), price.currency)
 
 
 async def get_deal(
