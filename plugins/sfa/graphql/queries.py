@@ -1,6 +1,8 @@
-"""SFA's root fields: pipelines and deals."""
+"""SFA's root fields: pipelines, the deals list and the pipeline board."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import strawberry
 from sqlalchemy import select
@@ -11,9 +13,54 @@ from unicrm.core.authz.rows import where_visible
 from unicrm.core.graph.node import parse_global_id
 from unicrm.core.graph.pagination import Connection, Page, PageRequest, count_of, paginate
 from unicrm.core.graph.queries import run_query
+from unicrm.core.graph.scalars import BigInt, Money
 from unicrm.plugins.sfa import models
-from unicrm.plugins.sfa.graphql.types import Deal, Pipeline
+from unicrm.plugins.sfa.graphql.types import (
+    Deal,
+    DealBoard,
+    DealBoardColumn,
+    DealFilterInput,
+    Pipeline,
+    PipelineStage,
+)
+from unicrm.plugins.sfa.services import board
 from unicrm.plugins.sfa.services.deals import deals_stmt, visible_to
+
+
+def _pk(global_id: str | None, type_name: str) -> Any:
+    return None if global_id is None else parse_global_id(global_id, type_name)[1]
+
+
+def _filter(value: DealFilterInput | None) -> board.DealFilter:
+    if value is None:
+        return board.DealFilter()
+    return board.DealFilter(
+        owner_id=_pk(value.owner_id, "User"),
+        team_id=_pk(value.team_id, "Team"),
+        amount_min=value.amount_min,
+        amount_max=value.amount_max,
+        close_from=value.close_from,
+        close_to=value.close_to,
+        stale_days=value.stale_days,
+    )
+
+
+def _money(sums: dict[str, Any]) -> list[Money]:
+    return [Money(amount=amount, currency=currency) for currency, amount in sorted(sums.items())]
+
+
+def _column(column: board.Column) -> DealBoardColumn:
+    async def count() -> int:
+        return column.count
+
+    page = Page(column.deals, column.cursors(), column.has_next_page, False)
+    return DealBoardColumn(
+        stage=PipelineStage.from_row(column.stage),
+        count=BigInt(column.count),
+        totals=_money(column.totals),
+        weighted_totals=_money(column.weighted()),
+        deals=page.connection(Deal.from_row, count),
+    )
 
 
 @strawberry.type
@@ -41,16 +88,19 @@ class SfaQuery:
         after: str | None = None,
         pipeline_id: strawberry.ID | None = None,
         stage_id: strawberry.ID | None = None,
+        filter: DealFilterInput | None = None,
     ) -> Connection[Deal]:
         ctx = info.context
-        pipeline = None if pipeline_id is None else parse_global_id(pipeline_id, "Pipeline")[1]
-        stage = None if stage_id is None else parse_global_id(stage_id, "PipelineStage")[1]
-        stmt = where_visible(deals_stmt(pipeline, stage), visible_to(ctx))
+        stmt = where_visible(
+            deals_stmt(_pk(pipeline_id, "Pipeline"), _pk(stage_id, "PipelineStage")),
+            visible_to(ctx),
+        )
+        conditions = _filter(filter)
 
         async def work(session: AsyncSession) -> Page[models.Deal]:
             return await paginate(
                 session,
-                stmt,
+                board.filtered(stmt, conditions),
                 keys=[models.Deal.created_at, models.Deal.id],
                 page=PageRequest(first, after),
                 max_page_size=ctx.limits.max_page_size,
@@ -59,4 +109,30 @@ class SfaQuery:
             )
 
         page = await run_query(info, work)
-        return page.connection(Deal.from_row, count_of(ctx.db, stmt))
+        return page.connection(Deal.from_row, count_of(ctx.db, board.filtered(stmt, conditions)))
+
+    @strawberry.field(
+        metadata=requires("sfa.deal:read"),
+        description="A pipeline (the default one without pipelineId) as a board: each live "
+        "stage with its deal count, sums and first deals. Statements per request are fixed.",
+    )
+    async def deal_board(
+        self,
+        info: strawberry.Info,
+        pipeline_id: strawberry.ID | None = None,
+        filter: DealFilterInput | None = None,
+        first: int = 20,
+    ) -> DealBoard:
+        ctx = info.context
+        conditions = _filter(filter)
+
+        async def work(session: AsyncSession) -> tuple[models.Pipeline, list[board.Column]]:
+            per_column = PageRequest(first).size(ctx.limits.max_page_size)
+            return await board.board(
+                session, _pk(pipeline_id, "Pipeline"), conditions, per_column, visible_to(ctx)
+            )
+
+        pipeline, columns = await run_query(info, work)
+        return DealBoard(
+            pipeline=Pipeline.from_row(pipeline), columns=[_column(c) for c in columns]
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 from enum import Enum
 
 import strawberry
@@ -13,6 +14,7 @@ from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.loaders import load_one
 from unicrm.core.graph.node import Node
+from unicrm.core.graph.pagination import Connection
 from unicrm.core.graph.scalars import BigInt, Money
 from unicrm.core.graph.teams.types import Team
 from unicrm.core.graph.users.types import User
@@ -243,3 +245,41 @@ class Deal(Node):
     async def stage_history(self, info: strawberry.Info) -> list[DealStageChange]:
         rows = await info.context.loaders["sfa.stage_changes_by_deal"].load(self.pk)
         return [DealStageChange.from_row(r) for r in rows]
+
+
+@strawberry.input(description="Deal filters of the board and the deals list; all must hold.")
+class DealFilterInput:
+    owner_id: strawberry.ID | None = None
+    team_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Deals of this team, or owned by one of its members."
+    )
+    amount_min: Decimal | None = None
+    amount_max: Decimal | None = None
+    close_from: date | None = strawberry.field(
+        default=None, description="Expected to close on or after this day."
+    )
+    close_to: date | None = None
+    stale_days: int | None = strawberry.field(
+        default=None, description="Unchanged for at least this many days."
+    )
+
+
+@guard("sfa.deal")
+@strawberry.type(description="One stage of the board: its deals, their count and sums.")
+class DealBoardColumn:
+    stage: PipelineStage
+    count: BigInt = strawberry.field(description="Deals in the stage matching the filter.")
+    totals: list[Money] = strawberry.field(description="The sum of their amounts, per currency.")
+    weighted_totals: list[Money] = strawberry.field(
+        description="The sums times the stage's win probability."
+    )
+    deals: Connection[Deal] = strawberry.field(
+        description="The first deals, newest first; continue with deals(stageId:, after:)."
+    )
+
+
+@guard("sfa.deal")
+@strawberry.type(description="A pipeline as a board: one column per live stage.")
+class DealBoard:
+    pipeline: Pipeline
+    columns: list[DealBoardColumn]
