@@ -1,5 +1,6 @@
 """Demo deals for ``unicrm demo``: about a third of the customers have one to three deals in
-the default B2B pipeline, moved through its stages so boards and histories have content."""
+the default B2B pipeline, moved through its stages so boards and histories have content, and
+calls, visits and open tasks about them."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from unicrm.core.db.types import utcnow
 from unicrm.core.graph.customers.models import Customer
 from unicrm.core.graph.products.services import Price
-from unicrm.plugins.sfa.models import DealSource, StageKind
-from unicrm.plugins.sfa.services import deals, pipelines
+from unicrm.plugins.sfa.models import ActivityKind, Deal, DealSource, StageKind
+from unicrm.plugins.sfa.services import activities, deals, pipelines
 
 CURRENCY = "THB"
 OFFERS = ("Annual support plan", "Fleet renewal", "POS rollout", "Condo unit", "Solar rooftop")
@@ -58,4 +59,47 @@ async def seed(session: AsyncSession, size: int, rng: random.Random) -> None:
                     expected_version=deal.version,
                     lost_reason=rng.choice(LOST_REASONS) if stage.kind is StageKind.LOST else None,
                 )
+    await seed_activities(session, size, rng)
     await session.flush()
+
+
+async def seed_activities(session: AsyncSession, size: int, rng: random.Random) -> None:
+    """A call, a visit with its check-in and an open task for some customers with deals."""
+    rows = (
+        await session.execute(select(Deal.customer_id, Deal.id).order_by(Deal.id).limit(size))
+    ).all()
+    now = utcnow()
+    for customer_id, deal_id in rows[: max(1, len(rows) // 2)]:
+        await activities.log_activity(
+            session,
+            activities.ActivityData(
+                customer_id=customer_id,
+                kind=ActivityKind.CALL,
+                subject="Discovery call",
+                deal_id=deal_id,
+                notes="Interested; asked for references.",
+                occurred_at=now - timedelta(days=rng.randint(5, 30)),
+                duration_minutes=rng.choice((15, 30, 45)),
+            ),
+        )
+        await activities.log_activity(
+            session,
+            activities.ActivityData(
+                customer_id=customer_id,
+                kind=ActivityKind.VISIT,
+                subject="Site visit",
+                deal_id=deal_id,
+                occurred_at=now - timedelta(days=rng.randint(1, 4)),
+                check_in=activities.CheckIn(13.7563, 100.5018, "Silom, Bangkok"),
+            ),
+        )
+        await activities.log_activity(
+            session,
+            activities.ActivityData(
+                customer_id=customer_id,
+                kind=ActivityKind.TASK,
+                subject="Send the proposal",
+                deal_id=deal_id,
+                due_at=now + timedelta(days=rng.randint(2, 7)),
+            ),
+        )

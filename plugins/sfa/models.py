@@ -10,6 +10,7 @@ from enum import StrEnum
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Float,
     ForeignKey,
     Index,
     String,
@@ -169,3 +170,51 @@ class StageChange(IdMixin, Base):
     )
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     seconds_in_stage: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ActivityKind(StrEnum):
+    CALL = "call"
+    MEETING = "meeting"
+    VISIT = "visit"
+    EMAIL = "email"
+    TASK = "task"
+
+
+class Activity(IdMixin, Base):
+    """A call, meeting, visit, e-mail or task with a customer, optionally about one deal.
+
+    Activities belong to the customer, not to the rep: ``owner_id`` says who did it (or must
+    do it) and is cleared if that user goes, and whoever works the customer later reads every
+    activity through the customer. Meetings may carry a video-call link, visits a check-in
+    location, tasks a due time and a reminder (``reminded_at`` once it went out).
+    """
+
+    __tablename__ = "sfa_activity"
+    __table_args__ = (
+        Index("ix_sfa_activity_customer", "customer_id", "occurred_at", "id"),
+        Index("ix_sfa_activity_deal", "deal_id", "occurred_at", "id"),
+        Index("ix_sfa_activity_open_tasks", "owner_id", "completed_at", "due_at"),
+    )
+
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
+    deal_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("sfa_deal.id", ondelete="SET NULL")
+    )
+    kind: Mapped[ActivityKind] = mapped_column(text_enum(ActivityKind))
+    subject: Mapped[str] = mapped_column(String(300))
+    notes: Mapped[str | None] = mapped_column(String(4000))
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL")
+    )
+    created_by: Mapped[str] = mapped_column(String(200))
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    duration_minutes: Mapped[int | None]
+    video_url: Mapped[str | None] = mapped_column(String(500))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    location: Mapped[str | None] = mapped_column(String(300))
+    due_at: Mapped[datetime | None]
+    remind_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -3,6 +3,11 @@ from unicrm.core.plugins.contracts import Permission, RoleGrant
 PERMISSIONS = [
     Permission("sfa.deal", ("read", "write", "delete"), "Deals and their pipeline stages."),
     Permission("sfa.pipeline", ("read", "write"), "Pipelines and their ordered stages."),
+    Permission(
+        "sfa.activity",
+        ("read", "write"),
+        "Calls, meetings, visits, e-mails and tasks with customers (scoped by the customer).",
+    ),
 ]
 
 ROLES = [
@@ -12,13 +17,33 @@ ROLES = [
             "sfa.deal:read",
             "sfa.deal:write",
             "sfa.pipeline:read",
+            "sfa.activity:read",
+            "sfa.activity:write",
             "core.lead:read",
             "core.lead:write",
         ),
         "Works leads and deals through the pipeline.",
     ),
-    RoleGrant("manager", ("sfa.deal:*", "sfa.pipeline:*")),
-    RoleGrant("analyst", ("sfa.deal:read", "sfa.pipeline:read")),
-    RoleGrant("inside_sales", ("sfa.deal:read", "sfa.deal:write", "sfa.pipeline:read")),
-    RoleGrant("field_sales", ("sfa.deal:read@own", "sfa.deal:write@own", "sfa.pipeline:read")),
+    RoleGrant("manager", ("sfa.deal:*", "sfa.pipeline:*", "sfa.activity:*")),
+    RoleGrant("analyst", ("sfa.deal:read", "sfa.pipeline:read", "sfa.activity:read")),
+    RoleGrant(
+        "inside_sales",
+        (
+            "sfa.deal:read",
+            "sfa.deal:write",
+            "sfa.pipeline:read",
+            "sfa.activity:read",
+            "sfa.activity:write",
+        ),
+    ),
+    RoleGrant(
+        "field_sales",
+        (
+            "sfa.deal:read@own",
+            "sfa.deal:write@own",
+            "sfa.pipeline:read",
+            "sfa.activity:read@own",
+            "sfa.activity:write@own",
+        ),
+    ),
 ]

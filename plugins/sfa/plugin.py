@@ -88,10 +88,23 @@ def register_event_handlers() -> dict[str, Any]:
 
 
 @hookimpl
+def register_jobs() -> list[Any]:
+    from unicrm.core.jobs.contracts import JobType
+    from unicrm.plugins.sfa.services.activities import REMINDER_JOB, remind
+
+    return [JobType(REMINDER_JOB, remind, max_attempts=5, backoff=60)]
+
+
+@hookimpl
 def customer_timeline_kinds() -> dict[str, str]:
     return {
         "sfa.deal_opened": "A deal was opened with the customer.",
         "sfa.deal_stage_changed": "A deal moved to another pipeline stage.",
+        "sfa.call": "A sales call with the customer.",
+        "sfa.meeting": "A meeting with the customer, in person or online.",
+        "sfa.visit": "A rep's visit to the customer, with its check-in location.",
+        "sfa.email": "An e-mail exchanged with the customer by a rep.",
+        "sfa.task": "A task about the customer, with a due time.",
     }
 
 

@@ -19,7 +19,7 @@ ROOT_FIELDS = {
 }
 CUSTOMER_FIELDS = {
     "ma": {"leadScore"},
-    "sfa": {"deals"},
+    "sfa": {"deals", "salesActivities"},
     "crm": {"cases"},
     "loyalty": {"loyaltyMember"},
 }

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import Enum
 
 import strawberry
 
 from unicrm.core.graph.scalars import MoneyInput
 from unicrm.plugins.sfa.graphql.types import (
+    Activity,
+    ActivityKind,
     ContactRole,
     Deal,
     DealSource,
@@ -196,3 +198,72 @@ class DealContactRemoveInput:
 class DealPayload:
     errors: list[DealError]
     deal: Deal | None = None
+
+
+@strawberry.enum
+class ActivityErrorCode(Enum):
+    INVALID = "invalid"
+    INVALID_ID = "invalid_id"
+    REQUIRED = "required"
+    NOT_FOUND = "not_found"
+    TOO_LONG = "too_long"
+    NOT_FOR_KIND = strawberry.enum_value(
+        "not_for_kind", description="The field does not fit the activity's kind."
+    )
+    INVALID_URL = "invalid_url"
+    INVALID_LOCATION = "invalid_location"
+    INVALID_TIME = "invalid_time"
+    DEAL_OF_ANOTHER_CUSTOMER = "deal_of_another_customer"
+
+
+@strawberry.type
+class ActivityError:
+    field: str | None
+    code: ActivityErrorCode
+    message: str
+
+
+@strawberry.input(description="Where a visit checked in.")
+class CheckInInput:
+    latitude: float
+    longitude: float
+    label: str | None = None
+
+
+@strawberry.input
+class ActivityLogInput:
+    customer_id: strawberry.ID
+    kind: ActivityKind
+    subject: str
+    deal_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A deal of the customer (or of the company it buys for)."
+    )
+    notes: str | None = None
+    owner_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Who did it or must do it; defaults to the caller."
+    )
+    occurred_at: datetime | None = strawberry.field(
+        default=None, description="When it happened (or is planned); defaults to now."
+    )
+    duration_minutes: int | None = None
+    video_url: str | None = strawberry.field(
+        default=None, description="MEETING only: an https video-call link."
+    )
+    check_in: CheckInInput | None = strawberry.field(
+        default=None, description="VISIT only: where the rep checked in."
+    )
+    due_at: datetime | None = strawberry.field(default=None, description="TASK only, required.")
+    remind_at: datetime | None = strawberry.field(
+        default=None, description="TASK only: when to remind the owner (before dueAt)."
+    )
+
+
+@strawberry.input
+class ActivityCompleteInput:
+    id: strawberry.ID
+
+
+@strawberry.type
+class ActivityPayload:
+    errors: list[ActivityError]
+    activity: Activity | None = None

@@ -1,9 +1,11 @@
-"""SFA's loaders: deals (row-scoped), pipelines, stages, deal contacts and stage history."""
+"""SFA's loaders: deals and activities (row-scoped), pipelines, stages, deal contacts and
+stage history."""
 
 from __future__ import annotations
 
-from unicrm.core.graph.loaders import entities_by, many_per_key, one_per_key
-from unicrm.plugins.sfa.models import Deal, DealContact, Pipeline, Stage, StageChange
+from unicrm.core.graph.loaders import entities_by, latest_by, many_per_key, one_per_key
+from unicrm.plugins.sfa.models import Activity, Deal, DealContact, Pipeline, Stage, StageChange
+from unicrm.plugins.sfa.services import activities
 from unicrm.plugins.sfa.services.deals import visible_to
 
 LOADERS = {
@@ -21,5 +23,14 @@ LOADERS = {
     ),
     "sfa.stage_changes_by_deal": many_per_key(
         entities_by(StageChange.deal_id, StageChange.changed_at, StageChange.id)
+    ),
+    "sfa.activity_by_id": one_per_key(entities_by(Activity.id), activities.visible_to),
+    "sfa.activities_by_deal": many_per_key(
+        entities_by(Activity.deal_id, Activity.occurred_at.desc(), Activity.id.desc()),
+        activities.visible_to,
+    ),
+    "sfa.latest_activities_by_customer": many_per_key(
+        latest_by(Activity.customer_id, Activity.occurred_at.desc(), Activity.id.desc()),
+        activities.visible_to,
     ),
 }

@@ -16,6 +16,11 @@ from unicrm.core.graph.products.types import to_price
 from unicrm.core.graph.scalars import MoneyInput
 from unicrm.plugins.sfa import models
 from unicrm.plugins.sfa.graphql.inputs import (
+    ActivityCompleteInput,
+    ActivityError,
+    ActivityErrorCode,
+    ActivityLogInput,
+    ActivityPayload,
     DealContactRemoveInput,
     DealContactSetInput,
     DealCreateInput,
@@ -33,8 +38,8 @@ from unicrm.plugins.sfa.graphql.inputs import (
     PipelineStagePayload,
     PipelineStageUpdateInput,
 )
-from unicrm.plugins.sfa.graphql.types import Deal, Pipeline, PipelineStage
-from unicrm.plugins.sfa.services import deals, pipelines
+from unicrm.plugins.sfa.graphql.types import Activity, Deal, Pipeline, PipelineStage
+from unicrm.plugins.sfa.services import activities, deals, pipelines
 
 
 def _optional_id(value: str | None, type_name: str, field: str) -> Any:
@@ -98,6 +103,19 @@ async def _deal_mutation(
         error_type=DealError,
         codes=DealErrorCode,
         result=lambda row: {"deal": Deal.from_row(row)},
+    )
+
+
+async def _activity_mutation(
+    info: strawberry.Info, work: Callable[[AsyncSession], Awaitable[models.Activity]]
+) -> ActivityPayload:
+    return await mutate(
+        info,
+        work,
+        payload=ActivityPayload,
+        error_type=ActivityError,
+        codes=ActivityErrorCode,
+        result=lambda row: {"activity": Activity.from_row(row)},
     )
 
 
@@ -288,3 +306,50 @@ class SfaMutation:
             )
 
         return await _deal_mutation(info, work)
+
+    @strawberry.mutation(
+        metadata=requires("sfa.activity:write"),
+        description="Log a call, meeting, visit or e-mail with a customer, or give someone a "
+        "task with a due time and a reminder; it appears on the customer's timeline.",
+    )
+    async def activity_log(self, info: strawberry.Info, input: ActivityLogInput) -> ActivityPayload:
+        ctx = info.context
+
+        async def work(session: AsyncSession) -> models.Activity:
+            check_in = input.check_in
+            data = activities.ActivityData(
+                customer_id=decode_id(input.customer_id, "Customer", "customer_id"),
+                kind=models.ActivityKind(input.kind.value),
+                subject=input.subject,
+                deal_id=_optional_id(input.deal_id, "Deal", "deal_id"),
+                notes=input.notes,
+                owner_id=_optional_id(input.owner_id, "User", "owner_id") or ctx.actor.user_id,
+                occurred_at=input.occurred_at,
+                duration_minutes=input.duration_minutes,
+                video_url=input.video_url,
+                check_in=None
+                if check_in is None
+                else activities.CheckIn(check_in.latitude, check_in.longitude, check_in.label),
+                due_at=input.due_at,
+                remind_at=input.remind_at,
+            )
+            return await activities.log_activity(
+                session, data, activities.customers_visible_to(ctx)
+            )
+
+        return await _activity_mutation(info, work)
+
+    @strawberry.mutation(
+        metadata=requires("sfa.activity:write"), description="Mark a task done (once)."
+    )
+    async def activity_complete(
+        self, info: strawberry.Info, input: ActivityCompleteInput
+    ) -> ActivityPayload:
+        ctx = info.context
+
+        async def work(session: AsyncSession) -> models.Activity:
+            return await activities.complete_task(
+                session, decode_id(input.id, "Activity"), activities.visible_to(ctx, "write")
+            )
+
+        return await _activity_mutation(info, work)

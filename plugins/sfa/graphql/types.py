@@ -246,6 +246,11 @@ class Deal(Node):
         rows = await info.context.loaders["sfa.stage_changes_by_deal"].load(self.pk)
         return [DealStageChange.from_row(r) for r in rows]
 
+    @strawberry.field(description="The activities about the deal, newest first.")
+    async def activities(self, info: strawberry.Info) -> list[Activity]:
+        rows = await info.context.loaders["sfa.activities_by_deal"].load(self.pk)
+        return [Activity.from_row(r) for r in rows]
+
 
 @strawberry.input(description="Deal filters of the board and the deals list; all must hold.")
 class DealFilterInput:
@@ -283,3 +288,82 @@ class DealBoardColumn:
 class DealBoard:
     pipeline: Pipeline
     columns: list[DealBoardColumn]
+
+
+@strawberry.enum(description="What kind of contact with the customer an activity was.")
+class ActivityKind(Enum):
+    CALL = "call"
+    MEETING = "meeting"
+    VISIT = "visit"
+    EMAIL = "email"
+    TASK = "task"
+
+
+@guard("sfa.activity")
+@strawberry.type(description="Where a visit checked in.")
+class CheckIn:
+    latitude: float
+    longitude: float
+    label: str | None
+
+
+@guard("sfa.activity")
+@strawberry.type(description="A call, meeting, visit, e-mail or task with a customer.")
+class Activity(Node):
+    pk: strawberry.Private[uuid.UUID]
+    customer_pk: strawberry.Private[uuid.UUID]
+    deal_pk: strawberry.Private[uuid.UUID | None]
+    owner_pk: strawberry.Private[uuid.UUID | None]
+    kind: ActivityKind
+    subject: str
+    notes: str | None
+    created_by: str = strawberry.field(description="Who logged it: a user's name, or system.")
+    occurred_at: datetime
+    duration_minutes: int | None
+    video_url: str | None = strawberry.field(description="A meeting's video-call link.")
+    check_in: CheckIn | None = strawberry.field(description="A visit's check-in location.")
+    due_at: datetime | None = strawberry.field(description="When a task is due.")
+    remind_at: datetime | None
+    reminded_at: datetime | None
+    completed_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: models.Activity) -> Activity:
+        located = row.latitude is not None and row.longitude is not None
+        return cls(
+            id=strawberry.ID(to_global_id("Activity", row.id)),
+            pk=row.id,
+            customer_pk=row.customer_id,
+            deal_pk=row.deal_id,
+            owner_pk=row.owner_id,
+            kind=ActivityKind(row.kind.value),
+            subject=row.subject,
+            notes=row.notes,
+            created_by=row.created_by,
+            occurred_at=row.occurred_at,
+            duration_minutes=row.duration_minutes,
+            video_url=row.video_url,
+            check_in=CheckIn(latitude=row.latitude, longitude=row.longitude, label=row.location)
+            if located
+            else None,
+            due_at=row.due_at,
+            remind_at=row.remind_at,
+            reminded_at=row.reminded_at,
+            completed_at=row.completed_at,
+        )
+
+    @classmethod
+    async def load_node(cls, info: strawberry.Info, pk: uuid.UUID) -> Activity | None:
+        return await load_one(info, "sfa.activity_by_id", pk, cls.from_row)
+
+    @strawberry.field(description="The customer the activity was with.")
+    async def customer(self, info: strawberry.Info) -> Customer | None:
+        return await Customer.load_node(info, self.customer_pk)
+
+    @strawberry.field(description="The deal it was about.")
+    async def deal(self, info: strawberry.Info) -> Deal | None:
+        return None if self.deal_pk is None else await Deal.load_node(info, self.deal_pk)
+
+    @strawberry.field(description="Who did it, or must do the task.")
+    async def owner(self, info: strawberry.Info) -> User | None:
+        return None if self.owner_pk is None else await User.load_node(info, self.owner_pk)

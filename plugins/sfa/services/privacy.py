@@ -10,14 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core.graph.merge.journal import jsonable
 from unicrm.core.privacy.rows import Journal, drop_row, erase_rows, export_rows, move_rows
-from unicrm.plugins.sfa.models import Deal, DealContact, StageChange
+from unicrm.plugins.sfa.models import Activity, Deal, DealContact, StageChange
 
 
 async def merge(
     session: AsyncSession, source_id: uuid.UUID, target_id: uuid.UUID, journal: Journal | None
 ) -> None:
-    """The survivor takes the deals, the deals bought through the company and the contact
-    roles; where both were contacts of one deal, the survivor's role stays."""
+    """The survivor takes the deals, the deals bought through the company, the contact roles
+    and the activities; where both were contacts of one deal, the survivor's role stays."""
     await move_rows(session, Deal, source_id, target_id, journal)
     await move_rows(session, Deal, source_id, target_id, journal, column="company_id")
     kept = select(DealContact.deal_id).where(DealContact.customer_id == target_id)
@@ -28,6 +28,7 @@ async def merge(
     ):
         await drop_row(session, twin, journal)
     await move_rows(session, DealContact, source_id, target_id, journal)
+    await move_rows(session, Activity, source_id, target_id, journal)
 
 
 async def export(session: AsyncSession, customer_id: uuid.UUID) -> dict[str, Any]:
@@ -42,6 +43,9 @@ async def export(session: AsyncSession, customer_id: uuid.UUID) -> dict[str, Any
         "deal_contacts": await export_rows(
             session, DealContact, customer_id, order_by=[DealContact.created_at]
         ),
+        "activities": await export_rows(
+            session, Activity, customer_id, order_by=[Activity.occurred_at]
+        ),
         "deal_stage_changes": [
             jsonable(dict(row))
             for row in (
@@ -52,8 +56,9 @@ async def export(session: AsyncSession, customer_id: uuid.UUID) -> dict[str, Any
 
 
 async def erase(session: AsyncSession, customer_id: uuid.UUID) -> None:
-    """The customer's deals go with their history and contacts; deals the customer was the
-    buying company of stay with their person, without the company."""
+    """The customer's activities and deals go, the deals with their history and contacts;
+    deals the customer was the buying company of stay with their person, without it."""
+    await erase_rows(session, Activity, customer_id)
     await erase_rows(session, Deal, customer_id)
     await erase_rows(session, DealContact, customer_id)
     await session.execute(
