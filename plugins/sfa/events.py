@@ -36,9 +36,21 @@ class DealStageChanged:
     lost_reason: str | None
 
 
+@dataclass(config=_PAYLOAD, frozen=True)
+class QuoteAccepted:
+    """``grand_total`` is a decimal string in ``currency``, VAT included."""
+
+    quote_id: str
+    deal_id: str
+    order_id: str
+    grand_total: str
+    currency: str
+
+
 EVENTS: dict[str, type] = {
     "deal.created": DealCreated,
     "deal.stage_changed": DealStageChanged,
+    "quote.accepted": QuoteAccepted,
 }
 
 for _type, _schema in EVENTS.items():

@@ -218,3 +218,76 @@ class Activity(IdMixin, Base):
     reminded_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QuoteStatus(StrEnum):
+    DRAFT = "draft"
+    SENT = "sent"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+
+class Quote(IdMixin, Base):
+    """One version of a quote for a deal. Only a draft is edited; a new version copies the
+    latest one into a new draft and keeps the old ones (``family_id`` is the first version's
+    id). Amounts are in satang precision: ``net_total`` excludes VAT, ``grand_total``
+    includes it, whichever way the line prices were given (``prices_include_vat``)."""
+
+    __tablename__ = "sfa_quote"
+    __table_args__ = (
+        UniqueConstraint("family_id", "version"),
+        Index("ix_sfa_quote_deal", "deal_id", "created_at", "id"),
+        Index("ix_sfa_quote_status_valid_until", "status", "valid_until"),
+    )
+
+    deal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sfa_deal.id", ondelete="CASCADE"))
+    customer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("customer.id", ondelete="CASCADE"), index=True
+    )
+    family_id: Mapped[uuid.UUID]
+    version: Mapped[int]
+    status: Mapped[QuoteStatus] = mapped_column(text_enum(QuoteStatus), default=QuoteStatus.DRAFT)
+    currency: Mapped[str] = mapped_column(String(3))
+    prices_include_vat: Mapped[bool]
+    vat_rate: Mapped[Decimal]
+    net_total: Mapped[Decimal]
+    discount_total: Mapped[Decimal]
+    vat_amount: Mapped[Decimal]
+    grand_total: Mapped[Decimal]
+    valid_until: Mapped[date]
+    delivery_lead_days: Mapped[int | None]
+    delivery_date: Mapped[date | None]
+    order_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("customer_order.id", ondelete="SET NULL")
+    )
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
+
+
+class QuoteLine(IdMixin, Base):
+    """A product line of a quote; SKU and name are copied so a renamed product never rewrites
+    a quote. ``line_total`` is quantity times unit price less the discount, in the quote's VAT
+    mode."""
+
+    __tablename__ = "sfa_quote_line"
+    __table_args__ = (
+        UniqueConstraint("quote_id", "position"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+    quote_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sfa_quote.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    product_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("product.id", ondelete="RESTRICT"), index=True
+    )
+    sku: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(300))
+    quantity: Mapped[int]
+    unit_price: Mapped[Decimal]
+    discount_percent: Mapped[Decimal | None]
+    discount_amount: Mapped[Decimal | None]
+    discount: Mapped[Decimal]
+    line_total: Mapped[Decimal]

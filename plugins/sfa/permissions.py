@@ -3,6 +3,7 @@ from unicrm.core.plugins.contracts import Permission, RoleGrant
 PERMISSIONS = [
     Permission("sfa.deal", ("read", "write", "delete"), "Deals and their pipeline stages."),
     Permission("sfa.pipeline", ("read", "write"), "Pipelines and their ordered stages."),
+    Permission("sfa.quote", ("read", "write"), "Quotes of deals (scoped by their deal)."),
     Permission(
         "sfa.activity",
         ("read", "write"),
@@ -19,13 +20,17 @@ ROLES = [
             "sfa.pipeline:read",
             "sfa.activity:read",
             "sfa.activity:write",
+            "sfa.quote:read",
+            "sfa.quote:write",
             "core.lead:read",
             "core.lead:write",
         ),
         "Works leads and deals through the pipeline.",
     ),
-    RoleGrant("manager", ("sfa.deal:*", "sfa.pipeline:*", "sfa.activity:*")),
-    RoleGrant("analyst", ("sfa.deal:read", "sfa.pipeline:read", "sfa.activity:read")),
+    RoleGrant("manager", ("sfa.deal:*", "sfa.pipeline:*", "sfa.activity:*", "sfa.quote:*")),
+    RoleGrant(
+        "analyst", ("sfa.deal:read", "sfa.pipeline:read", "sfa.activity:read", "sfa.quote:read")
+    ),
     RoleGrant(
         "inside_sales",
         (
@@ -34,6 +39,8 @@ ROLES = [
             "sfa.pipeline:read",
             "sfa.activity:read",
             "sfa.activity:write",
+            "sfa.quote:read",
+            "sfa.quote:write",
         ),
     ),
     RoleGrant(
@@ -44,6 +51,8 @@ ROLES = [
             "sfa.pipeline:read",
             "sfa.activity:read@own",
             "sfa.activity:write@own",
+            "sfa.quote:read@own",
+            "sfa.quote:write@own",
         ),
     ),
 ]

@@ -89,10 +89,15 @@ def register_event_handlers() -> dict[str, Any]:
 
 @hookimpl
 def register_jobs() -> list[Any]:
-    from unicrm.core.jobs.contracts import JobType
+    from unicrm.core.jobs.contracts import JobType, Schedule
     from unicrm.plugins.sfa.services.activities import REMINDER_JOB, remind
+    from unicrm.plugins.sfa.services.quotes import EXPIRE_JOB, expire_quotes
 
-    return [JobType(REMINDER_JOB, remind, max_attempts=5, backoff=60)]
+    return [
+        JobType(REMINDER_JOB, remind, max_attempts=5, backoff=60),
+        JobType(EXPIRE_JOB, expire_quotes, max_attempts=5, backoff=60),
+        Schedule(EXPIRE_JOB, "5 0 * * *", job=EXPIRE_JOB),
+    ]
 
 
 @hookimpl
@@ -105,6 +110,8 @@ def customer_timeline_kinds() -> dict[str, str]:
         "sfa.visit": "A rep's visit to the customer, with its check-in location.",
         "sfa.email": "An e-mail exchanged with the customer by a rep.",
         "sfa.task": "A task about the customer, with a due time.",
+        "sfa.quote_sent": "A quote was sent to the customer.",
+        "sfa.quote_accepted": "The customer accepted a quote; an order was placed.",
     }
 
 

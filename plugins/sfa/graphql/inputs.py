@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from enum import Enum
 
 import strawberry
@@ -16,6 +17,7 @@ from unicrm.plugins.sfa.graphql.types import (
     DealSource,
     Pipeline,
     PipelineStage,
+    Quote,
     StageKind,
 )
 
@@ -267,3 +269,99 @@ class ActivityCompleteInput:
 class ActivityPayload:
     errors: list[ActivityError]
     activity: Activity | None = None
+
+
+@strawberry.enum
+class QuoteErrorCode(Enum):
+    INVALID = "invalid"
+    INVALID_ID = "invalid_id"
+    REQUIRED = "required"
+    NOT_FOUND = "not_found"
+    INVALID_QUANTITY = "invalid_quantity"
+    INVALID_AMOUNT = "invalid_amount"
+    INVALID_DISCOUNT = strawberry.enum_value(
+        "invalid_discount", description="Over 100%, over the line's total, or both kinds."
+    )
+    INVALID_DATE = "invalid_date"
+    INACTIVE_PRODUCT = "inactive_product"
+    CURRENCY_MISMATCH = "currency_mismatch"
+    QUOTE_NOT_DRAFT = strawberry.enum_value(
+        "quote_not_draft", description="Only a draft changes; make a new version."
+    )
+    QUOTE_NOT_SENT = "quote_not_sent"
+    QUOTE_EXPIRED = "quote_expired"
+    QUOTE_DECIDED = "quote_decided"
+
+
+@strawberry.type
+class QuoteError:
+    field: str | None
+    code: QuoteErrorCode
+    message: str
+
+
+@strawberry.input
+class QuoteLineInput:
+    product_id: strawberry.ID
+    quantity: int
+    unit_price: Decimal | None = strawberry.field(
+        default=None, description="Defaults to the product's price."
+    )
+    discount_percent: Decimal | None = strawberry.field(
+        default=None, description="0 to 100; or give discountAmount."
+    )
+    discount_amount: Decimal | None = strawberry.field(
+        default=None, description="Off the line's total; at most that total."
+    )
+
+
+@strawberry.input
+class QuoteCreateInput:
+    deal_id: strawberry.ID
+    lines: list[QuoteLineInput]
+    valid_until: date
+    prices_include_vat: bool = strawberry.field(
+        default=False, description="Line prices include VAT (else VAT is added on top)."
+    )
+    vat_rate: Decimal | None = strawberry.field(
+        default=None, description="Defaults to the installation's commerce.vatRate (0.07)."
+    )
+    delivery_lead_days: int | None = None
+
+
+@strawberry.input
+class QuoteUpdateInput:
+    id: strawberry.ID
+    lines: list[QuoteLineInput] | None = strawberry.field(
+        default=None, description="Replaces every line."
+    )
+    valid_until: date
+    prices_include_vat: bool = False
+    vat_rate: Decimal | None = None
+    delivery_lead_days: int | None = None
+
+
+@strawberry.input
+class QuoteIdInput:
+    id: strawberry.ID
+
+
+@strawberry.input
+class QuoteAcceptInput:
+    id: strawberry.ID
+    delivery_date: date | None = strawberry.field(
+        default=None, description="Defaults to today plus the quote's lead time."
+    )
+
+
+@strawberry.type
+class QuotePayload:
+    errors: list[QuoteError]
+    quote: Quote | None = None
+
+
+@strawberry.type
+class QuoteAcceptPayload:
+    errors: list[QuoteError]
+    quote: Quote | None = None
+    deal: Deal | None = None

@@ -4,8 +4,17 @@ stage history."""
 from __future__ import annotations
 
 from unicrm.core.graph.loaders import entities_by, latest_by, many_per_key, one_per_key
-from unicrm.plugins.sfa.models import Activity, Deal, DealContact, Pipeline, Stage, StageChange
-from unicrm.plugins.sfa.services import activities
+from unicrm.plugins.sfa.models import (
+    Activity,
+    Deal,
+    DealContact,
+    Pipeline,
+    Quote,
+    QuoteLine,
+    Stage,
+    StageChange,
+)
+from unicrm.plugins.sfa.services import activities, quotes
 from unicrm.plugins.sfa.services.deals import visible_to
 
 LOADERS = {
@@ -33,4 +42,9 @@ LOADERS = {
         latest_by(Activity.customer_id, Activity.occurred_at.desc(), Activity.id.desc()),
         activities.visible_to,
     ),
+    "sfa.quote_by_id": one_per_key(entities_by(Quote.id), quotes.visible_to),
+    "sfa.quotes_by_deal": many_per_key(
+        entities_by(Quote.deal_id, Quote.created_at.desc(), Quote.id.desc()), quotes.visible_to
+    ),
+    "sfa.lines_by_quote": many_per_key(entities_by(QuoteLine.quote_id, QuoteLine.position)),
 }

@@ -37,9 +37,18 @@ from unicrm.plugins.sfa.graphql.inputs import (
     PipelineStageArchiveInput,
     PipelineStagePayload,
     PipelineStageUpdateInput,
+    QuoteAcceptInput,
+    QuoteAcceptPayload,
+    QuoteCreateInput,
+    QuoteError,
+    QuoteErrorCode,
+    QuoteIdInput,
+    QuoteLineInput,
+    QuotePayload,
+    QuoteUpdateInput,
 )
-from unicrm.plugins.sfa.graphql.types import Activity, Deal, Pipeline, PipelineStage
-from unicrm.plugins.sfa.services import activities, deals, pipelines
+from unicrm.plugins.sfa.graphql.types import Activity, Deal, Pipeline, PipelineStage, Quote
+from unicrm.plugins.sfa.services import activities, deals, pipelines, quotes
 
 
 def _optional_id(value: str | None, type_name: str, field: str) -> Any:
@@ -116,6 +125,38 @@ async def _activity_mutation(
         error_type=ActivityError,
         codes=ActivityErrorCode,
         result=lambda row: {"activity": Activity.from_row(row)},
+    )
+
+
+def _lines(lines: list[QuoteLineInput]) -> list[quotes.LineInput]:
+    errors: list[FieldError] = []
+    found: list[quotes.LineInput] = []
+    for i, line in enumerate(lines):
+        try:
+            pk = decode_id(line.product_id, "Product", f"lines.{i}.product_id")
+        except DomainError as error:
+            errors += error.errors
+            continue
+        found.append(
+            quotes.LineInput(
+                pk, line.quantity, line.unit_price, line.discount_percent, line.discount_amount
+            )
+        )
+    if errors:
+        raise DomainError(*errors)
+    return found
+
+
+async def _quote_mutation(
+    info: strawberry.Info, work: Callable[[AsyncSession], Awaitable[models.Quote]]
+) -> QuotePayload:
+    return await mutate(
+        info,
+        work,
+        payload=QuotePayload,
+        error_type=QuoteError,
+        codes=QuoteErrorCode,
+        result=lambda row: {"quote": Quote.from_row(row)},
     )
 
 
@@ -353,3 +394,117 @@ class SfaMutation:
             )
 
         return await _activity_mutation(info, work)
+
+    @strawberry.mutation(
+        metadata=requires("sfa.quote:write"),
+        description="Draft version 1 of a quote for a deal from catalogue products.",
+    )
+    async def quote_create(self, info: strawberry.Info, input: QuoteCreateInput) -> QuotePayload:
+        ctx = info.context
+
+        async def work(session: AsyncSession) -> models.Quote:
+            return await quotes.create_quote(
+                session,
+                decode_id(input.deal_id, "Deal", "deal_id"),
+                _lines(input.lines),
+                quotes.QuoteTerms(
+                    input.valid_until,
+                    input.prices_include_vat,
+                    input.vat_rate,
+                    input.delivery_lead_days,
+                ),
+                deals.visible_to(ctx, "write"),
+            )
+
+        return await _quote_mutation(info, work)
+
+    @strawberry.mutation(
+        metadata=requires("sfa.quote:write"),
+        description="Change a draft's terms and (when given) replace its lines.",
+    )
+    async def quote_update(self, info: strawberry.Info, input: QuoteUpdateInput) -> QuotePayload:
+        ctx = info.context
+
+        async def work(session: AsyncSession) -> models.Quote:
+            return await quotes.update_quote(
+                session,
+                decode_id(input.id, "Quote"),
+                None if input.lines is None else _lines(input.lines),
+                quotes.QuoteTerms(
+                    input.valid_until,
+                    input.prices_include_vat,
+                    input.vat_rate,
+                    input.delivery_lead_days,
+                ),
+                quotes.visible_to(ctx, "write"),
+            )
+
+        return await _quote_mutation(info, work)
+
+    @strawberry.mutation(
+        metadata=requires("sfa.quote:write"),
+        description="A new draft version copied from the quote's latest version.",
+    )
+    async def quote_new_version(self, info: strawberry.Info, input: QuoteIdInput) -> QuotePayload:
+        ctx = info.context
+
+        async def work(session: AsyncSession) -> models.Quote:
+            return await quotes.new_version(
+                session, decode_id(input.id, "Quote"), quotes.visible_to(ctx, "write")
+            )
+
+        return await _quote_mutation(info, work)
+
+    @strawberry.mutation(metadata=requires("sfa.quote:write"), description="Send a draft.")
+    async def quote_send(self, info: strawberry.Info, input: QuoteIdInput) -> QuotePayload:
+        ctx = info.context
+
+        async def work(session: AsyncSession) -> models.Quote:
+            return await quotes.send_quote(
+                session, decode_id(input.id, "Quote"), quotes.visible_to(ctx, "write")
+            )
+
+        return await _quote_mutation(info, work)
+
+    @strawberry.mutation(
+        metadata=requires("sfa.quote:write"), description="Record that the customer said no."
+    )
+    async def quote_reject(self, info: strawberry.Info, input: QuoteIdInput) -> QuotePayload:
+        ctx = info.context
+
+        async def work(session: AsyncSession) -> models.Quote:
+            return await quotes.reject_quote(
+                session, decode_id(input.id, "Quote"), quotes.visible_to(ctx, "write")
+            )
+
+        return await _quote_mutation(info, work)
+
+    @strawberry.mutation(
+        metadata=requires("sfa.quote:write"),
+        description="Accept a sent quote: places the core order, sets the deal's amount to the "
+        "quote's total and records the delivery date. An expired quote is refused.",
+    )
+    async def quote_accept(
+        self, info: strawberry.Info, input: QuoteAcceptInput
+    ) -> QuoteAcceptPayload:
+        ctx = info.context
+
+        async def work(session: AsyncSession) -> quotes.Accepted:
+            return await quotes.accept_quote(
+                session,
+                decode_id(input.id, "Quote"),
+                quotes.visible_to(ctx, "write"),
+                input.delivery_date,
+            )
+
+        return await mutate(
+            info,
+            work,
+            payload=QuoteAcceptPayload,
+            error_type=QuoteError,
+            codes=QuoteErrorCode,
+            result=lambda done: {
+                "quote": Quote.from_row(done.quote),
+                "deal": Deal.from_row(done.deal),
+            },
+        )

@@ -10,10 +10,12 @@ from enum import Enum
 import strawberry
 
 from unicrm.core.authz.declare import guard
+from unicrm.core.db.types import MONEY_QUANTUM
 from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.loaders import load_one
 from unicrm.core.graph.node import Node
+from unicrm.core.graph.orders.types import Order
 from unicrm.core.graph.pagination import Connection
 from unicrm.core.graph.scalars import BigInt, Money
 from unicrm.core.graph.teams.types import Team
@@ -246,6 +248,11 @@ class Deal(Node):
         rows = await info.context.loaders["sfa.stage_changes_by_deal"].load(self.pk)
         return [DealStageChange.from_row(r) for r in rows]
 
+    @strawberry.field(description="Every version of every quote of the deal, newest first.")
+    async def quotes(self, info: strawberry.Info) -> list[Quote]:
+        rows = await info.context.loaders["sfa.quotes_by_deal"].load(self.pk)
+        return [Quote.from_row(r) for r in rows]
+
     @strawberry.field(description="The activities about the deal, newest first.")
     async def activities(self, info: strawberry.Info) -> list[Activity]:
         rows = await info.context.loaders["sfa.activities_by_deal"].load(self.pk)
@@ -367,3 +374,115 @@ class Activity(Node):
     @strawberry.field(description="Who did it, or must do the task.")
     async def owner(self, info: strawberry.Info) -> User | None:
         return None if self.owner_pk is None else await User.load_node(info, self.owner_pk)
+
+
+@strawberry.enum
+class QuoteStatus(Enum):
+    DRAFT = "draft"
+    SENT = "sent"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+
+@guard("sfa.quote")
+@strawberry.type(description="A product line of a quote.")
+class QuoteLine:
+    product_pk: strawberry.Private[uuid.UUID]
+    position: int
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Money
+    discount_percent: Decimal | None
+    discount: Money = strawberry.field(description="The discount of the line, in money.")
+    line_total: Money = strawberry.field(
+        description="Quantity times unit price less the discount, in the quote's VAT mode."
+    )
+
+    @classmethod
+    def from_row(cls, row: models.QuoteLine, currency: str) -> QuoteLine:
+        def money(amount: Decimal) -> Money:
+            return Money(amount=amount.quantize(MONEY_QUANTUM), currency=currency)
+
+        return cls(
+            product_pk=row.product_id,
+            position=row.position,
+            sku=row.sku,
+            name=row.name,
+            quantity=row.quantity,
+            unit_price=money(row.unit_price),
+            discount_percent=row.discount_percent,
+            discount=money(row.discount),
+            line_total=money(row.line_total),
+        )
+
+
+@guard("sfa.quote")
+@strawberry.type(description="One version of a quote for a deal.")
+class Quote(Node):
+    pk: strawberry.Private[uuid.UUID]
+    deal_pk: strawberry.Private[uuid.UUID]
+    order_pk: strawberry.Private[uuid.UUID | None]
+    family_id: strawberry.ID = strawberry.field(description="Shared by every version.")
+    version: int
+    status: QuoteStatus
+    prices_include_vat: bool
+    vat_rate: Decimal = strawberry.field(description="0.07 is 7%.")
+    net_total: Money = strawberry.field(description="Without VAT, after discounts.")
+    discount_total: Money
+    vat: Money
+    grand_total: Money = strawberry.field(description="With VAT: what the customer pays.")
+    valid_until: date
+    delivery_lead_days: int | None
+    delivery_date: date | None = strawberry.field(description="Recorded on acceptance.")
+    created_by: str
+    created_at: datetime
+    sent_at: datetime | None
+    decided_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: models.Quote) -> Quote:
+        def money(amount: Decimal) -> Money:
+            return Money(amount=amount.quantize(MONEY_QUANTUM), currency=row.currency)
+
+        return cls(
+            id=strawberry.ID(to_global_id("Quote", row.id)),
+            pk=row.id,
+            deal_pk=row.deal_id,
+            order_pk=row.order_id,
+            family_id=strawberry.ID(to_global_id("Quote", row.family_id)),
+            version=row.version,
+            status=QuoteStatus(row.status.value),
+            prices_include_vat=row.prices_include_vat,
+            vat_rate=row.vat_rate.normalize(),
+            net_total=money(row.net_total),
+            discount_total=money(row.discount_total),
+            vat=money(row.vat_amount),
+            grand_total=money(row.grand_total),
+            valid_until=row.valid_until,
+            delivery_lead_days=row.delivery_lead_days,
+            delivery_date=row.delivery_date,
+            created_by=row.created_by,
+            created_at=row.created_at,
+            sent_at=row.sent_at,
+            decided_at=row.decided_at,
+        )
+
+    @classmethod
+    async def load_node(cls, info: strawberry.Info, pk: uuid.UUID) -> Quote | None:
+        return await load_one(info, "sfa.quote_by_id", pk, cls.from_row)
+
+    @strawberry.field
+    async def deal(self, info: strawberry.Info) -> Deal | None:
+        return await Deal.load_node(info, self.deal_pk)
+
+    @strawberry.field(description="The lines in order.")
+    async def lines(self, info: strawberry.Info) -> list[QuoteLine]:
+        rows = await info.context.loaders["sfa.lines_by_quote"].load(self.pk)
+        currency = self.grand_total.currency
+        return [QuoteLine.from_row(r, currency) for r in rows]
+
+    @strawberry.field(description="The core order placed when the quote was accepted.")
+    async def order(self, info: strawberry.Info) -> Order | None:
+        return None if self.order_pk is None else await Order.load_node(info, self.order_pk)

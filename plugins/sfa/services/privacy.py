@@ -10,14 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core.graph.merge.journal import jsonable
 from unicrm.core.privacy.rows import Journal, drop_row, erase_rows, export_rows, move_rows
-from unicrm.plugins.sfa.models import Activity, Deal, DealContact, StageChange
+from unicrm.plugins.sfa.models import Activity, Deal, DealContact, Quote, QuoteLine, StageChange
 
 
 async def merge(
     session: AsyncSession, source_id: uuid.UUID, target_id: uuid.UUID, journal: Journal | None
 ) -> None:
-    """The survivor takes the deals, the deals bought through the company, the contact roles
-    and the activities; where both were contacts of one deal, the survivor's role stays."""
+    """The survivor takes the deals, the deals bought through the company, the contact roles,
+    the activities and the quotes; where both were contacts of one deal, the survivor's role stays."""
     await move_rows(session, Deal, source_id, target_id, journal)
     await move_rows(session, Deal, source_id, target_id, journal, column="company_id")
     kept = select(DealContact.deal_id).where(DealContact.customer_id == target_id)
@@ -29,9 +29,13 @@ async def merge(
         await drop_row(session, twin, journal)
     await move_rows(session, DealContact, source_id, target_id, journal)
     await move_rows(session, Activity, source_id, target_id, journal)
+    await move_rows(session, Quote, source_id, target_id, journal)
 
 
 async def export(session: AsyncSession, customer_id: uuid.UUID) -> dict[str, Any]:
+    lines = select(QuoteLine.__table__).where(
+        QuoteLine.quote_id.in_(select(Quote.id).where(Quote.customer_id == customer_id))
+    )
     history = select(StageChange.__table__).where(
         StageChange.deal_id.in_(select(Deal.id).where(Deal.customer_id == customer_id))
     )
@@ -46,6 +50,13 @@ async def export(session: AsyncSession, customer_id: uuid.UUID) -> dict[str, Any
         "activities": await export_rows(
             session, Activity, customer_id, order_by=[Activity.occurred_at]
         ),
+        "quotes": await export_rows(session, Quote, customer_id, order_by=[Quote.created_at]),
+        "quote_lines": [
+            jsonable(dict(row))
+            for row in (
+                await session.execute(lines.order_by(QuoteLine.quote_id, QuoteLine.position))
+            ).mappings()
+        ],
         "deal_stage_changes": [
             jsonable(dict(row))
             for row in (
@@ -59,6 +70,7 @@ async def erase(session: AsyncSession, customer_id: uuid.UUID) -> None:
     """The customer's activities and deals go, the deals with their history and contacts;
     deals the customer was the buying company of stay with their person, without it."""
     await erase_rows(session, Activity, customer_id)
+    await erase_rows(session, Quote, customer_id)
     await erase_rows(session, Deal, customer_id)
     await erase_rows(session, DealContact, customer_id)
     await session.execute(
