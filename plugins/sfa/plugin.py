@@ -101,6 +101,13 @@ def register_jobs() -> list[Any]:
 
 
 @hookimpl
+def register_routes() -> list[Any]:
+    from unicrm.plugins.sfa.routes import ROUTES
+
+    return ROUTES
+
+
+@hookimpl
 def customer_timeline_kinds() -> dict[str, str]:
     return {
         "sfa.deal_opened": "A deal was opened with the customer.",

@@ -15,6 +15,7 @@ from unicrm.core.db.types import utcnow
 from unicrm.core.graph.orders.models import Order, OrderLine
 from unicrm.core.graph.products.models import Product
 from unicrm.core.jobs.contracts import JobRun
+from unicrm.core.testing.pytest_plugin import client_for, sign_in_as
 from unicrm.plugins.sfa.models import Quote, QuoteLine, QuoteStatus
 from unicrm.plugins.sfa.services import deals as deal_services
 from unicrm.plugins.sfa.services import quotes
@@ -281,3 +282,38 @@ async def test_an_expired_quote_is_not_accepted_and_the_daily_job_marks_it(gql, 
         assert await session.scalar(select(Quote.status)) is QuoteStatus.EXPIRED
     rejected = (await gql(REJECT, {"id": quote_id}))["data"]["quoteReject"]
     assert [e["code"] for e in rejected["errors"]] == ["QUOTE_NOT_SENT"]
+
+
+async def test_a_quote_downloads_as_a_pdf_with_the_thai_font(client, gql, unicrm_state):
+    deal_id, products = await setup(unicrm_state)
+    async with unicrm_state.db.transaction() as session:
+        await session.execute(update(Product).values(name="แผงโซลาร์ 400 วัตต์"))
+    created = await gql(
+        CREATE,
+        {
+            "input": {
+                "dealId": gid("Deal", deal_id),
+                "validUntil": valid_until(),
+                "lines": [{"productId": gid("Product", products["panel"].id), "quantity": 2}],
+            }
+        },
+    )
+    quote_id = created["data"]["quoteCreate"]["quote"]["id"]
+
+    response = await client.get(f"/sfa/quotes/{quote_id}.pdf")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+    assert b"Sarabun" in response.content  # the embedded Thai font
+
+
+async def test_quote_pdf_answers_who_may_not_or_what_is_not(anonymous_client, client, unicrm_state):
+    missing = await client.get(f"/sfa/quotes/{gid('Quote', uuid.UUID(int=5))}.pdf")
+    wrong_type = await client.get(f"/sfa/quotes/{gid('Deal', uuid.UUID(int=5))}.pdf")
+    anonymous = await anonymous_client.get(f"/sfa/quotes/{gid('Quote', uuid.UUID(int=5))}.pdf")
+    token = await sign_in_as(unicrm_state, "store@unicrm.test", "store_staff")
+    async with client_for(unicrm_state, token) as http:
+        denied = await http.get(f"/sfa/quotes/{gid('Quote', uuid.UUID(int=5))}.pdf")
+
+    assert [r.status_code for r in (missing, wrong_type, anonymous, denied)] == [404, 400, 401, 403]
