@@ -291,3 +291,68 @@ class QuoteLine(IdMixin, Base):
     discount_amount: Mapped[Decimal | None]
     discount: Mapped[Decimal]
     line_total: Mapped[Decimal]
+
+
+class RuleKind(StrEnum):
+    ACCOUNT_OWNER = "account_owner"
+    TERRITORY = "territory"
+    ROUND_ROBIN = "round_robin"
+
+
+class AssignmentKind(StrEnum):
+    MANUAL = "manual"
+    RULE = "rule"
+    HANDOFF = "handoff"
+
+
+class AssignmentRule(IdMixin, Base):
+    """One rule of automatic deal assignment, tried in ``position`` order: the customer's
+    account owner, round-robin in the team covering the customer's province, or round-robin
+    in a fixed team."""
+
+    __tablename__ = "sfa_assignment_rule"
+
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[RuleKind] = mapped_column(text_enum(RuleKind, length=32))
+    team_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("team.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int]
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RoundRobin(Base):
+    """Whom a team's round-robin gave a deal to last; its row lock orders concurrent turns."""
+
+    __tablename__ = "sfa_round_robin"
+
+    team_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("team.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL")
+    )
+
+
+class DealAssignment(IdMixin, Base):
+    """One change of a deal's owner (append-only): by hand, by a rule, or a hand-off from an
+    inside rep to a field rep with its note."""
+
+    __tablename__ = "sfa_deal_assignment"
+    __table_args__ = (Index("ix_sfa_deal_assignment_deal", "deal_id", "assigned_at", "id"),)
+
+    deal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sfa_deal.id", ondelete="CASCADE"))
+    kind: Mapped[AssignmentKind] = mapped_column(text_enum(AssignmentKind))
+    from_owner_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL")
+    )
+    to_owner_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL")
+    )
+    rule_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("sfa_assignment_rule.id", ondelete="SET NULL")
+    )
+    note: Mapped[str | None] = mapped_column(String(2000))
+    assigned_by: Mapped[str] = mapped_column(String(200))
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -5,6 +5,9 @@ PERMISSIONS = [
     Permission("sfa.pipeline", ("read", "write"), "Pipelines and their ordered stages."),
     Permission("sfa.quote", ("read", "write"), "Quotes of deals (scoped by their deal)."),
     Permission(
+        "sfa.assignment_rule", ("read", "write"), "Rules assigning deals to owners automatically."
+    ),
+    Permission(
         "sfa.activity",
         ("read", "write"),
         "Calls, meetings, visits, e-mails and tasks with customers (scoped by the customer).",
@@ -27,7 +30,10 @@ ROLES = [
         ),
         "Works leads and deals through the pipeline.",
     ),
-    RoleGrant("manager", ("sfa.deal:*", "sfa.pipeline:*", "sfa.activity:*", "sfa.quote:*")),
+    RoleGrant(
+        "manager",
+        ("sfa.deal:*", "sfa.pipeline:*", "sfa.activity:*", "sfa.quote:*", "sfa.assignment_rule:*"),
+    ),
     RoleGrant(
         "analyst", ("sfa.deal:read", "sfa.pipeline:read", "sfa.activity:read", "sfa.quote:read")
     ),

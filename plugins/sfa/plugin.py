@@ -118,6 +118,7 @@ def customer_timeline_kinds() -> dict[str, str]:
         "sfa.email": "An e-mail exchanged with the customer by a rep.",
         "sfa.task": "A task about the customer, with a due time.",
         "sfa.quote_sent": "A quote was sent to the customer.",
+        "sfa.deal_handed_off": "An inside rep handed a deal to a field rep, with a note.",
         "sfa.quote_accepted": "The customer accepted a quote; an order was placed.",
     }
 

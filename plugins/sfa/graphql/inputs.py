@@ -12,6 +12,8 @@ from unicrm.core.graph.scalars import MoneyInput
 from unicrm.plugins.sfa.graphql.types import (
     Activity,
     ActivityKind,
+    AssignmentRule,
+    AssignmentRuleKind,
     ContactRole,
     Deal,
     DealSource,
@@ -119,6 +121,10 @@ class DealErrorCode(Enum):
     LOST_REASON_REQUIRED = "lost_reason_required"
     CONFLICT = strawberry.enum_value(
         "conflict", description="The deal changed since the version sent; reload it."
+    )
+    SAME_OWNER = "same_owner"
+    NO_RULE_MATCHED = strawberry.enum_value(
+        "no_rule_matched", description="No active assignment rule found an owner."
     )
 
 
@@ -365,3 +371,38 @@ class QuoteAcceptPayload:
     errors: list[QuoteError]
     quote: Quote | None = None
     deal: Deal | None = None
+
+
+@strawberry.input
+class DealAssignInput:
+    id: strawberry.ID
+    owner_id: strawberry.ID
+    expected_version: int | None = None
+
+
+@strawberry.input
+class DealHandOffInput:
+    id: strawberry.ID
+    owner_id: strawberry.ID = strawberry.field(description="The field rep taking the deal.")
+    note: str = strawberry.field(description="What the field rep needs to know; required.")
+    expected_version: int | None = None
+
+
+@strawberry.input
+class DealAutoAssignInput:
+    id: strawberry.ID
+
+
+@strawberry.input
+class AssignmentRuleCreateInput:
+    name: str
+    kind: AssignmentRuleKind
+    team_id: strawberry.ID | None = strawberry.field(
+        default=None, description="ROUND_ROBIN only: the team taking turns."
+    )
+
+
+@strawberry.type
+class AssignmentRulePayload:
+    errors: list[PipelineError]
+    rule: AssignmentRule | None = None

@@ -6,7 +6,9 @@ from __future__ import annotations
 from unicrm.core.graph.loaders import entities_by, latest_by, many_per_key, one_per_key
 from unicrm.plugins.sfa.models import (
     Activity,
+    AssignmentRule,
     Deal,
+    DealAssignment,
     DealContact,
     Pipeline,
     Quote,
@@ -47,4 +49,8 @@ LOADERS = {
         entities_by(Quote.deal_id, Quote.created_at.desc(), Quote.id.desc()), quotes.visible_to
     ),
     "sfa.lines_by_quote": many_per_key(entities_by(QuoteLine.quote_id, QuoteLine.position)),
+    "sfa.assignment_rule_by_id": one_per_key(entities_by(AssignmentRule.id)),
+    "sfa.assignments_by_deal": many_per_key(
+        entities_by(DealAssignment.deal_id, DealAssignment.assigned_at, DealAssignment.id)
+    ),
 }

@@ -21,11 +21,16 @@ from unicrm.plugins.sfa.graphql.inputs import (
     ActivityErrorCode,
     ActivityLogInput,
     ActivityPayload,
+    AssignmentRuleCreateInput,
+    AssignmentRulePayload,
+    DealAssignInput,
+    DealAutoAssignInput,
     DealContactRemoveInput,
     DealContactSetInput,
     DealCreateInput,
     DealError,
     DealErrorCode,
+    DealHandOffInput,
     DealMoveStageInput,
     DealPayload,
     DealUpdateInput,
@@ -47,8 +52,15 @@ from unicrm.plugins.sfa.graphql.inputs import (
     QuotePayload,
     QuoteUpdateInput,
 )
-from unicrm.plugins.sfa.graphql.types import Activity, Deal, Pipeline, PipelineStage, Quote
-from unicrm.plugins.sfa.services import activities, deals, pipelines, quotes
+from unicrm.plugins.sfa.graphql.types import (
+    Activity,
+    AssignmentRule,
+    Deal,
+    Pipeline,
+    PipelineStage,
+    Quote,
+)
+from unicrm.plugins.sfa.services import activities, assignment, deals, pipelines, quotes
 
 
 def _optional_id(value: str | None, type_name: str, field: str) -> Any:
@@ -507,4 +519,81 @@ class SfaMutation:
                 "quote": Quote.from_row(done.quote),
                 "deal": Deal.from_row(done.deal),
             },
+        )
+
+    @strawberry.mutation(
+        metadata=requires("sfa.deal:write"),
+        description="Give a deal to another owner; kept in its history, the owner is notified.",
+    )
+    async def deal_assign(self, info: strawberry.Info, input: DealAssignInput) -> DealPayload:
+        ctx = info.context
+
+        async def work(session: AsyncSession) -> models.Deal:
+            return await assignment.assign(
+                session,
+                decode_id(input.id, "Deal"),
+                decode_id(input.owner_id, "User", "owner_id"),
+                expected_version=input.expected_version,
+                scope=deals.visible_to(ctx, "write"),
+            )
+
+        return await _deal_mutation(info, work)
+
+    @strawberry.mutation(
+        metadata=requires("sfa.deal:write"),
+        description="Hand a qualified deal to a field rep with a note (inside → field sales).",
+    )
+    async def deal_hand_off(self, info: strawberry.Info, input: DealHandOffInput) -> DealPayload:
+        ctx = info.context
+
+        async def work(session: AsyncSession) -> models.Deal:
+            return await assignment.hand_off(
+                session,
+                decode_id(input.id, "Deal"),
+                decode_id(input.owner_id, "User", "owner_id"),
+                input.note,
+                expected_version=input.expected_version,
+                scope=deals.visible_to(ctx, "write"),
+            )
+
+        return await _deal_mutation(info, work)
+
+    @strawberry.mutation(
+        metadata=requires("sfa.deal:write"),
+        description="Assign a deal by the first active assignment rule that finds an owner.",
+    )
+    async def deal_auto_assign(
+        self, info: strawberry.Info, input: DealAutoAssignInput
+    ) -> DealPayload:
+        ctx = info.context
+
+        async def work(session: AsyncSession) -> models.Deal:
+            return await assignment.auto_assign(
+                session, decode_id(input.id, "Deal"), deals.visible_to(ctx, "write")
+            )
+
+        return await _deal_mutation(info, work)
+
+    @strawberry.mutation(
+        metadata=requires("sfa.assignment_rule:write"),
+        description="Add an assignment rule after the existing ones.",
+    )
+    async def assignment_rule_create(
+        self, info: strawberry.Info, input: AssignmentRuleCreateInput
+    ) -> AssignmentRulePayload:
+        async def work(session: AsyncSession) -> models.AssignmentRule:
+            return await assignment.create_rule(
+                session,
+                input.name,
+                models.RuleKind(input.kind.value),
+                _optional_id(input.team_id, "Team", "team_id"),
+            )
+
+        return await mutate(
+            info,
+            work,
+            payload=AssignmentRulePayload,
+            error_type=PipelineError,
+            codes=PipelineErrorCode,
+            result=lambda row: {"rule": AssignmentRule.from_row(row)},
         )

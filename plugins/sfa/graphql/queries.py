@@ -16,6 +16,7 @@ from unicrm.core.graph.queries import run_query
 from unicrm.core.graph.scalars import BigInt, Money
 from unicrm.plugins.sfa import models
 from unicrm.plugins.sfa.graphql.types import (
+    AssignmentRule,
     Deal,
     DealBoard,
     DealBoardColumn,
@@ -77,6 +78,19 @@ class SfaQuery:
             return list((await session.scalars(stmt)).all())
 
         return [Pipeline.from_row(r) for r in await run_query(info, work)]
+
+    @strawberry.field(
+        metadata=requires("sfa.assignment_rule:read"),
+        description="The assignment rules in the order they are tried.",
+    )
+    async def assignment_rules(self, info: strawberry.Info) -> list[AssignmentRule]:
+        async def work(session: AsyncSession) -> list[models.AssignmentRule]:
+            stmt = select(models.AssignmentRule).order_by(
+                models.AssignmentRule.position, models.AssignmentRule.id
+            )
+            return list((await session.scalars(stmt)).all())
+
+        return [AssignmentRule.from_row(r) for r in await run_query(info, work)]
 
     @strawberry.field(
         metadata=requires("sfa.deal:read"), description="Deals, newest first, keyset-paginated."

@@ -248,6 +248,11 @@ class Deal(Node):
         rows = await info.context.loaders["sfa.stage_changes_by_deal"].load(self.pk)
         return [DealStageChange.from_row(r) for r in rows]
 
+    @strawberry.field(description="Every change of owner, oldest first.")
+    async def assignment_history(self, info: strawberry.Info) -> list[DealAssignment]:
+        rows = await info.context.loaders["sfa.assignments_by_deal"].load(self.pk)
+        return [DealAssignment.from_row(r) for r in rows]
+
     @strawberry.field(description="Every version of every quote of the deal, newest first.")
     async def quotes(self, info: strawberry.Info) -> list[Quote]:
         rows = await info.context.loaders["sfa.quotes_by_deal"].load(self.pk)
@@ -486,3 +491,82 @@ class Quote(Node):
     @strawberry.field(description="The core order placed when the quote was accepted.")
     async def order(self, info: strawberry.Info) -> Order | None:
         return None if self.order_pk is None else await Order.load_node(info, self.order_pk)
+
+
+@strawberry.enum
+class AssignmentRuleKind(Enum):
+    ACCOUNT_OWNER = strawberry.enum_value(
+        "account_owner", description="The customer's account owner."
+    )
+    TERRITORY = strawberry.enum_value(
+        "territory", description="Round-robin in the team covering the customer's province."
+    )
+    ROUND_ROBIN = strawberry.enum_value("round_robin", description="Round-robin in one team.")
+
+
+@strawberry.enum
+class AssignmentKind(Enum):
+    MANUAL = "manual"
+    RULE = "rule"
+    HANDOFF = strawberry.enum_value("handoff", description="Inside rep to field rep, with a note.")
+
+
+@guard("sfa.assignment_rule")
+@strawberry.type(description="A rule of automatic deal assignment, tried in position order.")
+class AssignmentRule(Node):
+    pk: strawberry.Private[uuid.UUID]
+    team_pk: strawberry.Private[uuid.UUID | None]
+    name: str
+    kind: AssignmentRuleKind
+    position: int
+    active: bool
+
+    @classmethod
+    def from_row(cls, row: models.AssignmentRule) -> AssignmentRule:
+        return cls(
+            id=strawberry.ID(to_global_id("AssignmentRule", row.id)),
+            pk=row.id,
+            team_pk=row.team_id,
+            name=row.name,
+            kind=AssignmentRuleKind(row.kind.value),
+            position=row.position,
+            active=row.active,
+        )
+
+    @classmethod
+    async def load_node(cls, info: strawberry.Info, pk: uuid.UUID) -> AssignmentRule | None:
+        return await load_one(info, "sfa.assignment_rule_by_id", pk, cls.from_row)
+
+    @strawberry.field
+    async def team(self, info: strawberry.Info) -> Team | None:
+        return None if self.team_pk is None else await Team.load_node(info, self.team_pk)
+
+
+@guard("sfa.deal")
+@strawberry.type(description="One change of a deal's owner.")
+class DealAssignment:
+    from_pk: strawberry.Private[uuid.UUID | None]
+    to_pk: strawberry.Private[uuid.UUID | None]
+    kind: AssignmentKind
+    note: str | None = strawberry.field(description="A hand-off's note for the field rep.")
+    assigned_by: str
+    assigned_at: datetime
+
+    @classmethod
+    def from_row(cls, row: models.DealAssignment) -> DealAssignment:
+        return cls(
+            from_pk=row.from_owner_id,
+            to_pk=row.to_owner_id,
+            kind=AssignmentKind(row.kind.value),
+            note=row.note,
+            assigned_by=row.assigned_by,
+            assigned_at=row.assigned_at,
+        )
+
+    @strawberry.field
+    async def from_owner(self, info: strawberry.Info) -> User | None:
+        return None if self.from_pk is None else await User.load_node(info, self.from_pk)
+
+    @strawberry.field
+    async def to_owner(self, info: strawberry.Info) -> User | None:
+        return None if self.to_pk is None else await User.load_node(info, self.to_pk)

@@ -125,7 +125,7 @@ async def _exists(session: AsyncSession, model: Any, pk: uuid.UUID, field: str, 
         raise DomainError.single("NOT_FOUND", f"no such {what}", field)
 
 
-def _check_version(deal: Deal, expected: int | None) -> None:
+def check_version(deal: Deal, expected: int | None) -> None:
     if expected is not None and expected != deal.version:
         raise DomainError.single(
             "CONFLICT",
@@ -134,7 +134,7 @@ def _check_version(deal: Deal, expected: int | None) -> None:
         )
 
 
-async def _flush(session: AsyncSession) -> None:
+async def flush_deal(session: AsyncSession) -> None:
     """Flush the deal's change; a concurrent writer that got there first is a CONFLICT."""
     try:
         await session.flush()
@@ -290,7 +290,7 @@ async def update_deal(
     """Change a deal's details (not its stage: see ``move_stage``). Fields left ``UNSET``
     stay; ``None`` clears the optional ones."""
     deal = await get_deal(session, deal_id, scope)
-    _check_version(deal, expected_version)
+    check_version(deal, expected_version)
     if title is not UNSET:
         deal.title = _title(title)
     if amount is not UNSET:
@@ -311,7 +311,7 @@ async def update_deal(
             await _exists(session, Team, team_id, "team_id", "team")
         deal.team_id = team_id
     deal.updated_at = utcnow()
-    await _flush(session)
+    await flush_deal(session)
     return deal
 
 
@@ -328,7 +328,7 @@ async def move_stage(
     long it stayed. A lost stage needs a reason; reopening a closed deal clears it."""
     reason = _text(lost_reason, "lost_reason")
     deal = await get_deal(session, deal_id, scope)
-    _check_version(deal, expected_version)
+    check_version(deal, expected_version)
     target = await pipelines.get_stage(session, stage_id, "stage_id")
     if target.pipeline_id != deal.pipeline_id:
         raise DomainError.single(
@@ -360,7 +360,7 @@ async def move_stage(
     deal.updated_at = now
     deal.lost_reason = reason if target.kind is StageKind.LOST else None
     deal.closed_at = None if target.kind is StageKind.OPEN else now
-    await _flush(session)
+    await flush_deal(session)
     outcome = {StageKind.WON: " (won)", StageKind.LOST: " (lost)"}.get(target.kind, "")
     add_entry(
         session,
@@ -419,7 +419,7 @@ async def set_contact(
     deal = await get_deal(session, deal_id, scope, "deal_id")
     await _put_contact(session, deal, spec, "customer_id")
     deal.updated_at = utcnow()
-    await _flush(session)
+    await flush_deal(session)
     return deal
 
 
@@ -441,5 +441,5 @@ async def remove_contact(
         )
     await session.delete(contact)
     deal.updated_at = utcnow()
-    await _flush(session)
+    await flush_deal(session)
     return deal

@@ -10,7 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core.graph.merge.journal import jsonable
 from unicrm.core.privacy.rows import Journal, drop_row, erase_rows, export_rows, move_rows
-from unicrm.plugins.sfa.models import Activity, Deal, DealContact, Quote, QuoteLine, StageChange
+from unicrm.plugins.sfa.models import (
+    Activity,
+    Deal,
+    DealAssignment,
+    DealContact,
+    Quote,
+    QuoteLine,
+    StageChange,
+)
 
 
 async def merge(
@@ -36,9 +44,9 @@ async def export(session: AsyncSession, customer_id: uuid.UUID) -> dict[str, Any
     lines = select(QuoteLine.__table__).where(
         QuoteLine.quote_id.in_(select(Quote.id).where(Quote.customer_id == customer_id))
     )
-    history = select(StageChange.__table__).where(
-        StageChange.deal_id.in_(select(Deal.id).where(Deal.customer_id == customer_id))
-    )
+    mine = select(Deal.id).where(Deal.customer_id == customer_id)
+    history = select(StageChange.__table__).where(StageChange.deal_id.in_(mine))
+    owners = select(DealAssignment.__table__).where(DealAssignment.deal_id.in_(mine))
     return {
         "deals": await export_rows(session, Deal, customer_id, order_by=[Deal.created_at]),
         "deals_as_company": await export_rows(
@@ -55,6 +63,14 @@ async def export(session: AsyncSession, customer_id: uuid.UUID) -> dict[str, Any
             jsonable(dict(row))
             for row in (
                 await session.execute(lines.order_by(QuoteLine.quote_id, QuoteLine.position))
+            ).mappings()
+        ],
+        "deal_assignments": [
+            jsonable(dict(row))
+            for row in (
+                await session.execute(
+                    owners.order_by(DealAssignment.assigned_at, DealAssignment.id)
+                )
             ).mappings()
         ],
         "deal_stage_changes": [
