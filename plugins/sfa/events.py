@@ -37,6 +37,16 @@ class DealStageChanged:
 
 
 @dataclass(config=_PAYLOAD, frozen=True)
+class DealAssigned:
+    """``kind``: manual, rule or handoff."""
+
+    deal_id: str
+    from_owner_id: str | None
+    owner_id: str
+    kind: str
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
 class QuoteAccepted:
     """``grand_total`` is a decimal string in ``currency``, VAT included."""
 
@@ -50,6 +60,7 @@ class QuoteAccepted:
 EVENTS: dict[str, type] = {
     "deal.created": DealCreated,
     "deal.stage_changed": DealStageChanged,
+    "deal.assigned": DealAssigned,
     "quote.accepted": QuoteAccepted,
 }
 

@@ -67,6 +67,13 @@ def graphql_mutation() -> type:
 
 
 @hookimpl
+def graphql_subscription() -> type:
+    from unicrm.plugins.sfa.graphql.subscriptions import SfaSubscription
+
+    return SfaSubscription
+
+
+@hookimpl
 def graphql_type_fields() -> dict[str, list[Any]]:
     from unicrm.plugins.sfa.graphql.core_fields import type_fields
 

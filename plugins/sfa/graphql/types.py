@@ -570,3 +570,10 @@ class DealAssignment:
     @strawberry.field
     async def to_owner(self, info: strawberry.Info) -> User | None:
         return None if self.to_pk is None else await User.load_node(info, self.to_pk)
+
+
+@guard("sfa.deal")
+@strawberry.type(description="A change in a rep's pipeline, with the deal as it is now.")
+class PipelineEvent:
+    type: str = strawberry.field(description="deal.created, deal.stage_changed or deal.assigned.")
+    deal: Deal

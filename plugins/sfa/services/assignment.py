@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core.db.types import utcnow
 from unicrm.core.errors import DomainError
+from unicrm.core.events.outbox import emit
 from unicrm.core.graph.contacts.models import CustomerAddress
 from unicrm.core.graph.customers.models import Customer
 from unicrm.core.graph.ids import to_global_id
@@ -26,6 +27,7 @@ from unicrm.core.graph.teams.models import Team, TeamMember
 from unicrm.core.graph.teams.services import team_for_province
 from unicrm.core.graph.timeline.services import add_entry
 from unicrm.core.graph.users.models import User
+from unicrm.plugins.sfa.events import DealAssigned
 from unicrm.plugins.sfa.models import (
     AssignmentKind,
     AssignmentRule,
@@ -142,6 +144,17 @@ async def _give(
         )
     )
     await flush_deal(session)
+    emit(
+        session,
+        "deal.assigned",
+        DealAssigned(
+            deal_id=str(deal.id),
+            from_owner_id=None if previous is None else str(previous),
+            owner_id=str(owner_id),
+            kind=kind.value,
+        ),
+        customer_id=deal.customer_id,
+    )
     handoff = kind is AssignmentKind.HANDOFF
     notify(
         session,
