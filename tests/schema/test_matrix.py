@@ -13,7 +13,7 @@ from unicrm.schema.composer import build_schema
 
 ROOT_FIELDS = {
     "ma": {"leadScoreDistribution"},
-    "sfa": {"assignmentRules", "dealBoard", "deals", "pipelines"},
+    "sfa": {"assignmentRules", "dealBoard", "deals", "pipelines", "salesAnalytics"},
     "crm": {"cases"},
     "loyalty": {"loyaltyMember"},
 }

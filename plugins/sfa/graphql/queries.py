@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import select
@@ -21,10 +22,13 @@ from unicrm.plugins.sfa.graphql.types import (
     DealBoard,
     DealBoardColumn,
     DealFilterInput,
+    LeaderboardEntry,
     Pipeline,
     PipelineStage,
+    SalesAnalytics,
+    StageTime,
 )
-from unicrm.plugins.sfa.services import board
+from unicrm.plugins.sfa.services import analytics, board
 from unicrm.plugins.sfa.services.deals import deals_stmt, visible_to
 
 
@@ -149,4 +153,46 @@ class SfaQuery:
         pipeline, columns = await run_query(info, work)
         return DealBoard(
             pipeline=Pipeline.from_row(pipeline), columns=[_column(c) for c in columns]
+        )
+
+    @strawberry.field(
+        metadata=requires("sfa.deal:read"),
+        description="Win rate, average deal, sales cycle, pipeline, time in stage and the "
+        "leaderboard of a period (from and to included), over the deals you may see: your own "
+        "as a rep, the organization's as a manager. Money in the installation's currency.",
+    )
+    async def sales_analytics(
+        self,
+        info: strawberry.Info,
+        from_: Annotated[date, strawberry.argument(name="from")],
+        to: date,
+    ) -> SalesAnalytics:
+        ctx = info.context
+        currency = ctx.state.settings.currency
+
+        async def work(session: AsyncSession) -> analytics.Analytics:
+            return await analytics.analytics(session, from_, to, currency, visible_to(ctx))
+
+        result = await run_query(info, work)
+
+        def money(amount: Any) -> Money:
+            return Money(amount=amount, currency=currency)
+
+        return SalesAnalytics(
+            deals_created=result.created,
+            deals_won=result.won,
+            deals_lost=result.lost,
+            win_rate=result.win_rate,
+            average_won_amount=None if result.average_won is None else money(result.average_won),
+            average_cycle_days=result.average_cycle_days,
+            open_pipeline=money(result.open_pipeline),
+            weighted_pipeline=money(result.weighted_pipeline),
+            stage_times=[
+                StageTime(stage_pk=t.stage_id, moves=t.moves, average_days=t.average_days)
+                for t in result.stage_times
+            ],
+            leaderboard=[
+                LeaderboardEntry(owner_pk=e.owner_id, won=e.won, amount=money(e.amount))
+                for e in result.leaders
+            ],
         )

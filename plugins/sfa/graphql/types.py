@@ -577,3 +577,46 @@ class DealAssignment:
 class PipelineEvent:
     type: str = strawberry.field(description="deal.created, deal.stage_changed or deal.assigned.")
     deal: Deal
+
+
+@guard("sfa.deal")
+@strawberry.type(description="How long deals stayed in a stage before moving on.")
+class StageTime:
+    stage_pk: strawberry.Private[uuid.UUID]
+    moves: int = strawberry.field(description="Moves out of the stage in the period.")
+    average_days: float
+
+    @strawberry.field
+    async def stage(self, info: strawberry.Info) -> PipelineStage | None:
+        return await PipelineStage.load_node(info, self.stage_pk)
+
+
+@guard("sfa.deal")
+@strawberry.type(description="A rep's won deals in the period.")
+class LeaderboardEntry:
+    owner_pk: strawberry.Private[uuid.UUID]
+    won: int
+    amount: Money
+
+    @strawberry.field
+    async def owner(self, info: strawberry.Info) -> User | None:
+        return await User.load_node(info, self.owner_pk)
+
+
+@guard("sfa.deal")
+@strawberry.type(description="Sales figures of a period, within your row scope.")
+class SalesAnalytics:
+    deals_created: int
+    deals_won: int = strawberry.field(description="Closed won in the period.")
+    deals_lost: int
+    win_rate: float | None = strawberry.field(description="Won / (won + lost); null if none.")
+    average_won_amount: Money | None
+    average_cycle_days: float | None = strawberry.field(
+        description="From opening to a won close, for deals won in the period."
+    )
+    open_pipeline: Money = strawberry.field(description="Open deals now.")
+    weighted_pipeline: Money = strawberry.field(
+        description="Open deals now, each amount times its stage's win probability."
+    )
+    stage_times: list[StageTime]
+    leaderboard: list[LeaderboardEntry]
