@@ -41,13 +41,14 @@ async def merge(
 
 
 async def export(session: AsyncSession, customer_id: uuid.UUID) -> dict[str, Any]:
+    """The customer's SFA data by section; empty sections are left out, as core's are."""
     lines = select(QuoteLine.__table__).where(
         QuoteLine.quote_id.in_(select(Quote.id).where(Quote.customer_id == customer_id))
     )
     mine = select(Deal.id).where(Deal.customer_id == customer_id)
     history = select(StageChange.__table__).where(StageChange.deal_id.in_(mine))
     owners = select(DealAssignment.__table__).where(DealAssignment.deal_id.in_(mine))
-    return {
+    sections = {
         "deals": await export_rows(session, Deal, customer_id, order_by=[Deal.created_at]),
         "deals_as_company": await export_rows(
             session, Deal, customer_id, order_by=[Deal.created_at], column="company_id"
@@ -80,6 +81,7 @@ async def export(session: AsyncSession, customer_id: uuid.UUID) -> dict[str, Any
             ).mappings()
         ],
     }
+    return {name: rows for name, rows in sections.items() if rows}
 
 
 async def erase(session: AsyncSession, customer_id: uuid.UUID) -> None:
