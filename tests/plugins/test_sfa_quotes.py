@@ -167,9 +167,7 @@ async def test_a_quote_goes_from_draft_to_an_accepted_order_through_versions(gql
         {
             "input": {
                 "id": v2["id"],
-                "validUntil": valid_until(),
                 "pricesIncludeVat": True,
-                "deliveryLeadDays": 14,
                 "lines": [{"productId": gid("Product", products["inverter"].id), "quantity": 1}],
             }
         },

@@ -341,10 +341,10 @@ class QuoteUpdateInput:
     lines: list[QuoteLineInput] | None = strawberry.field(
         default=None, description="Replaces every line."
     )
-    valid_until: date
-    prices_include_vat: bool = False
-    vat_rate: Decimal | None = None
-    delivery_lead_days: int | None = None
+    valid_until: date | None = strawberry.field(default=None, description="Omitted: kept.")
+    prices_include_vat: bool | None = strawberry.field(default=None, description="Omitted: kept.")
+    vat_rate: Decimal | None = strawberry.field(default=None, description="Omitted: kept.")
+    delivery_lead_days: int | None = strawberry.field(default=None, description="Omitted: kept.")
 
 
 @strawberry.input

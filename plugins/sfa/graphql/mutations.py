@@ -432,7 +432,7 @@ class SfaMutation:
 
     @strawberry.mutation(
         metadata=requires("sfa.quote:write"),
-        description="Change a draft's terms and (when given) replace its lines.",
+        description="Change a draft's terms (those given) and replace its lines (when given).",
     )
     async def quote_update(self, info: strawberry.Info, input: QuoteUpdateInput) -> QuotePayload:
         ctx = info.context
@@ -442,7 +442,7 @@ class SfaMutation:
                 session,
                 decode_id(input.id, "Quote"),
                 None if input.lines is None else _lines(input.lines),
-                quotes.QuoteTerms(
+                quotes.TermChanges(
                     input.valid_until,
                     input.prices_include_vat,
                     input.vat_rate,

@@ -158,6 +158,16 @@ class QuoteTerms:
     delivery_lead_days: int | None = None
 
 
+@dataclass
+class TermChanges:
+    """A draft's terms to change; None keeps the current one."""
+
+    valid_until: date | None = None
+    prices_include_vat: bool | None = None
+    vat_rate: Decimal | None = None
+    delivery_lead_days: int | None = None
+
+
 def _terms_errors(terms: QuoteTerms, today: date) -> list[FieldError]:
     errors: list[FieldError] = []
     if terms.valid_until < today:
@@ -320,21 +330,29 @@ async def update_quote(
     session: AsyncSession,
     quote_id: uuid.UUID,
     lines: Sequence[LineInput] | None,
-    terms: QuoteTerms | None,
+    changes: TermChanges,
     scope: ColumnElement[bool] | None = None,
 ) -> Quote:
-    """Replace a draft's lines and/or terms; a sent (or decided) version never changes."""
+    """Change a draft's terms (those given) and/or replace its lines; a sent (or decided)
+    version never changes."""
     quote = await get_quote(session, quote_id, scope, for_update=True)
     _draft(quote)
-    if terms is not None:
-        errors = _terms_errors(terms, utcnow().date())
-        if errors:
-            raise DomainError(*errors)
-        quote.valid_until = terms.valid_until
-        quote.prices_include_vat = terms.prices_include_vat
-        if terms.vat_rate is not None:
-            quote.vat_rate = terms.vat_rate
-        quote.delivery_lead_days = terms.delivery_lead_days
+    given = changes.prices_include_vat
+    lead = changes.delivery_lead_days
+    terms = QuoteTerms(
+        changes.valid_until or quote.valid_until,
+        quote.prices_include_vat if given is None else given,
+        changes.vat_rate,
+        quote.delivery_lead_days if lead is None else lead,
+    )
+    errors = _terms_errors(terms, utcnow().date())
+    if errors:
+        raise DomainError(*errors)
+    quote.valid_until = terms.valid_until
+    quote.prices_include_vat = terms.prices_include_vat
+    if terms.vat_rate is not None:
+        quote.vat_rate = terms.vat_rate
+    quote.delivery_lead_days = terms.delivery_lead_days
     rows = await lines_of(session, quote.id)
     if lines is not None:
         new_rows = await _priced(session, lines, quote.currency)
