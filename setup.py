@@ -12,7 +12,7 @@ ROOTS = {
     "unicrm.plugins.crm": "plugins/crm",
     "unicrm.plugins.loyalty": "plugins/loyalty",
 }
-DATA = ["*.graphql", "*.conf", "*.mako", "*.toml", "*.ini", "*.sql"]
+DATA = ["*.graphql", "*.conf", "*.mako", "*.toml", "*.ini", "*.sql", "fonts/*.ttf", "fonts/*.txt"]
 
 
 def discover() -> tuple[list[str], dict[str, str]]:

@@ -28,7 +28,7 @@ def plugin_manifest() -> PluginManifest:
 
 @hookimpl
 def register_models() -> list[ModuleType]:
-    from unicrm.plugins.sfa import models
+    from unicrm.plugins.sfa import events, models  # noqa: F401  (events: declares the types)
 
     return [models]
 
@@ -60,6 +60,20 @@ def graphql_query() -> type:
 
 
 @hookimpl
+def graphql_mutation() -> type:
+    from unicrm.plugins.sfa.graphql.mutations import SfaMutation
+
+    return SfaMutation
+
+
+@hookimpl
+def graphql_subscription() -> type:
+    from unicrm.plugins.sfa.graphql.subscriptions import SfaSubscription
+
+    return SfaSubscription
+
+
+@hookimpl
 def graphql_type_fields() -> dict[str, list[Any]]:
     from unicrm.plugins.sfa.graphql.core_fields import type_fields
 
@@ -81,10 +95,38 @@ def register_event_handlers() -> dict[str, Any]:
 
 
 @hookimpl
+def register_jobs() -> list[Any]:
+    from unicrm.core.jobs.contracts import JobType, Schedule
+    from unicrm.plugins.sfa.services.activities import REMINDER_JOB, remind
+    from unicrm.plugins.sfa.services.quotes import EXPIRE_JOB, expire_quotes
+
+    return [
+        JobType(REMINDER_JOB, remind, max_attempts=5, backoff=60),
+        JobType(EXPIRE_JOB, expire_quotes, max_attempts=5, backoff=60),
+        Schedule(EXPIRE_JOB, "5 0 * * *", job=EXPIRE_JOB),
+    ]
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    from unicrm.plugins.sfa.routes import ROUTES
+
+    return ROUTES
+
+
+@hookimpl
 def customer_timeline_kinds() -> dict[str, str]:
     return {
         "sfa.deal_opened": "A deal was opened with the customer.",
         "sfa.deal_stage_changed": "A deal moved to another pipeline stage.",
+        "sfa.call": "A sales call with the customer.",
+        "sfa.meeting": "A meeting with the customer, in person or online.",
+        "sfa.visit": "A rep's visit to the customer, with its check-in location.",
+        "sfa.email": "An e-mail exchanged with the customer by a rep.",
+        "sfa.task": "A task about the customer, with a due time.",
+        "sfa.quote_sent": "A quote was sent to the customer.",
+        "sfa.deal_handed_off": "An inside rep handed a deal to a field rep, with a note.",
+        "sfa.quote_accepted": "The customer accepted a quote; an order was placed.",
     }
 
 
@@ -92,26 +134,23 @@ def customer_timeline_kinds() -> dict[str, str]:
 async def customer_merge(
     source_id: uuid.UUID, target_id: uuid.UUID, session: AsyncSession, journal: Any
 ) -> None:
-    from unicrm.core.privacy.rows import move_rows
-    from unicrm.plugins.sfa.models import Deal
+    from unicrm.plugins.sfa.services.privacy import merge
 
-    await move_rows(session, Deal, source_id, target_id, journal)
+    await merge(session, source_id, target_id, journal)
 
 
 @hookimpl
 async def customer_export(customer_id: uuid.UUID, session: AsyncSession) -> dict[str, Any]:
-    from unicrm.core.privacy.rows import export_rows
-    from unicrm.plugins.sfa.models import Deal
+    from unicrm.plugins.sfa.services.privacy import export
 
-    return {"deals": await export_rows(session, Deal, customer_id, order_by=[Deal.created_at])}
+    return await export(session, customer_id)
 
 
 @hookimpl
 async def customer_erase(customer_id: uuid.UUID, session: AsyncSession) -> None:
-    from unicrm.core.privacy.rows import erase_rows
-    from unicrm.plugins.sfa.models import Deal
+    from unicrm.plugins.sfa.services.privacy import erase
 
-    await erase_rows(session, Deal, customer_id)
+    await erase(session, customer_id)
 
 
 @hookimpl

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from plugins.sfa_support import b2b
+from plugins.sfa_support import deal as sfa_deal
 from plugins.support import add_customers, add_rows, loyalty_member, loyalty_program
 from unicrm.core.graph.departments.services import DepartmentDirectory
 from unicrm.core.testing.statements import StatementCounter
 from unicrm.plugins.crm.models import Case
 from unicrm.plugins.ma.models import LeadScore
-from unicrm.plugins.sfa.models import Deal
 
 PAGE = """{ customers(first: 50) { edges { node {
   displayName leadScore { value } deals { title } cases { subject }
@@ -22,11 +23,12 @@ async def populate(state, first: int, last: int) -> None:
     """Customers ``first`` to ``last - 1``, each with a row in every plugin."""
     ids = await add_customers(state, *(f"Customer {i:02d}" for i in range(first, last)))
     club = await loyalty_program(state)
+    stage = (await b2b(state))["Opportunity"]
     rows = []
     for i, customer_id in enumerate(ids, start=first):
         rows += [
             LeadScore(customer_id=customer_id, value=i),
-            Deal(customer_id=customer_id, title=f"Deal {i}", amount=Decimal(i), currency="THB"),
+            sfa_deal(customer_id, stage, f"Deal {i}", amount=Decimal(i)),
             Case(customer_id=customer_id, subject=f"Case {i}"),
             loyalty_member(club, customer_id, f"C{i}", "silver"),
         ]

@@ -18,13 +18,9 @@ from starlette.requests import Request
 
 from plugins import example_plugin
 from plugins.example_plugin import Greeting
-from plugins.support import (
-    add_customers,
-    add_department,
-    add_rows,
-    loyalty_member,
-    loyalty_program,
-)
+from plugins.sfa_support import b2b
+from plugins.sfa_support import deal as sfa_deal
+from plugins.support import add_customers, add_department, add_rows, loyalty_member, loyalty_program
 from unicrm.core.config import BUILTIN_PLUGINS
 from unicrm.core.db.base import Base
 from unicrm.core.db.ids import uuid7
@@ -77,9 +73,10 @@ async def rows_of(state, customer_id: uuid.UUID) -> dict[str, int]:
 async def customer_with_everything(state, name: str, *, points: int, score: int) -> uuid.UUID:
     [customer_id] = await add_customers(state, name)
     club = await loyalty_program(state)
+    stage = (await b2b(state))["Opportunity"]
     await add_rows(
         state,
-        Deal(customer_id=customer_id, title=f"{name}'s deal", currency="THB"),
+        sfa_deal(customer_id, stage, f"{name}'s deal"),
         Case(customer_id=customer_id, subject=f"{name}'s case"),
         loyalty_member(club, customer_id, name, "gold", points),
         LeadScore(customer_id=customer_id, value=score),
@@ -198,7 +195,8 @@ async def test_hook_graphql_types(gql, unicrm_state):
 async def test_hook_graphql_loaders(unicrm_state):
     registry = unicrm_state.registry
     somchai, malee = await add_customers(unicrm_state, "Somchai", "Malee")
-    await add_rows(unicrm_state, Deal(customer_id=somchai, title="Fleet", currency="THB"))
+    stage = (await b2b(unicrm_state))["Opportunity"]
+    await add_rows(unicrm_state, sfa_deal(somchai, stage, "Fleet"))
     department = await unicrm_state.departments.get(None)
     ctx = make_context(unicrm_state, department, Actor.system())
 

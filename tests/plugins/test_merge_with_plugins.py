@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from plugins.sfa_support import b2b
+from plugins.sfa_support import deal as sfa_deal
 from plugins.support import add_customers, add_rows, customer_gid, loyalty_member, loyalty_program
 from unicrm.core.graph.merge.models import CustomerMergeJournalEntry
 from unicrm.plugins.crm.models import Case
-from unicrm.plugins.sfa.models import Deal
 
 MERGE = """mutation($input: CustomerMergeInput!) {
   customerMerge(input: $input) { customer { displayName } errors { code } }
@@ -20,9 +21,10 @@ AFTER = """query($id: ID!) { customer(id: $id) {
 async def test_merging_customers_moves_deals_cases_and_points_to_the_survivor(gql, unicrm_state):
     source, target = await add_customers(unicrm_state, "Source", "Target")
     club = await loyalty_program(unicrm_state)
+    stage = (await b2b(unicrm_state))["Opportunity"]
     await add_rows(
         unicrm_state,
-        Deal(customer_id=source, title="Fleet renewal", currency="THB"),
+        sfa_deal(source, stage, "Fleet renewal"),
         Case(customer_id=source, subject="Warranty claim"),
         loyalty_member(club, source, "111", "gold", 300),
         loyalty_member(club, target, "222", "silver", 45),

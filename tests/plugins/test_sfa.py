@@ -1,35 +1,27 @@
-"""SFA's first slice: the ``deals`` connection, ``Customer.deals`` and the ``Deal`` node."""
+"""SFA's listing: the ``deals`` connection, ``Customer.deals`` and the ``Deal`` node."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import uuid
 from decimal import Decimal
 
+from plugins.sfa_support import b2b, deal, gid
 from plugins.support import add_customers, add_rows, customer_gid
-from unicrm.core.db.types import utcnow
-from unicrm.core.graph.ids import to_global_id
-from unicrm.plugins.sfa.models import Deal, DealStage
 
-DEALS = """query($after: String, $stage: DealStage) {
-  deals(first: 2, after: $after, stage: $stage) {
-    edges { node { title stage } } pageInfo { hasNextPage endCursor } totalCount
+DEALS = """query($after: String, $stageId: ID) {
+  deals(first: 2, after: $after, stageId: $stageId) {
+    edges { node { title stage { name } } } pageInfo { hasNextPage endCursor } totalCount
   }
 }"""
 
 
-def deal(customer_id, title: str, *, minutes: int = 0, **extra) -> Deal:
-    values = {"stage": DealStage.COLD, "amount": Decimal("1000"), "currency": "THB", **extra}
-    return Deal(
-        customer_id=customer_id,
-        title=title,
-        created_at=utcnow() + timedelta(minutes=minutes),
-        **values,
-    )
-
-
 async def test_deals_page_newest_first_by_cursor(gql, unicrm_state):
+    stages = await b2b(unicrm_state)
     [somchai] = await add_customers(unicrm_state, "Somchai")
-    await add_rows(unicrm_state, *(deal(somchai, f"Deal {i}", minutes=i) for i in range(5)))
+    await add_rows(
+        unicrm_state,
+        *(deal(somchai, stages["Opportunity"], f"Deal {i}", minutes=i) for i in range(5)),
+    )
 
     seen, after = [], None
     while True:
@@ -44,17 +36,27 @@ async def test_deals_page_newest_first_by_cursor(gql, unicrm_state):
 
 
 async def test_deals_filter_by_stage(gql, unicrm_state):
+    stages = await b2b(unicrm_state)
     [somchai] = await add_customers(unicrm_state, "Somchai")
+    won = stages["Closed Won"]
     await add_rows(
         unicrm_state,
-        deal(somchai, "Cold one"),
-        deal(somchai, "Won one", minutes=1, stage=DealStage.CLOSED_WON),
+        deal(somchai, stages["Opportunity"], "Open one"),
+        deal(somchai, won, "Won one", minutes=1),
     )
 
-    body = await gql(DEALS, {"stage": "CLOSED_WON"})
+    body = await gql(DEALS, {"stageId": gid("PipelineStage", won.id)})
 
-    assert body["data"]["deals"]["edges"] == [{"node": {"title": "Won one", "stage": "CLOSED_WON"}}]
+    assert body["data"]["deals"]["edges"] == [
+        {"node": {"title": "Won one", "stage": {"name": "Closed Won"}}}
+    ]
     assert body["data"]["deals"]["totalCount"] == 1
+
+
+async def test_deals_filter_with_an_id_of_another_type_is_a_bad_request(gql):
+    body = await gql(DEALS, {"stageId": customer_gid(uuid.UUID(int=1))})
+
+    assert body["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
 
 
 async def test_deals_page_size_over_the_limit_is_a_bad_request(gql):
@@ -70,12 +72,14 @@ async def test_malformed_deals_cursor_is_a_bad_request(gql):
 
 
 async def test_customer_deals_lists_the_customers_own_deals_newest_first(gql, unicrm_state):
+    stages = await b2b(unicrm_state)
     somchai, malee = await add_customers(unicrm_state, "Somchai", "Malee")
+    at = stages["Qualify"]
     await add_rows(
         unicrm_state,
-        deal(somchai, "Older", minutes=1),
-        deal(somchai, "Newer", minutes=2),
-        deal(malee, "Not Somchai's", minutes=3),
+        deal(somchai, at, "Older", minutes=1),
+        deal(somchai, at, "Newer", minutes=2),
+        deal(malee, at, "Not Somchai's", minutes=3),
     )
     query = "query($id: ID!) { customer(id: $id) { deals { title } } }"
 
@@ -85,13 +89,15 @@ async def test_customer_deals_lists_the_customers_own_deals_newest_first(gql, un
 
 
 async def test_a_deal_is_a_node_with_exact_money_and_its_customer(gql, unicrm_state):
+    stages = await b2b(unicrm_state)
     [somchai] = await add_customers(unicrm_state, "Somchai")
-    row = deal(somchai, "Fleet renewal", amount=Decimal("1234567.8912"))
+    row = deal(somchai, stages["Negotiation"], "Fleet renewal", amount=Decimal("1234567.8912"))
     await add_rows(unicrm_state, row)
     query = """query($id: ID!) { node(id: $id) { ... on Deal {
-        title amount { amount currency } customer { displayName } } } }"""
+        title amount { amount currency } customer { displayName }
+        stage { name probability kind } pipeline { name isDefault } version } } }"""
 
-    body = await gql(query, {"id": to_global_id("Deal", row.id)})
+    body = await gql(query, {"id": gid("Deal", row.id)})
 
     assert body == {
         "data": {
@@ -99,6 +105,9 @@ async def test_a_deal_is_a_node_with_exact_money_and_its_customer(gql, unicrm_st
                 "title": "Fleet renewal",
                 "amount": {"amount": "1234567.8912", "currency": "THB"},
                 "customer": {"displayName": "Somchai"},
+                "stage": {"name": "Negotiation", "probability": 60, "kind": "OPEN"},
+                "pipeline": {"name": "B2B", "isDefault": True},
+                "version": 1,
             }
         }
     }

@@ -10,7 +10,7 @@ from unicrm.core.events.models import OutboxEvent
 from unicrm.core.events.outbox import Event
 from unicrm.core.state import create_state
 from unicrm.core.testing.pytest_plugin import client_for, sign_in_as
-from unicrm.plugins.sfa.models import Deal, DealStage
+from unicrm.plugins.sfa.models import Deal, DealSource
 from unicrm.plugins.sfa.services.conversions import open_deal_for_converted_lead
 
 CREATE = """mutation($input: LeadCreateInput!) {
@@ -42,7 +42,7 @@ async def test_a_converted_lead_opens_one_deal_even_when_delivered_twice(gql, un
 
     [deal] = await deals(unicrm_state)
     assert deal.customer_id == somchai
-    assert deal.stage is DealStage.OPPORTUNITY
+    assert deal.source is DealSource.LEAD_CONVERSION
     assert deal.title == "Somchai (event lead)"
     assert deal.owner_id is not None
 
@@ -53,11 +53,19 @@ async def test_a_converted_lead_opens_one_deal_even_when_delivered_twice(gql, un
     assert len(await deals(unicrm_state)) == 1
 
     body = await gql(
-        "query($id: ID!) { customer(id: $id) { deals { stage } timeline(first: 1) { edges { node { kind title } } } } }",
+        "query($id: ID!) { customer(id: $id) { deals { stage { name } pipeline { isDefault } stageHistory { fromStage { name } toStage { name } changedBy } } timeline(first: 1) { edges { node { kind title } } } } }",
         {"id": customer_gid(somchai)},
     )
     customer = body["data"]["customer"]
-    assert customer["deals"] == [{"stage": "OPPORTUNITY"}]
+    assert customer["deals"] == [
+        {
+            "stage": {"name": "Opportunity"},
+            "pipeline": {"isDefault": True},
+            "stageHistory": [
+                {"fromStage": None, "toStage": {"name": "Opportunity"}, "changedBy": "system"}
+            ],
+        }
+    ]
     assert customer["timeline"]["edges"][0]["node"] == {
         "kind": "sfa.deal_opened",
         "title": "Deal opened from a hot event lead",

@@ -13,7 +13,7 @@ from unicrm.schema.composer import build_schema
 
 ROOT_FIELDS = {
     "ma": {"leadScoreDistribution", "maForms", "maScoringModels", "maCampaigns"},
-    "sfa": {"deals"},
+    "sfa": {"assignmentRules", "dealBoard", "deals", "pipelines", "salesAnalytics"},
     "crm": {"case", "cases", "slaPolicies", "businessCalendar", "slaBreachesByTeam"},
     "loyalty": {
         "loyaltyMember",
@@ -25,7 +25,7 @@ ROOT_FIELDS = {
 }
 CUSTOMER_FIELDS = {
     "ma": {"leadScore", "maActivity", "maFormSubmissions"},
-    "sfa": {"deals"},
+    "sfa": {"deals", "salesActivities"},
     "crm": {"cases", "service"},
     "loyalty": {"loyaltyMember", "loyaltyMemberships"},
 }
@@ -40,7 +40,7 @@ TYPES = {
         "MaScoringModel",
         "MaTrackingEvent",
     },
-    "sfa": {"Deal", "DealStage", "DealConnection", "DealEdge"},
+    "sfa": {"Deal", "Pipeline", "PipelineStage", "DealConnection", "DealEdge"},
     "crm": {
         "Case",
         "CaseStatus",

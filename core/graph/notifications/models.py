@@ -16,6 +16,7 @@ class NotificationKind(StrEnum):
     HANDOFF = "handoff"
     SLA_WARNING = "sla_warning"
     MENTION = "mention"
+    REMINDER = "reminder"
 
 
 class Notification(IdMixin, Base):

@@ -18,6 +18,7 @@ class NotificationKind(Enum):
     HANDOFF = "handoff"
     SLA_WARNING = "sla_warning"
     MENTION = "mention"
+    REMINDER = "reminder"
 
 
 @guard(PUBLIC)

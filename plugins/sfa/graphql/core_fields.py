@@ -6,9 +6,10 @@ from typing import Any
 
 import strawberry
 
+from unicrm.core.errors import BadRequest
 from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.plan import direct
-from unicrm.plugins.sfa.graphql.types import Deal
+from unicrm.plugins.sfa.graphql.types import Activity, Deal
 
 
 def type_fields() -> dict[str, list[Any]]:
@@ -17,8 +18,23 @@ def type_fields() -> dict[str, list[Any]]:
         rows = await info.context.loaders["sfa.deals_by_customer"].load(root.pk)
         return [Deal.from_row(r) for r in rows]
 
+    @direct
+    async def sales_activities(
+        root: Customer, info: strawberry.Info, limit: int = 20
+    ) -> list[Activity] | None:
+        most = info.context.limits.max_page_size
+        if not 0 <= limit <= most:
+            raise BadRequest(f"limit must be between 0 and {most}")
+        loader = info.context.loaders["sfa.latest_activities_by_customer"]
+        return [Activity.from_row(r) for r in await loader.load((root.pk, limit))]
+
     return {
         "Customer": [
-            strawberry.field(resolver=deals, description="The customer's deals, newest first.")
+            strawberry.field(resolver=deals, description="The customer's deals, newest first."),
+            strawberry.field(
+                resolver=sales_activities,
+                description="The customer's calls, meetings, visits, e-mails and tasks, newest "
+                "first, whoever logged them.",
+            ),
         ]
     }
