@@ -46,6 +46,8 @@ def array(select: str, order: str, source: str) -> str:
     return f"coalesce((SELECT json_agg({select} ORDER BY {order}) FROM {source}), '[]')"
 
 
+STAGE = "(SELECT json_build_object('name', s.name) FROM sfa_stage s WHERE s.id = d.stage_id)"
+
 CUSTOMER_360_SQL = f"""
 SELECT json_build_object('customer', (
   SELECT json_build_object(
@@ -110,8 +112,8 @@ SELECT json_build_object('customer', (
 },
     'deals', {
     array(
-        f"json_build_object('id', {gid('Deal', 'd.id')}, 'title', d.title,"
-        f" 'stage', upper(d.stage), 'amount', {money('d.amount', 'd.currency')})",
+        f"json_build_object('id', {gid('Deal', 'd.id')}, 'title', d.title, 'stage', {STAGE},"
+        f" 'amount', {money('d.amount', 'd.currency')})",
         "d.created_at DESC, d.id DESC",
         "sfa_deal d WHERE d.customer_id = c.id",
     )
@@ -124,9 +126,26 @@ SELECT json_build_object('customer', (
         "crm_case k WHERE k.customer_id = c.id",
     )
 },
+    'salesActivities', {
+    array(
+        f"json_build_object('id', {gid('Activity', 'a.id')}, 'kind', upper(a.kind),"
+        " 'subject', a.subject, 'occurredAt', a.occurred_at)",
+        "a.occurred_at DESC, a.id DESC",
+        "(SELECT * FROM sfa_activity WHERE customer_id = c.id"
+        " ORDER BY occurred_at DESC, id DESC LIMIT 10) a",
+    )
+},
     'loyaltyMember', (
       SELECT json_build_object('id', {gid("LoyaltyMember", "m.id")}, 'cardNumber', m.card_number,
-        'tier', m.tier, 'pointsBalance', m.points_balance::text)
+        'tier', m.tier, 'pointsBalance', m.points_balance::text, 'ledger', {
+    array(
+        "json_build_object('kind', upper(b.kind), 'points', b.points::text,"
+        " 'balanceAfter', b.balance_after::text, 'createdAt', b.created_at)",
+        "b.created_at DESC, b.id DESC",
+        "(SELECT * FROM loyalty_ledger_entry WHERE member_id = m.id"
+        " ORDER BY created_at DESC, id DESC LIMIT 10) b",
+    )
+})
       FROM loyalty_member m WHERE m.customer_id = c.id)
   )
   FROM customer c WHERE c.id = $1
@@ -165,7 +184,7 @@ SELECT json_build_object('customers', json_build_object(
             " WHERE m.customer_id = c.id), 'deals', "
             + array(
                 f"json_build_object('id', {gid('Deal', 'd.id')}, 'title', d.title,"
-                " 'stage', upper(d.stage))",
+                f" 'stage', {STAGE})",
                 "d.created_at DESC, d.id DESC",
                 "sfa_deal d WHERE d.customer_id = c.id",
             )

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from bench.datagen.core import World, customer_rows, reference_rows
-from bench.datagen.plugins import plugin_rows
+from bench.datagen.plugins import plugin_rows, plugin_world
 from bench.datagen.rows import Rows
 from unicrm.core.config import load_settings
 from unicrm.core.demo import seed_staff
@@ -123,12 +123,13 @@ async def fill(database_url: str, world: World, customers: int, seed: int, batch
 
             rows = Rows(conn, on_rows)
             reference_rows(rows, world, rng)
+            plugins = await plugin_world(conn, rows, rng)
             await rows.flush()
             for start in range(0, customers, batch):
                 end = min(start + batch, customers)
                 for n in range(start, end):
                     customer_id = customer_rows(rows, world, rng, n)
-                    plugin_rows(rows, world, rng, customer_id, n)
+                    plugin_rows(rows, world, plugins, rng, customer_id, n)
                 await rows.flush()
                 progress.update(task, completed=end)
         await conn.execute("ANALYZE")

@@ -62,9 +62,13 @@ query Customer360($id: ID!) {
       id placedAt storeCode total { amount currency }
       lines { sku name quantity lineTotal { amount currency } }
     }
-    deals { id title stage amount { amount currency } }
+    deals { id title stage { name } amount { amount currency } }
     cases { id subject status priority openedAt }
-    loyaltyMember { id cardNumber tier pointsBalance }
+    salesActivities(limit: 10) { id kind subject occurredAt }
+    loyaltyMember {
+      id cardNumber tier pointsBalance
+      ledger(first: 10) { kind points balanceAfter createdAt }
+    }
   }
 }
 """
@@ -75,7 +79,7 @@ query CustomerList($after: String) {
     pageInfo { hasNextPage endCursor }
     edges {
       cursor
-      node { id displayName loyaltyMember { tier } deals { id title stage } }
+      node { id displayName loyaltyMember { tier } deals { id title stage { name } } }
     }
   }
 }
