@@ -5,8 +5,8 @@
 
 Drops and recreates the database (with ``--keep``, keeps one that already holds
 ``--customers`` customers and is at every migration head), migrates it with ``unicrm db upgrade``, creates the default
-department (every installed plugin) and the demo staff accounts (their password is the
-demo's), then streams customers and everything attached to them into ``COPY`` in batches,
+department (every installed plugin), the demo staff accounts (their password is the
+demo's) and the demo's stores, then streams customers and everything attached to them into ``COPY`` in batches,
 parents before children, with a progress bar in rows per second. The same seed gives the
 same rows. Ends with ``ANALYZE``.
 """
@@ -32,6 +32,7 @@ from bench.datagen.plugins import plugin_rows, plugin_world
 from bench.datagen.rows import Rows
 from unicrm.core.config import load_settings
 from unicrm.core.demo import seed_staff
+from unicrm.core.demo_workplace import seed_workplace
 from unicrm.core.graph.departments.services import ensure_default
 from unicrm.core.graph.users.models import User
 from unicrm.core.migrations import runner
@@ -93,6 +94,7 @@ async def prepare(database_url: str) -> World:
         async with state.db.transaction() as session:
             department = await ensure_default(session, state.registry, settings.default_department)
             await seed_staff(session, department.slug)
+            await seed_workplace(session, department_id=department.id, rng=random.Random(1))
         async with state.db.session() as session:
             owners = list(await session.scalars(select(User.id).order_by(User.email)))
     finally:
