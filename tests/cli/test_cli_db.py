@@ -29,7 +29,7 @@ class Scratch:
 
 
 def _branches(text: str) -> set[str]:
-    return set(re.findall(r"\b([a-z]+)@[0-9a-f]+\b", text))
+    return set(re.findall(r"\b([a-z]+)@\w+\b", text))
 
 
 def test_heads_lists_one_head_per_installed_branch(unicrm):
