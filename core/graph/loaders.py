@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 import strawberry
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Column, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
@@ -102,19 +102,27 @@ def entities_by(column: InstrumentedAttribute[Any], *order_by: ColumnElement[Any
     return fetch
 
 
-def latest_by(column: InstrumentedAttribute[Any], *order_by: ColumnElement[Any]) -> Fetch:
+def latest_by(
+    column: InstrumentedAttribute[Any] | Column[Any], *order_by: ColumnElement[Any]
+) -> Fetch:
     """A ``fetch`` for keys ``(value, limit)``: the first ``limit`` rows by ``order_by`` whose
     ``column`` is ``value``, for a whole batch in one statement (ROW_NUMBER per value):
-    ``many_per_key(latest_by(Order.customer_id, Order.placed_at.desc(), Order.id.desc()))``."""
-    model = column.class_
+    ``many_per_key(latest_by(Order.customer_id, Order.placed_at.desc(), Order.id.desc()))``.
+
+    A mapped attribute gives ORM entities; a table column (``Order.__table__.c.customer_id``)
+    gives light Core rows, the hot-path choice when the type reads only columns.
+    """
+    orm = isinstance(column, InstrumentedAttribute)
+    source: Any = column.class_ if orm else column.table
+    ident = source.id if orm else source.c.id
     rank = func.row_number().over(partition_by=column, order_by=order_by).label("rank")
-    inner = select(model.id, rank).where(column.in_(KEYS))
+    inner = select(ident, rank).where(column.in_(KEYS))
 
     def statement(where: ColumnElement[bool] | None) -> Any:
         ranked = (inner if where is None else inner.where(where)).subquery()
         return (
-            select(model)
-            .join(ranked, ranked.c.id == model.id)
+            select(source)
+            .join(ranked, ranked.c.id == ident)
             .where(ranked.c.rank <= bindparam("most"))
             .order_by(column, ranked.c.rank)
         )
@@ -127,8 +135,9 @@ def latest_by(column: InstrumentedAttribute[Any], *order_by: ColumnElement[Any])
         stmt = unscoped if where is None else statement(where)
         values = list({value for value, _ in keys})
         most = max(limit for _, limit in keys)
+        result = await session.execute(stmt, {"keys": values, "most": most})
         found: dict[Any, list[Any]] = defaultdict(list)
-        for row in await session.scalars(stmt, {"keys": values, "most": most}):
+        for row in result.scalars() if orm else result:
             found[getattr(row, column.key)].append(row)
         return [((value, limit), row) for value, limit in keys for row in found[value][:limit]]
 
