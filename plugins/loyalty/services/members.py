@@ -385,7 +385,9 @@ async def merge_members(
             await move_rows(session, model, source.id, target.id, journal, column="member_id")
         for counter in (RuleUsage, MissionProgress):  # per-member counters: the survivor's own
             await session.execute(counter.__table__.delete().where(counter.member_id == source.id))
-        set_column(target, "points_balance", target.points_balance + source.points_balance, journal)
+        for counter in ("points_balance", "earned_points", "spend"):
+            total = getattr(target, counter) + getattr(source, counter)
+            set_column(target, counter, total, journal)
         await drop_row(session, source, journal)
 
 

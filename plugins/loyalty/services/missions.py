@@ -10,8 +10,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core.db.ids import uuid7
@@ -26,6 +27,7 @@ from unicrm.plugins.loyalty.models import (
     MissionProgress,
 )
 from unicrm.plugins.loyalty.services import coupons, earn, ledger
+from unicrm.plugins.loyalty.services.config import ProgramConfig, bump
 
 
 @dataclass
@@ -76,11 +78,12 @@ async def create_mission(session: AsyncSession, data: MissionData) -> Mission:
         active=True,
     )
     session.add(mission)
+    await bump(session, offer.program_id)
     await session.flush()
     return mission
 
 
-def _step(mission: Mission, lines: list[earn.Line]) -> int:
+def _step(mission: Row[Any], lines: list[earn.Line]) -> int:
     """How far a sale moves a mission (before the distinct-day rule of visits)."""
     matched = [line for line in lines if earn.matches(mission, line)]
     if mission.kind is MissionKind.ITEMS:
@@ -89,16 +92,16 @@ def _step(mission: Mission, lines: list[earn.Line]) -> int:
 
 
 async def after_sale(
-    session: AsyncSession, member: Member, lines: list[earn.Line], occurred_at: datetime, day: date
+    session: AsyncSession,
+    member: Member,
+    config: ProgramConfig,
+    lines: list[earn.Line],
+    occurred_at: datetime,
+    day: date,
 ) -> list[str]:
     """Move the locked member's missions for one sale; return notes for the ones completed."""
-    missions = (
-        await session.scalars(
-            select(Mission).where(Mission.program_id == member.program_id, Mission.active.is_(True))
-        )
-    ).all()
     notes = []
-    for mission in missions:
+    for mission in config.missions:
         if (mission.starts_at and occurred_at < mission.starts_at) or (
             mission.ends_at and occurred_at >= mission.ends_at
         ):

@@ -14,12 +14,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from unicrm.core.db.ids import uuid7
 from unicrm.core.db.types import utcnow
 from unicrm.core.errors import DomainError, FieldError
+from unicrm.core.graph.contacts.services import normalize_phone
 from unicrm.core.graph.orders.conflicts import insert_or_skip
 from unicrm.plugins.loyalty.models import (
     EntryKind,
@@ -30,8 +32,8 @@ from unicrm.plugins.loyalty.models import (
     Program,
     TransactionKind,
 )
-from unicrm.plugins.loyalty.services import earn, ledger, missions, tiers
-from unicrm.plugins.loyalty.services.members import find_member, store_by_code
+from unicrm.plugins.loyalty.services import config, earn, ledger, missions, tiers
+from unicrm.plugins.loyalty.services.members import normalize_card_number, store_by_code
 
 
 class DuplicateTransaction(DomainError):
@@ -97,25 +99,46 @@ async def _claim(session: AsyncSession, values: dict) -> PosTransaction:
         )
         assert existing is not None
         raise DuplicateTransaction(existing)
-    return await session.get_one(PosTransaction, values["id"])
+    row = PosTransaction(**values)
+    make_transient_to_detached(row)  # the row as inserted, without reading it back
+    session.add(row)
+    return row
+
+
+def _member_key(data: SaleData) -> ColumnElement[bool]:
+    if data.card_number is not None:
+        return Member.card_number == normalize_card_number(data.card_number)
+    if data.qr_value is not None:
+        return Member.qr_value == data.qr_value
+    if data.phone is not None:
+        return Member.phone == normalize_phone(data.phone, field="phone")
+    raise DomainError.single("REQUIRED", "give a card number, a phone or a QR value")
 
 
 async def ingest_sale(session: AsyncSession, data: SaleData, zone: ZoneInfo) -> Outcome:
-    """Earn the points of one sale for the member it names, once per (store, transaction)."""
+    """Earn the points of one sale for the member it names, once per (store, transaction).
+
+    The member is locked first (with the programme's cached rules), the points computed in
+    memory, then the transaction's key row goes in with its final points: a duplicate is
+    refused there, before the ledger is touched."""
     now = utcnow()
     occurred_at = data.occurred_at or now
     _check_header(data.transaction_id, occurred_at, now)
     earn.check_lines(data.lines)
     store = await store_by_code(session, data.store_code, "store_code")
-    found = await find_member(
-        session, card_number=data.card_number, phone=data.phone, qr_value=data.qr_value
-    )
+    found = await config.lock_sale_member(session, _member_key(data))
     if found is None:
         raise DomainError.single(
             "MEMBER_NOT_FOUND", "no member with this card or phone", "card_number"
         )
+    member, settings = found
+    ledger.check_active(member, "card_number")
     currency = data.currency.upper()
     amount = sum((line.amount for line in data.lines), Decimal(0))
+    await earn.fill_categories(session, data.lines)
+    day = occurred_at.astimezone(zone).date()
+    earned = await earn.compute(session, member, settings, currency, data.lines, occurred_at, day)
+    posting_id = uuid7() if earned.points > 0 else None
     row = await _claim(
         session,
         {
@@ -123,15 +146,17 @@ async def ingest_sale(session: AsyncSession, data: SaleData, zone: ZoneInfo) -> 
             "store_id": store.id,
             "transaction_id": data.transaction_id,
             "kind": TransactionKind.SALE,
-            "member_id": found.id,
-            "customer_id": found.customer_id,
+            "member_id": member.id,
+            "customer_id": member.customer_id,
+            "original_id": None,
             "occurred_at": occurred_at,
             "currency": currency,
             "amount": amount,
             "refunded": Decimal(0),
-            "points": 0,
+            "points": earned.points,
+            "posting_id": posting_id,
             "reversed_points": 0,
-            "explanation": "",
+            "explanation": earned.explanation[:1000],
             "lines": [
                 {
                     "sku": line.sku,
@@ -145,13 +170,10 @@ async def ingest_sale(session: AsyncSession, data: SaleData, zone: ZoneInfo) -> 
             "created_at": now,
         },
     )
-    member = await ledger.active_member(session, found.id, "card_number")
-    await earn.fill_categories(session, data.lines)
-    day = occurred_at.astimezone(zone).date()
-    earned = await earn.compute(session, member, currency, data.lines, occurred_at, day)
-    row.points, row.explanation = earned.points, earned.explanation[:1000]
-    if earned.points > 0:
-        posting = await ledger.post(
+    await earn.record_usage(session, earned, member.id, day)
+    member.spend += amount
+    if posting_id is not None:
+        await ledger.post(
             session,
             member,
             EntryKind.EARN,
@@ -161,11 +183,12 @@ async def ingest_sale(session: AsyncSession, data: SaleData, zone: ZoneInfo) -> 
             source_ref=f"{store.code}:{data.transaction_id}",
             explanation=earned.explanation,
             zone=zone,
+            program=settings.program,
             now=now,
+            posting_id=posting_id,
         )
-        row.posting_id = posting.id
-    notes = await tiers.after_earn(session, member, zone)
-    notes += await missions.after_sale(session, member, data.lines, occurred_at, day)
+    notes = await tiers.after_earn(session, member, settings)
+    notes += await missions.after_sale(session, member, settings, data.lines, occurred_at, day)
     await session.flush()
     return Outcome(row, member, notes)
 
@@ -230,6 +253,8 @@ async def ingest_refund(session: AsyncSession, data: RefundData, zone: ZoneInfo)
         if original.member_id is None
         else await ledger.lock_member(session, original.member_id)
     )
+    if member is not None:
+        member.spend -= data.amount
     text = f"refund of {earn.number(data.amount)} {original.currency}"
     if member is None or due <= 0:
         row.explanation = f"{text}: no points to take back"

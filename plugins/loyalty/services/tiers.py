@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
+from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +33,16 @@ from unicrm.plugins.loyalty.models import (
     TierChange,
     TransactionKind,
 )
+from unicrm.plugins.loyalty.services.config import ProgramConfig, bump
+
+
+class TierLike(Protocol):
+    """A tier as a model or as a cached row of ``ProgramConfig``."""
+
+    code: str
+    name: str
+    qualify_points: int | None
+    qualify_spend: Decimal | None
 
 
 def months_before(moment: datetime, months: int) -> datetime:
@@ -58,19 +68,17 @@ async def standing(session: AsyncSession, member_id: uuid.UUID, since: datetime)
             LedgerEntry.created_at >= since,
         )
     )
-    rows = (
-        await session.execute(
-            select(PosTransaction.amount, PosTransaction.refunded).where(
-                PosTransaction.member_id == member_id,
-                PosTransaction.kind == TransactionKind.SALE,
-                PosTransaction.occurred_at >= since,
-            )
+    spend = await session.scalar(
+        select(func.sum(PosTransaction.amount - PosTransaction.refunded)).where(
+            PosTransaction.member_id == member_id,
+            PosTransaction.kind == TransactionKind.SALE,
+            PosTransaction.occurred_at >= since,
         )
-    ).all()
-    return Standing(int(points or 0), sum((a - r for a, r in rows), Decimal(0)))
+    )
+    return Standing(int(points or 0), spend or Decimal(0))
 
 
-def qualifies(tier: Tier, got: Standing) -> bool:
+def qualifies(tier: TierLike, got: Standing) -> bool:
     if tier.qualify_points is None and tier.qualify_spend is None:
         return True
     return (tier.qualify_points is not None and got.points >= tier.qualify_points) or (
@@ -98,7 +106,7 @@ async def best_tier(
     return None
 
 
-def _move(session: AsyncSession, member: Member, to: Tier, reason: str, now: datetime) -> str:
+def _move(session: AsyncSession, member: Member, to: TierLike, reason: str, now: datetime) -> str:
     note = f"{'Upgraded' if reason == 'upgrade' else 'Moved'} from {member.tier} to {to.name}"
     session.add(
         TierChange(
@@ -122,17 +130,20 @@ def _move(session: AsyncSession, member: Member, to: Tier, reason: str, now: dat
     return note
 
 
-async def after_earn(session: AsyncSession, member: Member, zone: ZoneInfo) -> list[str]:
-    """Upgrade the locked member at once when they now qualify for a higher tier."""
-    tiers = await program_tiers(session, member.program_id)
-    if not tiers:
-        return []
-    ranks = {t.code: t.rank for t in tiers}
+async def after_earn(session: AsyncSession, member: Member, config: ProgramConfig) -> list[str]:
+    """Upgrade the locked member at once when they now qualify for a higher tier.
+
+    A window never holds more than the member's lifetime counters, so a tier those do not
+    reach is passed over without reading the window."""
+    ranks = {t.code: t.rank for t in config.tiers}
     current = ranks.get(member.tier, -1)
+    ever = Standing(member.earned_points, member.spend)
     now = utcnow()
-    for tier in tiers:
+    for tier in config.tiers:
         if tier.rank <= current:
             break
+        if not qualifies(tier, ever):
+            continue
         got = await standing(session, member.id, months_before(now, tier.window_months))
         if qualifies(tier, got):
             return [_move(session, member, tier, "upgrade", now)]
@@ -233,5 +244,6 @@ async def save_tier(session: AsyncSession, data: TierData) -> Tier:
     tier.qualify_points, tier.qualify_spend = data.qualify_points, data.qualify_spend
     tier.window_months, tier.grace_months = data.window_months, data.grace_months
     tier.benefits = data.benefits
+    await bump(session, program.id)
     await session.flush()
     return tier
