@@ -103,17 +103,9 @@ def sale(n: int, card: str, rng: random.Random) -> pos.SaleData:
 
 
 async def ingest(state, sales: list[pos.SaleData]) -> int:
-    earned = 0
-    zone = state.settings.zone
     async with state.db.transaction() as session:
-        for data in sales:
-            try:
-                async with session.begin_nested():
-                    await pos.ingest_sale(session, data, zone)
-                earned += 1
-            except DomainError:
-                pass
-    return earned
+        outcomes = await pos.ingest_batch(session, sales, state.settings.zone)
+    return sum(not isinstance(o, DomainError) for o in outcomes)
 
 
 async def bench(database_url: str, total: int, batch: int, count: int) -> None:

@@ -132,6 +132,7 @@ async def _used_today(
     capped = [r.id for r in rules if r.cap_per_day is not None]
     if not capped:
         return {}
+    await session.flush()  # a batch's earlier sales of the day count (it runs unflushed)
     rows = await session.execute(
         select(RuleUsage.rule_id, RuleUsage.points).where(
             RuleUsage.rule_id.in_(capped), RuleUsage.member_id == member_id, RuleUsage.day == day

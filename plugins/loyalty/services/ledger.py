@@ -215,8 +215,7 @@ async def post(
         _line(posting_id, member, program.id, MEMBER_ACCOUNT, kind, points, **common),
         _line(posting_id, None, program.id, program_account(kind), kind, -points, **common),
     ]
-    await session.flush()
-    await session.execute(LedgerEntry.__table__.insert(), rows)
+    session.add_all([LedgerEntry(**row) for row in rows])  # written with the next flush
     emit(
         session,
         "loyalty.points_changed",

@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from unicrm.core.db.ids import uuid7
 from unicrm.core.db.types import utcnow
 from unicrm.core.errors import DomainError, FieldError
-from unicrm.core.graph.orders.conflicts import insert_or_skip
 from unicrm.plugins.loyalty.models import (
     CouponOffer,
     Member,
@@ -91,6 +90,18 @@ def _step(mission: Row[Any], lines: list[earn.Line]) -> int:
     return 1 if matched else 0
 
 
+async def held_progress(
+    session: AsyncSession, member_ids: list[uuid.UUID]
+) -> dict[tuple[uuid.UUID, uuid.UUID], MissionProgress]:
+    """The mission progress rows of these (locked) members, by mission and member."""
+    if not member_ids:
+        return {}
+    rows = await session.scalars(
+        select(MissionProgress).where(MissionProgress.member_id.in_(member_ids))
+    )
+    return {(p.mission_id, p.member_id): p for p in rows}
+
+
 async def after_sale(
     session: AsyncSession,
     member: Member,
@@ -98,20 +109,28 @@ async def after_sale(
     lines: list[earn.Line],
     occurred_at: datetime,
     day: date,
+    held: dict[tuple[uuid.UUID, uuid.UUID], MissionProgress] | None = None,
 ) -> list[str]:
-    """Move the locked member's missions for one sale; return notes for the ones completed."""
+    """Move the locked member's missions for one sale; return notes for the ones completed.
+    ``held``: the progress rows of a batch's members (``held_progress``), kept up to date."""
+    steps = [
+        (mission, step)
+        for mission in config.missions
+        if not (mission.starts_at and occurred_at < mission.starts_at)
+        and not (mission.ends_at and occurred_at >= mission.ends_at)
+        and (step := _step(mission, lines)) > 0
+    ]
+    if not steps:
+        return []
+    if held is None:
+        held = await held_progress(session, [member.id])
     notes = []
-    for mission in config.missions:
-        if (mission.starts_at and occurred_at < mission.starts_at) or (
-            mission.ends_at and occurred_at >= mission.ends_at
-        ):
-            continue
-        step = _step(mission, lines)
-        if step == 0:
-            continue
-        key = {"mission_id": mission.id, "member_id": member.id}
-        await insert_or_skip(session, MissionProgress, {**key, "progress": 0}, tuple(key))
-        progress = await session.get_one(MissionProgress, (mission.id, member.id))
+    for mission, step in steps:
+        progress = held.get((mission.id, member.id))
+        if progress is None:  # the member is locked: nobody else inserts it meanwhile
+            progress = MissionProgress(mission_id=mission.id, member_id=member.id, progress=0)
+            session.add(progress)
+            held[mission.id, member.id] = progress
         if progress.completed_at is not None:
             continue
         if mission.kind is MissionKind.VISITS:

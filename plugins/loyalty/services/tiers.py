@@ -144,6 +144,7 @@ async def after_earn(session: AsyncSession, member: Member, config: ProgramConfi
             break
         if not qualifies(tier, ever):
             continue
+        await session.flush()  # a batch's earlier sales count (it runs unflushed)
         got = await standing(session, member.id, months_before(now, tier.window_months))
         if qualifies(tier, got):
             return [_move(session, member, tier, "upgrade", now)]
