@@ -181,20 +181,74 @@ class Progress:
     spend_needed: Decimal | None
 
 
-async def progress(session: AsyncSession, member: Member) -> Progress:
-    tiers = await program_tiers(session, member.program_id)
-    ranks = {t.code: t.rank for t in tiers}
-    current = ranks.get(member.tier, -1)
-    higher = [t for t in tiers if t.rank > current]
-    if not higher:
-        return Progress(None, None, None)
-    nxt = higher[-1]
-    got = await standing(session, member.id, months_before(utcnow(), nxt.window_months))
-    return Progress(
-        nxt,
-        None if nxt.qualify_points is None else max(nxt.qualify_points - got.points, 0),
-        None if nxt.qualify_spend is None else max(nxt.qualify_spend - got.spend, Decimal(0)),
+async def standings(
+    session: AsyncSession, member_ids: list[uuid.UUID], since: datetime
+) -> dict[uuid.UUID, Standing]:
+    """``standing`` of many members over one window: two statements."""
+    points = dict(
+        (
+            await session.execute(
+                select(LedgerEntry.member_id, func.sum(LedgerEntry.points))
+                .where(
+                    LedgerEntry.member_id.in_(member_ids),
+                    LedgerEntry.kind.in_((EntryKind.EARN, EntryKind.REVERSE)),
+                    LedgerEntry.created_at >= since,
+                )
+                .group_by(LedgerEntry.member_id)
+            )
+        ).all()
     )
+    spend = dict(
+        (
+            await session.execute(
+                select(
+                    PosTransaction.member_id,
+                    func.sum(PosTransaction.amount - PosTransaction.refunded),
+                )
+                .where(
+                    PosTransaction.member_id.in_(member_ids),
+                    PosTransaction.kind == TransactionKind.SALE,
+                    PosTransaction.occurred_at >= since,
+                )
+                .group_by(PosTransaction.member_id)
+            )
+        ).all()
+    )
+    return {m: Standing(int(points.get(m) or 0), spend.get(m) or Decimal(0)) for m in member_ids}
+
+
+async def progress_of(session: AsyncSession, members: list[Member]) -> dict[uuid.UUID, Progress]:
+    """What each member needs for their next tier: one statement for the tiers, then two per
+    distinct window length of the next tiers (usually one), whatever the number of members."""
+    programs = {m.program_id for m in members}
+    tiers = (
+        await session.scalars(
+            select(Tier).where(Tier.program_id.in_(programs)).order_by(Tier.rank.desc())
+        )
+    ).all()
+    nxt: dict[uuid.UUID, Tier] = {}
+    for member in members:
+        own = [t for t in tiers if t.program_id == member.program_id]
+        current = next((t.rank for t in own if t.code == member.tier), -1)
+        higher = [t for t in own if t.rank > current]
+        if higher:
+            nxt[member.id] = higher[-1]
+    now = utcnow()
+    got: dict[uuid.UUID, Standing] = {}
+    for months in {t.window_months for t in nxt.values()}:
+        ids = [m for m, t in nxt.items() if t.window_months == months]
+        got |= await standings(session, ids, months_before(now, months))
+    found = {m.id: Progress(None, None, None) for m in members}
+    for member_id, tier in nxt.items():
+        have = got[member_id]
+        found[member_id] = Progress(
+            tier,
+            None if tier.qualify_points is None else max(tier.qualify_points - have.points, 0),
+            None
+            if tier.qualify_spend is None
+            else max(tier.qualify_spend - have.spend, Decimal(0)),
+        )
+    return found
 
 
 @dataclass

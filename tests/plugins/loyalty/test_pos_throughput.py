@@ -114,3 +114,28 @@ async def test_refused_sales_of_a_batch_write_nothing(unicrm_state, member):
         "REQUIRED",
     ]
     assert await ledger_state(unicrm_state, pk(member["id"])) == before
+
+
+MEMBERS = """query($first: Int) { loyaltyMembers(programCode: "club", first: $first) {
+  edges { node { tier tierProgress { nextTier { code } pointsNeeded } } } } }"""
+
+
+async def test_tier_progress_of_a_member_list_costs_the_same_statements_whatever_its_size(
+    gql, unicrm_state, member
+):
+    for i in range(1, 8):
+        await enroll(gql, phone=f"08123400{i:02d}")
+    await gql(SALE, sale_input("T-1"))
+
+    async def statements(first: int) -> tuple[int, list]:
+        await gql(MEMBERS, {"first": first})
+        with StatementCounter(unicrm_state) as counter:
+            body = await gql(MEMBERS, {"first": first})
+        return counter.count, body["data"]["loyaltyMembers"]["edges"]
+
+    small, _ = await statements(2)
+    large, edges = await statements(8)
+
+    assert small == large
+    needed = sorted(e["node"]["tierProgress"]["pointsNeeded"] for e in edges)
+    assert needed == ["1000"] * 7 + ["880"]  # Gold's 1,000 less the 120 earned
