@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from executor.support import executed, post
 
 from plugins.loyalty.support import SALE, enroll, ledger_state, pk, sale_input, setup_program, sums
 from unicrm.core.testing.statements import StatementCounter
@@ -139,3 +140,34 @@ async def test_tier_progress_of_a_member_list_costs_the_same_statements_whatever
     assert small == large
     needed = sorted(e["node"]["tierProgress"]["pointsNeeded"] for e in edges)
     assert needed == ["1000"] * 7 + ["880"]  # Gold's 1,000 less the 120 earned
+
+
+CUSTOMER_360 = """query($id: ID!) { customer(id: $id) {
+  displayName
+  loyaltyMember { tier pointsBalance customer { displayName }
+    program { code tiers { code } memberTypes { code } rewards { code } }
+    memberType { code } ledger(first: 5) { kind points } lots { remaining }
+    redemptions { voucher reward { code } } coupons { code offer { code } }
+    missions { progress mission { code } } tierHistory { toTier }
+    tierProgress { nextTier { code } pointsNeeded } }
+  loyaltyMemberships { cardNumber } } }"""
+
+
+async def test_a_customer_360_with_loyalty_fields_runs_compiled(gql, client, unicrm_state, member):
+    await gql(SALE, sale_input("T-1"))
+    customer = (
+        await gql(
+            "query($id: ID!) { node(id: $id) { ... on LoyaltyMember { customer { id } } } }",
+            {"id": member["id"]},
+        )
+    )["data"]["node"]["customer"]["id"]
+
+    with executed() as outcome:
+        response = await post(client, CUSTOMER_360, {"id": customer})
+
+    body = response.json()
+    assert "errors" not in body, body
+    assert (outcome.compiled, outcome.fallbacks) == (1, 0), outcome.reasons
+    loyalty = body["data"]["customer"]["loyaltyMember"]
+    assert loyalty["pointsBalance"] == "120"
+    assert loyalty["tierProgress"] == {"nextTier": {"code": "gold"}, "pointsNeeded": "880"}
