@@ -72,6 +72,7 @@ def _sale(item: Any) -> pos.SaleData:
             phone=item.get("phone"),
             qr_value=item.get("qrValue"),
             occurred_at=occurred_at,
+            coupon_code=item.get("couponCode"),
         )
     except (KeyError, TypeError, ValueError, InvalidOperation, AttributeError) as exc:
         if isinstance(exc, _BadItem):

@@ -235,6 +235,10 @@ class LoyaltyPosSaleInput:
     phone: str | None = None
     qr_value: str | None = None
     occurred_at: datetime | None = None
+    coupon_code: str | None = strawberry.field(
+        default=None,
+        description="A coupon of the member's: its value comes off the sale, points earn on the net.",
+    )
 
 
 @strawberry.input(description="A refund of part or all of an earlier sale at the same store.")

@@ -319,6 +319,7 @@ class LoyaltyMutation:
             phone=input.phone,
             qr_value=input.qr_value,
             occurred_at=input.occurred_at,
+            coupon_code=input.coupon_code,
         )
 
         async def work(session: AsyncSession) -> pos.Outcome:

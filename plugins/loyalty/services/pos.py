@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -26,6 +26,8 @@ from unicrm.core.graph.contacts.services import normalize_phone
 from unicrm.core.graph.orders.conflicts import insert_or_skip
 from unicrm.core.graph.stores.models import Store
 from unicrm.plugins.loyalty.models import (
+    Coupon,
+    CouponOffer,
     EntryKind,
     Member,
     MissionProgress,
@@ -35,7 +37,7 @@ from unicrm.plugins.loyalty.models import (
     Program,
     TransactionKind,
 )
-from unicrm.plugins.loyalty.services import config, earn, ledger, missions, tiers
+from unicrm.plugins.loyalty.services import config, coupons, earn, ledger, missions, tiers
 from unicrm.plugins.loyalty.services.members import normalize_card_number, store_by_code
 
 
@@ -61,6 +63,8 @@ class SaleData:
     phone: str | None = None
     qr_value: str | None = None
     occurred_at: datetime | None = None
+    coupon_code: str | None = None
+    """A coupon the member presents: its value comes off the sale, points earn on the net."""
 
 
 @dataclass
@@ -96,17 +100,22 @@ def _check_header(transaction_id: str, occurred_at: datetime, now: datetime) -> 
         raise DomainError(*errors)
 
 
+async def _refuse_taken(session: AsyncSession, store_id: uuid.UUID, transaction_id: str) -> None:
+    """Raise ``DuplicateTransaction`` if the key was ingested."""
+    existing = await session.scalar(
+        select(PosTransaction.id).where(
+            PosTransaction.store_id == store_id, PosTransaction.transaction_id == transaction_id
+        )
+    )
+    if existing is not None:
+        raise DuplicateTransaction(existing)
+
+
 async def _claim(session: AsyncSession, values: dict) -> PosTransaction:
     """Insert the transaction's key row, or raise ``DuplicateTransaction``."""
     if not await insert_or_skip(session, PosTransaction, values, ("store_id", "transaction_id")):
-        existing = await session.scalar(
-            select(PosTransaction.id).where(
-                PosTransaction.store_id == values["store_id"],
-                PosTransaction.transaction_id == values["transaction_id"],
-            )
-        )
-        assert existing is not None
-        raise DuplicateTransaction(existing)
+        await _refuse_taken(session, values["store_id"], values["transaction_id"])
+        raise AssertionError("the key conflicted, yet no row holds it")
     row = PosTransaction(**values)
     make_transient_to_detached(row)  # the row as inserted, without reading it back
     session.add(row)
@@ -136,6 +145,7 @@ class _Priced:
     values: dict[str, Any]
     earned: earn.Earned
     day: date
+    coupon: tuple[Coupon, CouponOffer] | None = None
 
 
 async def _price(
@@ -152,11 +162,20 @@ async def _price(
     occurred_at = data.occurred_at or now
     day = occurred_at.astimezone(zone).date()
     currency = data.currency.upper()
-    earned = await earn.compute(session, member, settings, currency, data.lines, occurred_at, day)
+    lines, coupon, note = data.lines, None, ""
+    if data.coupon_code is not None:
+        gross = sum((line.amount for line in lines), Decimal(0))
+        skus = [line.sku for line in lines]
+        coupon = await coupons.usable(session, data.coupon_code, member.id, gross, skus)
+        off = coupons.discount(coupon[1], lines)
+        lines = coupons.net_lines(lines, off)
+        note = f"{earn.number(off)} {currency} off with coupon {coupon[0].code}; "
+    earned = await earn.compute(session, member, settings, currency, lines, occurred_at, day)
     if earned.points > ledger.MAX_POINTS:
         raise DomainError.single(
             "INVALID_POINTS", f"a sale earns at most {ledger.MAX_POINTS:,} points", "lines"
         )
+    earned = replace(earned, explanation=note + earned.explanation)
     values = {
         "id": uuid7(),
         "store_id": store.id,
@@ -167,7 +186,7 @@ async def _price(
         "original_id": None,
         "occurred_at": occurred_at,
         "currency": currency,
-        "amount": sum((line.amount for line in data.lines), Decimal(0)),
+        "amount": sum((line.amount for line in lines), Decimal(0)),
         "refunded": Decimal(0),
         "points": earned.points,
         "posting_id": uuid7() if earned.points > 0 else None,
@@ -181,11 +200,11 @@ async def _price(
                 "category": line.category,
                 "modifiers": line.modifiers,
             }
-            for line in data.lines
+            for line in lines
         ],
         "created_at": now,
     }
-    return _Priced(values, earned, day)
+    return _Priced(values, earned, day, coupon)
 
 
 async def _apply(
@@ -201,6 +220,10 @@ async def _apply(
     Raises no ``DomainError`` (a batch would keep half a sale): it is turned into a bug."""
     values, earned = priced.values, priced.earned
     try:
+        notes = []
+        if priced.coupon is not None:
+            used = coupons.mark_used(*priced.coupon, values["store_id"], data.transaction_id)
+            notes.append(used.explanation)
         await earn.record_usage(session, earned, member.id, priced.day)
         member.spend += values["amount"]
         if values["posting_id"] is not None:
@@ -218,7 +241,7 @@ async def _apply(
                 now=values["created_at"],
                 posting_id=values["posting_id"],
             )
-        notes = await tiers.after_earn(session, member, settings)
+        notes += await tiers.after_earn(session, member, settings)
         return notes + await missions.after_sale(
             session, member, settings, data.lines, values["occurred_at"], priced.day, progress
         )
@@ -241,6 +264,8 @@ async def ingest_sale(session: AsyncSession, data: SaleData, zone: ZoneInfo) -> 
     if found is None:
         raise _no_member()
     member, settings = found
+    if data.coupon_code is not None:  # a replay is a duplicate, not a used coupon
+        await _refuse_taken(session, store.id, data.transaction_id)
     await earn.fill_categories(session, data.lines)
     priced = await _price(session, data, store, member, settings, zone, now)
     row = await _claim(session, priced.values)
