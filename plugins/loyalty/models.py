@@ -509,3 +509,15 @@ class MissionProgress(Base):
     coupon_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("loyalty_coupon.id", ondelete="SET NULL")
     )
+
+
+class CheckIn(IdMixin, Base):
+    """A member checking in at a store (shown to its staff live; a visit for missions)."""
+
+    __tablename__ = "loyalty_check_in"
+
+    member_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("loyalty_member.id", ondelete="CASCADE"), index=True
+    )
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("store.id", ondelete="CASCADE"))
+    checked_in_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -120,6 +120,33 @@ async def after_sale(
         and not (mission.ends_at and occurred_at >= mission.ends_at)
         and (step := _step(mission, lines)) > 0
     ]
+    return await _advance(session, member, steps, day, held)
+
+
+async def after_visit(
+    session: AsyncSession, member: Member, config: ProgramConfig, at: datetime, day: date
+) -> list[str]:
+    """A check-in at a store is a visit for the ``VISITS`` missions without line conditions."""
+    steps = [
+        (mission, 1)
+        for mission in config.missions
+        if mission.kind is MissionKind.VISITS
+        and mission.sku is None
+        and mission.category is None
+        and mission.modifier is None
+        and not (mission.starts_at and at < mission.starts_at)
+        and not (mission.ends_at and at >= mission.ends_at)
+    ]
+    return await _advance(session, member, steps, day, None)
+
+
+async def _advance(
+    session: AsyncSession,
+    member: Member,
+    steps: list[tuple[Row[Any], int]],
+    day: date,
+    held: dict[tuple[uuid.UUID, uuid.UUID], MissionProgress] | None,
+) -> list[str]:
     if not steps:
         return []
     if held is None:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -38,7 +38,11 @@ from unicrm.plugins.loyalty.models import (
     TransactionKind,
 )
 from unicrm.plugins.loyalty.services import config, coupons, earn, ledger, missions, tiers
-from unicrm.plugins.loyalty.services.members import normalize_card_number, store_by_code
+from unicrm.plugins.loyalty.services.members import (
+    member_key,
+    normalize_card_number,
+    store_by_code,
+)
 
 
 class DuplicateTransaction(DomainError):
@@ -120,16 +124,6 @@ async def _claim(session: AsyncSession, values: dict) -> PosTransaction:
     make_transient_to_detached(row)  # the row as inserted, without reading it back
     session.add(row)
     return row
-
-
-def _member_key(data: SaleData) -> ColumnElement[bool]:
-    if data.card_number is not None:
-        return Member.card_number == normalize_card_number(data.card_number)
-    if data.qr_value is not None:
-        return Member.qr_value == data.qr_value
-    if data.phone is not None:
-        return Member.phone == normalize_phone(data.phone, field="phone")
-    raise DomainError.single("REQUIRED", "give a card number, a phone or a QR value")
 
 
 def _no_member() -> DomainError:
@@ -260,7 +254,9 @@ async def ingest_sale(session: AsyncSession, data: SaleData, zone: ZoneInfo) -> 
     _check_header(data.transaction_id, data.occurred_at or now, now)
     earn.check_lines(data.lines)
     store = await store_by_code(session, data.store_code, "store_code")
-    found = await config.lock_sale_member(session, _member_key(data))
+    found = await config.lock_sale_member(
+        session, member_key(data.card_number, data.phone, data.qr_value)
+    )
     if found is None:
         raise _no_member()
     member, settings = found
