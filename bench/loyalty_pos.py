@@ -7,8 +7,8 @@ Sets up a programme with a base rate, three tiers, an earn rule and a mission, e
 ``--members`` members, then ingests ``--sales`` sales of three lines in transactions of
 ``--batch`` through ``pos.ingest_batch``, exactly as ``POST /loyalty/pos/transactions`` does,
 then ``--single`` sales one per transaction (``pos.ingest_sale``, what ``loyaltyPosSale``
-runs) from ``--concurrency`` concurrent tills. Then replays one batch (every sale a duplicate) and checks that balances reconcile. SQLite in a
-temporary directory unless ``--database-url`` names a database (PostgreSQL:
+runs) from ``--concurrency`` concurrent tills. Then replays one batch (every sale a
+duplicate) and checks that balances reconcile. SQLite in a temporary directory unless ``--database-url`` names a database (PostgreSQL:
 ``postgresql+asyncpg://postgres@127.0.0.1/unicrm_bench_loyalty``, created and migrated first).
 """
 
