@@ -8,7 +8,8 @@ Sets up a programme with a base rate, three tiers, an earn rule and a mission, e
 ``--batch`` through ``pos.ingest_batch``, exactly as ``POST /loyalty/pos/transactions`` does,
 then ``--single`` sales one per transaction (``pos.ingest_sale``, what ``loyaltyPosSale``
 runs) from ``--concurrency`` concurrent tills. Then replays one batch (every sale a
-duplicate) and checks that balances reconcile. SQLite in a temporary directory unless ``--database-url`` names a database (PostgreSQL:
+duplicate) and checks that balances reconcile. SQLite in a temporary directory unless
+``--database-url`` names a database (PostgreSQL:
 ``postgresql+asyncpg://postgres@127.0.0.1/unicrm_bench_loyalty``, created and migrated first).
 """
 
