@@ -9,9 +9,10 @@ import pytest_asyncio
 from sqlalchemy import func, select
 from subscriptions.support import live, ws_client
 
-from plugins.loyalty.support import enroll, setup_program
+from plugins.loyalty.support import enroll, pk, setup_program
 from plugins.loyalty.test_missions import PROGRESS, mission
 from plugins.loyalty.test_pos_coupons import offer
+from plugins.loyalty.test_privacy_and_migration import customer_of
 from unicrm.core.app import create_app
 from unicrm.core.testing.pytest_plugin import sign_in_as
 from unicrm.core.testing.servers import serve
@@ -89,3 +90,23 @@ async def test_staff_see_check_ins_at_their_store_live(server, gql, unicrm_state
         "id": member["id"],
         "tier": "silver",
     }
+
+
+async def test_check_ins_are_exported_and_erased_with_the_membership(gql, unicrm_state):
+    await setup_program(unicrm_state)
+    member = await enroll(gql)
+    await check_in(gql)
+    customer = await customer_of(unicrm_state, pk(member["id"]))
+    async with unicrm_state.db.session() as session:
+        exported = await unicrm_state.manager.acall(
+            "customer_export", only=["loyalty"], customer_id=customer, session=session
+        )
+    [sections] = [part for part in exported if "loyalty_members" in part]
+    assert [c["member_id"] for c in sections["loyalty_check_ins"]] == [str(pk(member["id"]))]
+
+    async with unicrm_state.db.transaction() as session:
+        await unicrm_state.manager.acall(
+            "customer_erase", only=["loyalty"], customer_id=customer, session=session
+        )
+
+    assert await check_ins(unicrm_state) == 0
