@@ -3,6 +3,7 @@ whatever its size; rules are cached per programme yet every change is seen at on
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import pytest
@@ -171,3 +172,25 @@ async def test_a_customer_360_with_loyalty_fields_runs_compiled(gql, client, uni
     loyalty = body["data"]["customer"]["loyaltyMember"]
     assert loyalty["pointsBalance"] == "120"
     assert loyalty["tierProgress"] == {"nextTier": {"code": "gold"}, "pointsNeeded": "880"}
+
+
+async def test_concurrent_batches_of_the_same_sales_earn_each_once(client, gql, unicrm_state):
+    await setup_program(unicrm_state)
+    members = [await enroll(gql, phone=f"08123400{i:02d}") for i in range(1, 5)]
+    sales = [
+        sale_input(f"R-{i}", amount="100", phone=f"08123400{i % 4 + 1:02d}")["input"]
+        for i in range(40)
+    ]
+
+    responses = await asyncio.gather(
+        *(
+            client.post("/loyalty/pos/transactions", json={"transactions": batch})
+            for batch in (sales, sales[::-1], sales[10:30])
+        )
+    )
+
+    statuses = [[r["status"] for r in response.json()["results"]] for response in responses]
+    assert all(response.status_code == 207 for response in responses)
+    assert sum(s.count("earned") for s in statuses) == 40
+    for member in members:
+        assert await sums(unicrm_state, pk(member["id"])) == (100, 100, 100)
