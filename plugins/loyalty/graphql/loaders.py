@@ -1,4 +1,4 @@
-"""Loyalty's loaders: one statement per batch of keys (the tier progress: a few per member)."""
+"""Loyalty's loaders: one statement per batch of keys (the tier progress: a few per batch)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from unicrm.plugins.loyalty.models import (
     TierChange,
 )
 from unicrm.plugins.loyalty.services.members import visible_members
-from unicrm.plugins.loyalty.services.tiers import progress
+from unicrm.plugins.loyalty.services.tiers import progress_of
 
 
 async def _open_lots(session: AsyncSession, keys: list[uuid.UUID]) -> list[tuple[Any, Any]]:
@@ -53,8 +53,8 @@ async def _missions(session: AsyncSession, keys: list[uuid.UUID]) -> list[tuple[
 
 
 async def _progress(session: AsyncSession, keys: list[uuid.UUID]) -> list[tuple[Any, Any]]:
-    members = await session.scalars(select(Member).where(Member.id.in_(keys)))
-    return [(member.id, await progress(session, member)) for member in members]
+    members = list(await session.scalars(select(Member).where(Member.id.in_(keys))))
+    return list((await progress_of(session, members)).items())
 
 
 _earliest_first = entities_by(Member.customer_id, Member.enrolled_at.desc(), Member.id.desc())
