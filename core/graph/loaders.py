@@ -87,17 +87,25 @@ def rows_by(column: ColumnElement[Any], *order_by: ColumnElement[Any]) -> Fetch:
     return fetch
 
 
-def entities_by(column: InstrumentedAttribute[Any], *order_by: ColumnElement[Any]) -> Fetch:
-    """A ``fetch`` of the ORM rows whose ``column`` is one of the keys, each paired with its
-    ``column`` value, in ``order_by``: ``many_per_key(entities_by(Deal.customer_id, ...))``."""
-    stmt = select(column.class_).where(column.in_(KEYS)).order_by(*order_by)
+def entities_by(
+    column: InstrumentedAttribute[Any] | Column[Any], *order_by: ColumnElement[Any]
+) -> Fetch:
+    """A ``fetch`` of the rows whose ``column`` is one of the keys, each paired with its
+    ``column`` value, in ``order_by``: ``many_per_key(entities_by(Deal.customer_id, ...))``.
+
+    A mapped attribute gives ORM entities; a table column (``Deal.__table__.c.customer_id``)
+    gives light Core rows, the hot-path choice when the type reads only columns.
+    """
+    orm = isinstance(column, InstrumentedAttribute)
+    stmt = select(column.class_ if orm else column.table).where(column.in_(KEYS))
+    stmt = stmt.order_by(*order_by)
 
     async def fetch(
         session: AsyncSession, keys: list[Any], where: ColumnElement[bool] | None = None
     ) -> list[tuple[Any, Any]]:
         scoped = stmt if where is None else stmt.where(where)
-        rows = await session.scalars(scoped, {"keys": keys})
-        return [(getattr(row, column.key), row) for row in rows]
+        result = await session.execute(scoped, {"keys": keys})
+        return [(getattr(row, column.key), row) for row in (result.scalars() if orm else result)]
 
     return fetch
 

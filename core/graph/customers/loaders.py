@@ -10,7 +10,7 @@ from unicrm.core.graph.customers.services import visible_to
 from unicrm.core.graph.loaders import KEYS, one_per_key
 
 _BY_ID_OR_ALIAS = (
-    select(Customer, CustomerAlias.old_id)
+    select(Customer.__table__, CustomerAlias.old_id)
     .outerjoin(
         CustomerAlias,
         and_(CustomerAlias.customer_id == Customer.id, CustomerAlias.old_id.in_(KEYS)),
@@ -22,14 +22,14 @@ _BY_ID_OR_ALIAS = (
 async def _customers_by_id(
     session: AsyncSession, keys: list[Any], where: Any = None
 ) -> list[tuple[Any, Any]]:
-    """Customers by id within the actor's row scope, in one statement; ids merged away
-    resolve to the surviving customer."""
+    """Customers by id within the actor's row scope, as light Core rows in one statement;
+    ids merged away resolve to the surviving customer."""
     stmt = _BY_ID_OR_ALIAS if where is None else _BY_ID_OR_ALIAS.where(where)
     found: dict[Any, Any] = {}
-    for customer, old_id in (await session.execute(stmt, {"keys": keys})).all():
-        found[customer.id] = customer
-        if old_id is not None:
-            found[old_id] = customer
+    for row in await session.execute(stmt, {"keys": keys}):
+        found[row.id] = row
+        if row.old_id is not None:
+            found[row.old_id] = row
     return [(k, found.get(k)) for k in keys]
 
 
