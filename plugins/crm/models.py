@@ -115,6 +115,10 @@ class Case(IdMixin, Base):
     resolution_warned_at: Mapped[datetime | None]
     first_response_breached_at: Mapped[datetime | None]
     resolution_breached_at: Mapped[datetime | None]
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("crm_case.id", ondelete="SET NULL"), index=True
+    )
+    """The case this duplicate was merged into (it is closed and its conversation moved)."""
 
 
 class CaseMessage(IdMixin, Base):
@@ -133,6 +137,10 @@ class CaseMessage(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     email_message_id: Mapped[str | None] = mapped_column(String(255), index=True)
     """The Message-ID of the e-mail this message came in (threading, redelivery)."""
+    outbound_message_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("message.id", ondelete="SET NULL"), index=True
+    )
+    """The core message that carried a public reply to the customer (status, threading)."""
 
 
 class CaseAttachment(IdMixin, Base):
@@ -165,6 +173,21 @@ class CaseStatusChange(IdMixin, Base):
     to_status: Mapped[CaseStatus] = mapped_column(text_enum(CaseStatus, length=20))
     changed_by: Mapped[str | None] = mapped_column(String(200))
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Macro(IdMixin, Base):
+    """A canned response: a reply template with variables (``{{customer.first_name}}``,
+    ``{{case.subject}}``, ``{{agent.name}}``) and the fields applying it sets on the case."""
+
+    __tablename__ = "crm_macro"
+
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    body: Mapped[str] = mapped_column(Text)
+    set_status: Mapped[CaseStatus | None] = mapped_column(text_enum(CaseStatus, length=20))
+    set_priority: Mapped[CasePriority | None] = mapped_column(text_enum(CasePriority, length=20))
+    set_category: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class BusinessHours(IdMixin, Base):

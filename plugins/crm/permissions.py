@@ -5,6 +5,7 @@ PERMISSIONS = [
     Permission(
         "crm.sla", ("read", "write"), "SLA policies, the business calendar, breach reports."
     ),
+    Permission("crm.macro", ("read", "write"), "Macros: canned responses agents apply to cases."),
 ]
 
 ROLES = [
@@ -14,12 +15,13 @@ ROLES = [
             "crm.case:read@team",
             "crm.case:write@team",
             "crm.sla:read",
+            "crm.macro:read",
             "core.team:read",
         ),
         "Answers customers and works the cases of its queues to resolution.",
     ),
-    RoleGrant("manager", ("crm.case:*", "crm.sla:*")),
-    RoleGrant("analyst", ("crm.case:read", "crm.sla:read")),
+    RoleGrant("manager", ("crm.case:*", "crm.sla:*", "crm.macro:*")),
+    RoleGrant("analyst", ("crm.case:read", "crm.sla:read", "crm.macro:read")),
     RoleGrant(
         "technician", ("crm.case:read@own", "crm.case:write@own", "crm.sla:read", "core.team:read")
     ),

@@ -12,6 +12,7 @@ from unicrm.core.graph.ids import decode_id
 from unicrm.core.graph.mutations import mutate
 from unicrm.plugins.crm import models
 from unicrm.plugins.crm.graphql.calendar import calendar_view
+from unicrm.plugins.crm.graphql.macros import MacroMutation
 from unicrm.plugins.crm.graphql.types import (
     BusinessCalendar,
     BusinessCalendarPayload,
@@ -21,6 +22,7 @@ from unicrm.plugins.crm.graphql.types import (
     CaseError,
     CaseErrorCode,
     CaseEscalateInput,
+    CaseMergeInput,
     CaseMessage,
     CaseMessageAddInput,
     CaseMessagePayload,
@@ -42,7 +44,7 @@ from unicrm.plugins.crm.graphql.types import (
     WorkingIntervalInput,
 )
 from unicrm.plugins.crm.services import cases as services
-from unicrm.plugins.crm.services import handoff, sla
+from unicrm.plugins.crm.services import handoff, merge, sla
 
 
 def _optional_id(value: str | None, type_name: str, field: str) -> Any:
@@ -212,6 +214,27 @@ class CrmMutation:
                 "case": Case.from_row(done[1]),
             },
         )
+
+    @strawberry.mutation(
+        metadata=requires("crm.case:write"),
+        description="Merge a duplicate case into another of the same customer: its messages, "
+        "attachments, status history and visits move; the duplicate is closed and points to "
+        "the survivor; the merge is audited.",
+    )
+    async def case_merge(self, info: strawberry.Info, input: CaseMergeInput) -> CasePayload:
+        ctx = info.context
+        scope = services.visible_to(ctx, "write")
+
+        async def work(session: AsyncSession) -> models.Case:
+            return await merge.merge_cases(
+                session,
+                decode_id(input.source_id, "Case", "source_id"),
+                decode_id(input.target_id, "Case", "target_id"),
+                ctx.settings.zone,
+                scope,
+            )
+
+        return await _case_mutation(info, work)
 
     @strawberry.mutation(
         metadata=requires("crm.sla:write"),
@@ -393,5 +416,5 @@ async def _visit_mutation(
 
 
 @strawberry.type
-class ServiceMutation(CrmMutation, HandoffMutation):
-    """Every mutation of the plugin: cases, SLA and calendar, technician hand-off."""
+class ServiceMutation(CrmMutation, HandoffMutation, MacroMutation):
+    """Every mutation of the plugin: cases, SLA and calendar, technician hand-off, macros."""

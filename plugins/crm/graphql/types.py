@@ -17,8 +17,9 @@ from unicrm.core.graph.orders.types import Order
 from unicrm.core.graph.products.types import Product
 from unicrm.core.graph.teams.types import Team
 from unicrm.core.graph.users.types import User
+from unicrm.core.messaging.types import Message
 from unicrm.plugins.crm import models
-from unicrm.plugins.crm.services.surveys import token_for
+from unicrm.plugins.crm.services.outbound import survey_link
 
 
 @strawberry.enum(description="Where a case stands on its way to resolution.")
@@ -89,6 +90,7 @@ class CaseMessage:
     author_name: str | None
     created_at: datetime
     author_pk: strawberry.Private[uuid.UUID | None]
+    delivery_pk: strawberry.Private[uuid.UUID | None]
 
     @classmethod
     def from_row(cls, row: models.CaseMessage) -> CaseMessage:
@@ -99,7 +101,15 @@ class CaseMessage:
             author_name=row.author_name,
             created_at=row.created_at,
             author_pk=row.author_id,
+            delivery_pk=row.outbound_message_id,
         )
+
+    @strawberry.field(
+        description="The e-mail that carried a public reply to the customer (its status, or "
+        "why the contact policy blocked it); null when none was sent."
+    )
+    async def delivery(self, info: strawberry.Info) -> Message | None:
+        return None if self.delivery_pk is None else await Message.load_node(info, self.delivery_pk)
 
     @strawberry.field(description="The user who wrote it; null for the customer's messages.")
     async def author(self, info: strawberry.Info) -> User | None:
@@ -153,6 +163,7 @@ class Case(Node):
     closed_at: datetime | None
     reopen_count: int
     sla_state: strawberry.Private[CaseSla]
+    merged_into_pk: strawberry.Private[uuid.UUID | None]
 
     @classmethod
     def from_row(cls, row: models.Case) -> Case:
@@ -179,6 +190,7 @@ class Case(Node):
             closed_at=row.closed_at,
             reopen_count=row.reopen_count,
             sla_state=CaseSla.from_row(row),
+            merged_into_pk=row.merged_into_id,
         )
 
     @classmethod
@@ -188,6 +200,12 @@ class Case(Node):
     @strawberry.field(description="The customer who raised the case.")
     async def customer(self, info: strawberry.Info) -> Customer | None:
         return await Customer.load_node(info, self.customer_pk)
+
+    @strawberry.field(description="The case this duplicate was merged into (then closed).")
+    async def merged_into(self, info: strawberry.Info) -> Case | None:
+        return (
+            None if self.merged_into_pk is None else await Case.load_node(info, self.merged_into_pk)
+        )
 
     @strawberry.field(description="The queue (team) the case waits in.")
     async def team(self, info: strawberry.Info) -> Team | None:
@@ -253,6 +271,9 @@ class CaseErrorCode(Enum):
     CASE_CLOSED = "case_closed"
     INVALID_TRANSITION = "invalid_transition"
     REOPEN_WINDOW_PASSED = "reopen_window_passed"
+    SAME_CASE = "same_case"
+    DIFFERENT_CUSTOMER = "different_customer"
+    RENDER_ERROR = "render_error"
 
 
 @strawberry.type
@@ -345,6 +366,12 @@ class CaseMessageAddInput:
     then_status: CaseStatus | None = strawberry.field(
         default=None, description="Move the case afterwards, e.g. PENDING_CUSTOMER."
     )
+
+
+@strawberry.input(description="Merge a duplicate case into the one that survives.")
+class CaseMergeInput:
+    source_id: strawberry.ID = strawberry.field(description="The duplicate; it gets closed.")
+    target_id: strawberry.ID = strawberry.field(description="The case that survives.")
 
 
 @guard("crm.sla")
@@ -641,7 +668,5 @@ class CaseSurvey:
         )
 
     @strawberry.field(description="The signed link the customer answers at.")
-    def link(self, info: strawberry.Info) -> str:
-        settings = info.context.settings
-        token = token_for(settings.secret_key.get_secret_value(), self.pk)
-        return f"{settings.messaging.public_url}/crm/surveys/{token}"
+    def link(self) -> str:
+        return survey_link(self.pk)

@@ -50,10 +50,15 @@ def read_token(secret: str, token: str) -> uuid.UUID | None:
     return survey_id if hmac.compare_digest(token_for(secret, survey_id), token) else None
 
 
-async def survey_after_resolution(session: AsyncSession, case: Case) -> None:
-    """The case's CSAT survey, the first time it is resolved (a reopened case keeps it)."""
-    if await session.scalar(select(Survey.id).where(Survey.case_id == case.id)) is None:
-        session.add(Survey(id=uuid7(), case_id=case.id, kind=SurveyKind.CSAT, created_at=utcnow()))
+async def survey_after_resolution(session: AsyncSession, case: Case) -> Survey | None:
+    """The case's new CSAT survey, the first time it is resolved (a reopened case keeps its
+    survey: None)."""
+    if await session.scalar(select(Survey.id).where(Survey.case_id == case.id)) is not None:
+        return None
+    survey = Survey(id=uuid7(), case_id=case.id, kind=SurveyKind.CSAT, created_at=utcnow())
+    session.add(survey)
+    await session.flush()
+    return survey
 
 
 async def answer(
