@@ -14,7 +14,7 @@ from unicrm.schema.composer import build_schema
 ROOT_FIELDS = {
     "ma": {"leadScoreDistribution", "maForms", "maScoringModels", "maCampaigns"},
     "sfa": {"assignmentRules", "dealBoard", "deals", "pipelines", "salesAnalytics"},
-    "crm": {"case", "cases", "slaPolicies", "businessCalendar", "slaBreachesByTeam"},
+    "crm": {"case", "cases", "slaPolicies", "businessCalendar", "slaBreachesByTeam", "macros"},
     "loyalty": {
         "loyaltyMember",
         "loyaltyMembers",
@@ -53,6 +53,8 @@ TYPES = {
         "CustomerService",
         "CaseConnection",
         "CaseEdge",
+        "Macro",
+        "MacroPayload",
     },
     "loyalty": {
         "LoyaltyMember",
