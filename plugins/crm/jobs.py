@@ -1,4 +1,5 @@
-"""Durable jobs of customer service: the SLA scan, every minute."""
+"""Durable jobs of customer service: the SLA scan, every minute; the recomputation of open
+cases' due times after an SLA policy or calendar change, in batches."""
 
 from __future__ import annotations
 
@@ -18,5 +19,13 @@ async def sla_scan(job: JobRun, session: AsyncSession) -> None:
     await sla.scan(session, job.id, now, limit=int(job.payload.get("limit", 1000)))
 
 
-JOB_TYPES = (JobType("crm.sla_scan", sla_scan, max_attempts=5, backoff=10.0),)
+async def sla_reapply(job: JobRun, session: AsyncSession) -> None:
+    """Give a batch of open cases their due times under the current policies."""
+    await sla.reapply_batch(session, job.app_settings.zone, job.payload)
+
+
+JOB_TYPES = (
+    JobType("crm.sla_scan", sla_scan, max_attempts=5, backoff=10.0),
+    JobType(sla.REAPPLY_JOB, sla_reapply, max_attempts=5, backoff=10.0),
+)
 SCHEDULES = (Schedule("crm.sla_scan", "* * * * *", job="crm.sla_scan"),)

@@ -67,6 +67,13 @@ def graphql_mutation() -> type:
 
 
 @hookimpl
+def graphql_subscription() -> type:
+    from unicrm.plugins.crm.graphql.subscriptions import CaseSubscription
+
+    return CaseSubscription
+
+
+@hookimpl
 def graphql_type_fields() -> dict[str, list[Any]]:
     from unicrm.plugins.crm.graphql.core_fields import type_fields
 

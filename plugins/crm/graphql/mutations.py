@@ -239,13 +239,11 @@ class CrmMutation:
     @strawberry.mutation(
         metadata=requires("crm.sla:write"),
         description="Create or change the SLA policy of a priority/category pair (null: any); "
-        "targets are working minutes above 0. Open cases get their due times again.",
+        "targets are working minutes above 0. Open cases get their due times again in a job.",
     )
     async def sla_policy_set(
         self, info: strawberry.Info, input: SlaPolicySetInput
     ) -> SlaPolicyPayload:
-        zone = info.context.settings.zone
-
         async def work(session: AsyncSession) -> models.SlaPolicy:
             data = sla.PolicyData(
                 name=input.name,
@@ -257,7 +255,7 @@ class CrmMutation:
                 resolution_minutes=input.resolution_minutes,
                 warn_before_minutes=input.warn_before_minutes,
             )
-            return await sla.set_policy(session, data, zone)
+            return await sla.set_policy(session, data)
 
         return await mutate(
             info,
@@ -270,13 +268,12 @@ class CrmMutation:
 
     @strawberry.mutation(
         metadata=requires("crm.sla:write"),
-        description="Delete an SLA policy; the open cases it covered fall to the next one.",
+        description="Delete an SLA policy; the open cases it covered fall to the next one "
+        "(in a job).",
     )
     async def sla_policy_delete(self, info: strawberry.Info, id: strawberry.ID) -> SlaPolicyPayload:
-        zone = info.context.settings.zone
-
         async def work(session: AsyncSession) -> None:
-            await sla.delete_policy(session, decode_id(id, "SlaPolicy"), zone)
+            await sla.delete_policy(session, decode_id(id, "SlaPolicy"))
 
         return await mutate(
             info,
@@ -300,7 +297,7 @@ class CrmMutation:
         async def work(session: AsyncSession) -> BusinessCalendar:
             intervals = [sla.Interval(h.weekday, h.start, h.end) for h in hours]
             await sla.set_business_hours(session, intervals)
-            await sla.reapply_open_cases(session, zone)
+            await sla.schedule_reapply(session)
             return await calendar_view(session, zone)
 
         return await _calendar_mutation(info, work)
@@ -315,7 +312,7 @@ class CrmMutation:
 
         async def work(session: AsyncSession) -> BusinessCalendar:
             await sla.add_holiday(session, input.day, input.name)
-            await sla.reapply_open_cases(session, zone)
+            await sla.schedule_reapply(session)
             return await calendar_view(session, zone)
 
         return await _calendar_mutation(info, work)
@@ -326,7 +323,7 @@ class CrmMutation:
 
         async def work(session: AsyncSession) -> BusinessCalendar:
             await sla.remove_holiday(session, day)
-            await sla.reapply_open_cases(session, zone)
+            await sla.schedule_reapply(session)
             return await calendar_view(session, zone)
 
         return await _calendar_mutation(info, work)
