@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import strawberry
 
@@ -15,7 +16,7 @@ from unicrm.core.graph.assets.types import Asset
 from unicrm.core.graph.contracts.types import Contract
 from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.orders.types import Order
-from unicrm.core.graph.plan import direct
+from unicrm.core.graph.plan import direct, loads
 from unicrm.core.graph.scalars import Money
 from unicrm.plugins.crm.graphql.types import Case
 
@@ -40,42 +41,42 @@ class Satisfaction:
     average_score: float
 
 
+def _every(view: CustomerService, _arguments: dict[str, Any]) -> tuple[uuid.UUID, tuple[()]]:
+    """The key of core's per-customer lists, unfiltered."""
+    return (view.customer_pk, ())
+
+
 @guard("crm.case")
 @strawberry.type(description="The customer as the service team sees it.")
 class CustomerService:
     customer_pk: strawberry.Private[uuid.UUID]
 
     @strawberry.field(description="The newest orders (at most 20).")
+    @direct
     async def recent_orders(self, info: strawberry.Info, limit: int = 5) -> list[Order]:
         key = (self.customer_pk, max(0, min(limit, MAX_RECENT_ORDERS)))
         rows = await info.context.loaders["core.latest_orders_by_customer"].load(key)
         return [Order.from_row(r) for r in rows]
 
     @strawberry.field(description="Order count, first and last order, lifetime value.")
-    async def purchases(self, info: strawberry.Info) -> PurchaseSummary | None:
-        row = await info.context.loaders["crm.purchases_by_customer"].load(self.customer_pk)
-        return None if row is None else PurchaseSummary(**row)
+    @loads("crm.purchases_by_customer", key="customer_pk", one=lambda row: PurchaseSummary(**row))
+    async def purchases(self, info: strawberry.Info) -> PurchaseSummary | None: ...
 
     @strawberry.field(description="Products owned, with serial numbers and warranty ends.")
-    async def assets(self, info: strawberry.Info) -> list[Asset]:
-        rows = await info.context.loaders["core.assets_by_customer"].load((self.customer_pk, ()))
-        return [Asset.from_row(r) for r in rows]
+    @loads("core.assets_by_customer", key=_every, each=Asset.from_row)
+    async def assets(self, info: strawberry.Info) -> list[Asset]: ...
 
     @strawberry.field(description="Contracts and subscriptions, with their renewal dates.")
-    async def contracts(self, info: strawberry.Info) -> list[Contract]:
-        key = (self.customer_pk, ())
-        rows = await info.context.loaders["core.contracts_by_customer"].load(key)
-        return [Contract.from_row(r) for r in rows]
+    @loads("core.contracts_by_customer", key=_every, each=Contract.from_row)
+    async def contracts(self, info: strawberry.Info) -> list[Contract]: ...
 
     @strawberry.field(description="The customer's answered CSAT surveys; null when none.")
-    async def satisfaction(self, info: strawberry.Info) -> Satisfaction | None:
-        row = await info.context.loaders["crm.satisfaction_by_customer"].load(self.customer_pk)
-        return None if row is None else Satisfaction(**row)
+    @loads("crm.satisfaction_by_customer", key="customer_pk", one=lambda row: Satisfaction(**row))
+    async def satisfaction(self, info: strawberry.Info) -> Satisfaction | None: ...
 
     @strawberry.field(description="Every case of the customer the caller may see, newest first.")
-    async def cases(self, info: strawberry.Info) -> list[Case]:
-        rows = await info.context.loaders["crm.cases_by_customer"].load(self.customer_pk)
-        return [Case.from_row(r) for r in rows]
+    @loads("crm.cases_by_customer", key="customer_pk", each=Case.from_row)
+    async def cases(self, info: strawberry.Info) -> list[Case]: ...
 
 
 @direct
