@@ -4,7 +4,7 @@ import uuid
 from datetime import date, datetime, time
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, Time
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column
 
 from unicrm.core.db.base import Base, IdMixin
@@ -187,6 +187,19 @@ class Macro(IdMixin, Base):
     set_priority: Mapped[CasePriority | None] = mapped_column(text_enum(CasePriority, length=20))
     set_category: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FeedbackCategory(IdMixin, Base):
+    """A voice-of-the-customer category: what customers talk about (``key``, e.g.
+    ``delivery``), found in their words by ``keywords`` (Thai or English, matched anywhere in
+    the text, case-insensitive) or given by hand as a case's category."""
+
+    __tablename__ = "crm_feedback_category"
+
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    keywords: Mapped[list[str]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

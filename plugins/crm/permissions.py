@@ -6,6 +6,9 @@ PERMISSIONS = [
         "crm.sla", ("read", "write"), "SLA policies, the business calendar, breach reports."
     ),
     Permission("crm.macro", ("read", "write"), "Macros: canned responses agents apply to cases."),
+    Permission(
+        "crm.voc", ("read", "write"), "Voice of the customer: feedback categories and reports."
+    ),
 ]
 
 ROLES = [
@@ -16,12 +19,13 @@ ROLES = [
             "crm.case:write@team",
             "crm.sla:read",
             "crm.macro:read",
+            "crm.voc:read",
             "core.team:read",
         ),
         "Answers customers and works the cases of its queues to resolution.",
     ),
-    RoleGrant("manager", ("crm.case:*", "crm.sla:*", "crm.macro:*")),
-    RoleGrant("analyst", ("crm.case:read", "crm.sla:read", "crm.macro:read")),
+    RoleGrant("manager", ("crm.case:*", "crm.sla:*", "crm.macro:*", "crm.voc:*")),
+    RoleGrant("analyst", ("crm.case:read", "crm.sla:read", "crm.macro:read", "crm.voc:read")),
     RoleGrant(
         "technician", ("crm.case:read@own", "crm.case:write@own", "crm.sla:read", "core.team:read")
     ),

@@ -14,7 +14,16 @@ from unicrm.schema.composer import build_schema
 ROOT_FIELDS = {
     "ma": {"leadScoreDistribution", "maForms", "maScoringModels", "maCampaigns"},
     "sfa": {"assignmentRules", "dealBoard", "deals", "pipelines", "salesAnalytics"},
-    "crm": {"case", "cases", "slaPolicies", "businessCalendar", "slaBreachesByTeam", "macros"},
+    "crm": {
+        "case",
+        "cases",
+        "slaPolicies",
+        "businessCalendar",
+        "slaBreachesByTeam",
+        "macros",
+        "feedbackCategories",
+        "vocReport",
+    },
     "loyalty": {
         "loyaltyMember",
         "loyaltyMembers",
@@ -55,6 +64,8 @@ TYPES = {
         "CaseEdge",
         "Macro",
         "MacroPayload",
+        "FeedbackCategory",
+        "VocReport",
     },
     "loyalty": {
         "LoyaltyMember",

@@ -43,6 +43,7 @@ from unicrm.plugins.crm.graphql.types import (
     VisitErrorCode,
     WorkingIntervalInput,
 )
+from unicrm.plugins.crm.graphql.voc import VocMutation
 from unicrm.plugins.crm.services import cases as services
 from unicrm.plugins.crm.services import handoff, merge, sla
 
@@ -413,5 +414,6 @@ async def _visit_mutation(
 
 
 @strawberry.type
-class ServiceMutation(CrmMutation, HandoffMutation, MacroMutation):
-    """Every mutation of the plugin: cases, SLA and calendar, technician hand-off, macros."""
+class ServiceMutation(CrmMutation, HandoffMutation, MacroMutation, VocMutation):
+    """Every mutation of the plugin: cases, SLA and calendar, technician hand-off, macros,
+    feedback categories."""

@@ -1,0 +1,219 @@
+"""Voice of the customer in GraphQL: feedback categories and the VOC report
+(services/voc.py)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from unicrm.core.authz.declare import guard, requires
+from unicrm.core.errors import BadRequest, DomainError
+from unicrm.core.graph.ids import to_global_id
+from unicrm.core.graph.mutations import mutate
+from unicrm.core.graph.node import Node
+from unicrm.core.graph.plan import loads
+from unicrm.core.graph.products.types import Product
+from unicrm.core.graph.queries import run_query
+from unicrm.plugins.crm import models
+from unicrm.plugins.crm.services import cases, voc
+
+
+@guard("crm.voc")
+@strawberry.type(description="What customers talk about, found in their words by keywords.")
+class FeedbackCategory(Node):
+    pk: strawberry.Private[uuid.UUID]
+    key: str
+    name: str
+    keywords: list[str] = strawberry.field(
+        description="Thai or English words or phrases, matched anywhere, any case."
+    )
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: models.FeedbackCategory) -> FeedbackCategory:
+        return cls(
+            id=strawberry.ID(to_global_id("FeedbackCategory", row.id)),
+            pk=row.id,
+            key=row.key,
+            name=row.name,
+            keywords=list(row.keywords),
+            updated_at=row.updated_at,
+        )
+
+
+@guard("crm.voc")
+@strawberry.type(description="How many feedback items fell in a category.")
+class VocCategoryCount:
+    category: FeedbackCategory
+    count: int
+
+
+def _counts(
+    categories: list[FeedbackCategory], counts: voc.Counts
+) -> tuple[int, list[VocCategoryCount]]:
+    return counts.items, [
+        VocCategoryCount(category=c, count=n)
+        for c, n in zip(categories, counts.per_category, strict=True)
+    ]
+
+
+@guard("crm.voc")
+@strawberry.type(description="The feedback of one period of the trend.")
+class VocPeriod:
+    since: datetime
+    until: datetime
+    items: int
+    categories: list[VocCategoryCount]
+
+
+@guard("crm.voc")
+@strawberry.type(description="The feedback about one product.")
+class VocProduct:
+    product_pk: strawberry.Private[uuid.UUID]
+    items: int
+    categories: list[VocCategoryCount]
+
+    @strawberry.field(description="The product the cases were about.")
+    @loads("core.product_by_id", key="product_pk", one=Product.from_row)
+    async def product(self, info: strawberry.Info) -> Product | None: ...
+
+
+@guard("crm.voc")
+@strawberry.type(
+    description="What customers said in a period (cases they opened, survey comments), by "
+    "category: the most talked about, the trend, and per product."
+)
+class VocReport:
+    since: datetime
+    until: datetime
+    items: int
+    top_categories: list[VocCategoryCount] = strawberry.field(
+        description="Every category, the most frequent first."
+    )
+    trend: list[VocPeriod]
+    by_product: list[VocProduct] = strawberry.field(
+        description="Products with feedback, the most talked about first."
+    )
+
+    @classmethod
+    def build(cls, report: voc.VocReport) -> VocReport:
+        categories = [FeedbackCategory.from_row(c) for c in report.categories]
+        items, counts = _counts(categories, report.total)
+        trend = []
+        for period in report.trend:
+            n, per = _counts(categories, period.counts)
+            trend.append(VocPeriod(since=period.since, until=period.until, items=n, categories=per))
+        products = []
+        for pk, product_counts in report.by_product:
+            n, per = _counts(categories, product_counts)
+            products.append(VocProduct(product_pk=pk, items=n, categories=per))
+        return cls(
+            since=report.since,
+            until=report.until,
+            items=items,
+            top_categories=sorted(counts, key=lambda c: (-c.count, c.category.key)),
+            trend=trend,
+            by_product=products,
+        )
+
+
+@strawberry.enum(description="Why a feedback category mutation failed.")
+class FeedbackCategoryErrorCode(Enum):
+    INVALID = "invalid"
+    REQUIRED = "required"
+    NOT_FOUND = "not_found"
+    TOO_LONG = "too_long"
+    TOO_MANY = "too_many"
+
+
+@strawberry.type
+class FeedbackCategoryError:
+    field: str | None
+    code: FeedbackCategoryErrorCode
+    message: str
+
+
+@strawberry.type
+class FeedbackCategoryPayload:
+    errors: list[FeedbackCategoryError]
+    category: FeedbackCategory | None = None
+
+
+@strawberry.input(description="A category's key, name and keywords (replaced as a whole).")
+class FeedbackCategoryInput:
+    key: str = strawberry.field(description="A lower-case key such as delivery or device/screen.")
+    name: str
+    keywords: list[str]
+
+
+async def _category_mutation(
+    info: strawberry.Info, work: Callable[[AsyncSession], Awaitable[models.FeedbackCategory]]
+) -> FeedbackCategoryPayload:
+    return await mutate(
+        info,
+        work,
+        payload=FeedbackCategoryPayload,
+        error_type=FeedbackCategoryError,
+        codes=FeedbackCategoryErrorCode,
+        result=lambda row: {"category": FeedbackCategory.from_row(row)},
+    )
+
+
+@strawberry.type
+class VocQuery:
+    @strawberry.field(metadata=requires("crm.voc:read"), description="Every category, by key.")
+    async def feedback_categories(self, info: strawberry.Info) -> list[FeedbackCategory]:
+        async def work(session: AsyncSession) -> list[models.FeedbackCategory]:
+            stmt = select(models.FeedbackCategory).order_by(models.FeedbackCategory.key)
+            return list(await session.scalars(stmt))
+
+        return [FeedbackCategory.from_row(r) for r in await run_query(info, work)]
+
+    @strawberry.field(
+        metadata=requires("crm.voc:read"),
+        description="The voice-of-the-customer report of [since, until), its trend in "
+        "`buckets` equal periods (1-24), over the cases the caller may read.",
+    )
+    async def voc_report(
+        self, info: strawberry.Info, since: datetime, until: datetime, buckets: int = 6
+    ) -> VocReport:
+        scope = cases.visible_to(info.context)
+
+        async def work(session: AsyncSession) -> voc.VocReport:
+            return await voc.report(session, since, until, buckets, scope)
+
+        try:
+            return VocReport.build(await run_query(info, work))
+        except DomainError as error:
+            raise BadRequest("; ".join(e.message for e in error.errors)) from None
+
+
+@strawberry.type
+class VocMutation:
+    @strawberry.mutation(
+        metadata=requires("crm.voc:write"),
+        description="Create the category of a key, or replace its name and keywords.",
+    )
+    async def feedback_category_set(
+        self, info: strawberry.Info, input: FeedbackCategoryInput
+    ) -> FeedbackCategoryPayload:
+        async def work(session: AsyncSession) -> models.FeedbackCategory:
+            data = voc.CategoryData(input.key, input.name, input.keywords)
+            return await voc.set_category(session, data)
+
+        return await _category_mutation(info, work)
+
+    @strawberry.mutation(metadata=requires("crm.voc:write"), description="Delete a category.")
+    async def feedback_category_delete(
+        self, info: strawberry.Info, key: str
+    ) -> FeedbackCategoryPayload:
+        async def work(session: AsyncSession) -> models.FeedbackCategory:
+            return await voc.delete_category(session, key)
+
+        return await _category_mutation(info, work)
