@@ -21,6 +21,7 @@ SURVEY_ANSWERED = "crm.survey_answered"
 SLA_WARNING = "crm.sla_warning"
 SLA_BREACHED = "crm.sla_breached"
 CASE_MERGED = "crm.case_merged"
+NPS_ANSWERED = "crm.nps_answered"
 
 
 @dataclass(config=_PAYLOAD, frozen=True)
@@ -54,6 +55,14 @@ class CaseMerged:
     case_id: str
     into_case_id: str
     moved_messages: int
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class NpsAnswered:
+    """A customer's NPS answer; ``group``: promoter, passive or detractor."""
+
+    score: int
+    group: str
 
 
 @dataclass(config=_PAYLOAD, frozen=True)
@@ -102,3 +111,4 @@ register_event_type(CASE_ESCALATED, CaseEscalated)
 register_event_type(VISIT_STATUS_CHANGED, VisitStatusChanged)
 register_event_type(SURVEY_ANSWERED, SurveyAnswered)
 register_event_type(CASE_MERGED, CaseMerged)
+register_event_type(NPS_ANSWERED, NpsAnswered)

@@ -1,5 +1,6 @@
 """Durable jobs of customer service: the SLA scan, every minute; the recomputation of open
-cases' due times after an SLA policy or calendar change, in batches."""
+cases' due times after an SLA policy or calendar change, in batches; NPS surveys sent to a
+segment, in batches."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core.db.types import utcnow
 from unicrm.core.jobs.contracts import JobRun, JobType, Schedule
-from unicrm.plugins.crm.services import sla
+from unicrm.plugins.crm.services import nps, sla
 
 
 async def sla_scan(job: JobRun, session: AsyncSession) -> None:
@@ -24,8 +25,14 @@ async def sla_reapply(job: JobRun, session: AsyncSession) -> None:
     await sla.reapply_batch(session, job.app_settings.zone, job.payload)
 
 
+async def nps_send(job: JobRun, session: AsyncSession) -> None:
+    """Send a batch of NPS surveys to a segment's members."""
+    await nps.send_batch(session, job.payload)
+
+
 JOB_TYPES = (
     JobType("crm.sla_scan", sla_scan, max_attempts=5, backoff=10.0),
     JobType(sla.REAPPLY_JOB, sla_reapply, max_attempts=5, backoff=10.0),
+    JobType(nps.SEND_JOB, nps_send, max_attempts=5, backoff=30.0),
 )
 SCHEDULES = (Schedule("crm.sla_scan", "* * * * *", job="crm.sla_scan"),)

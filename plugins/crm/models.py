@@ -190,6 +190,24 @@ class Macro(IdMixin, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class NpsSurvey(IdMixin, Base):
+    """A Net Promoter Score survey sent to a customer: how likely they are to recommend us,
+    0-10, answered once through its signed link."""
+
+    __tablename__ = "crm_nps_survey"
+    __table_args__ = (
+        CheckConstraint("score IS NULL OR (score >= 0 AND score <= 10)", name="score_in_range"),
+        Index("ix_crm_nps_survey_customer_id_created_at", "customer_id", "created_at"),
+        Index("ix_crm_nps_survey_answered_at", "answered_at"),
+    )
+
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[datetime | None]
+    score: Mapped[int | None]
+    comment: Mapped[str | None] = mapped_column(Text)
+
+
 class FeedbackCategory(IdMixin, Base):
     """A voice-of-the-customer category: what customers talk about (``key``, e.g.
     ``delivery``), found in their words by ``keywords`` (Thai or English, matched anywhere in

@@ -23,6 +23,7 @@ ROOT_FIELDS = {
         "macros",
         "feedbackCategories",
         "vocReport",
+        "npsReport",
     },
     "loyalty": {
         "loyaltyMember",
@@ -66,6 +67,7 @@ TYPES = {
         "MacroPayload",
         "FeedbackCategory",
         "VocReport",
+        "NpsReport",
     },
     "loyalty": {
         "LoyaltyMember",

@@ -43,7 +43,7 @@ from unicrm.plugins.crm.graphql.types import (
     VisitErrorCode,
     WorkingIntervalInput,
 )
-from unicrm.plugins.crm.graphql.voc import VocMutation
+from unicrm.plugins.crm.graphql.voc import NpsMutation, VocMutation
 from unicrm.plugins.crm.services import cases as services
 from unicrm.plugins.crm.services import handoff, merge, sla
 
@@ -414,6 +414,6 @@ async def _visit_mutation(
 
 
 @strawberry.type
-class ServiceMutation(CrmMutation, HandoffMutation, MacroMutation, VocMutation):
+class ServiceMutation(CrmMutation, HandoffMutation, MacroMutation, VocMutation, NpsMutation):
     """Every mutation of the plugin: cases, SLA and calendar, technician hand-off, macros,
-    feedback categories."""
+    feedback categories, NPS surveys."""

@@ -1,5 +1,5 @@
-"""Voice of the customer in GraphQL: feedback categories and the VOC report
-(services/voc.py)."""
+"""Voice of the customer in GraphQL: feedback categories, the VOC report (services/voc.py),
+NPS surveys and their report (services/nps.py)."""
 
 from __future__ import annotations
 
@@ -14,14 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core.authz.declare import guard, requires
 from unicrm.core.errors import BadRequest, DomainError
-from unicrm.core.graph.ids import to_global_id
+from unicrm.core.graph.ids import decode_id, to_global_id
 from unicrm.core.graph.mutations import mutate
-from unicrm.core.graph.node import Node
+from unicrm.core.graph.node import Node, parse_global_id
 from unicrm.core.graph.plan import loads
 from unicrm.core.graph.products.types import Product
 from unicrm.core.graph.queries import run_query
 from unicrm.plugins.crm import models
-from unicrm.plugins.crm.services import cases, voc
+from unicrm.plugins.crm.services import cases, nps, voc
 
 
 @guard("crm.voc")
@@ -217,3 +217,126 @@ class VocMutation:
             return await voc.delete_category(session, key)
 
         return await _category_mutation(info, work)
+
+
+@guard("crm.voc")
+@strawberry.type(description="NPS answers: promoters (9-10), passives (7-8), detractors (0-6).")
+class NpsCounts:
+    answers: int
+    promoters: int
+    passives: int
+    detractors: int
+    score: float | None = strawberry.field(
+        description="The Net Promoter Score: % promoters - % detractors; null without answers."
+    )
+
+    @classmethod
+    def build(cls, counts: nps.NpsCounts) -> NpsCounts:
+        return cls(
+            answers=counts.answers,
+            promoters=counts.promoters,
+            passives=counts.passives,
+            detractors=counts.detractors,
+            score=counts.score,
+        )
+
+
+@guard("crm.voc")
+@strawberry.type(description="The NPS answers of one period.")
+class NpsPeriod:
+    since: datetime
+    until: datetime
+    counts: NpsCounts
+
+
+@guard("crm.voc")
+@strawberry.type(description="NPS answers given in a period, in total and over time.")
+class NpsReport:
+    total: NpsCounts
+    trend: list[NpsPeriod]
+
+
+@strawberry.enum(description="Why an NPS mutation failed.")
+class NpsErrorCode(Enum):
+    INVALID = "invalid"
+    INVALID_ID = "invalid_id"
+    NOT_FOUND = "not_found"
+
+
+@strawberry.type
+class NpsError:
+    field: str | None
+    code: NpsErrorCode
+    message: str
+
+
+@strawberry.type
+class NpsSurveysSendPayload:
+    errors: list[NpsError]
+    enqueued: bool = False
+
+
+@strawberry.input(description="Survey a segment's members, each at most once per quietDays.")
+class NpsSurveysSendInput:
+    segment_id: strawberry.ID
+    quiet_days: int = strawberry.field(
+        default=90, description="Skip members surveyed in the last N days (0-3650)."
+    )
+
+
+@strawberry.type
+class NpsQuery:
+    @strawberry.field(
+        metadata=requires("crm.voc:read"),
+        description="The NPS of [since, until) in total and in `buckets` equal periods "
+        "(1-24), of everyone or of a segment's current members.",
+    )
+    async def nps_report(
+        self,
+        info: strawberry.Info,
+        since: datetime,
+        until: datetime,
+        buckets: int = 6,
+        segment_id: strawberry.ID | None = None,
+    ) -> NpsReport:
+        segment = None if segment_id is None else parse_global_id(segment_id, "Segment")[1]
+
+        async def work(session: AsyncSession) -> tuple[nps.NpsCounts, list[nps.NpsPeriod]]:
+            return await nps.report(session, since, until, buckets, segment)
+
+        try:
+            total, periods = await run_query(info, work)
+        except DomainError as error:
+            raise BadRequest("; ".join(e.message for e in error.errors)) from None
+        return NpsReport(
+            total=NpsCounts.build(total),
+            trend=[
+                NpsPeriod(since=p.since, until=p.until, counts=NpsCounts.build(p.counts))
+                for p in periods
+            ],
+        )
+
+
+@strawberry.type
+class NpsMutation:
+    @strawberry.mutation(
+        metadata=requires("crm.voc:write"),
+        description="Send NPS surveys to a segment's members (e-mail, template "
+        "crm.nps_survey), in a durable job; members surveyed in the last quietDays are skipped.",
+    )
+    async def nps_surveys_send(
+        self, info: strawberry.Info, input: NpsSurveysSendInput
+    ) -> NpsSurveysSendPayload:
+        async def work(session: AsyncSession) -> bool:
+            segment = decode_id(input.segment_id, "Segment", "segment_id")
+            await nps.schedule_send(session, segment, input.quiet_days)
+            return True
+
+        return await mutate(
+            info,
+            work,
+            payload=NpsSurveysSendPayload,
+            error_type=NpsError,
+            codes=NpsErrorCode,
+            result=lambda done: {"enqueued": done},
+        )

@@ -6,7 +6,8 @@ survey link with ``crm.case_survey``. The contact policy decides (consent, suppr
 hours): a refused send is recorded ``blocked`` by core and the reply stays in the case. The
 Message-ID the e-mail carries is the core message's provider id, so the customer's answer
 (``In-Reply-To``) threads back into the case (services/inbound.py); the subject also carries
-the case tag ``[case:<id>]`` for mail clients that drop the headers.
+the case tag ``[case:<id>]`` for mail clients that drop the headers. NPS survey links go
+out the same way with ``crm.nps_survey``.
 """
 
 from __future__ import annotations
@@ -22,25 +23,30 @@ from unicrm.core.messaging.channels import EMAIL
 from unicrm.core.messaging.models import Message, MessagePurpose
 from unicrm.core.messaging.runtime import current
 from unicrm.core.messaging.services import customer_locale, find_template, send
-from unicrm.plugins.crm.models import Case, CaseMessage, Survey
+from unicrm.plugins.crm.models import Case, CaseMessage, NpsSurvey, Survey
 from unicrm.plugins.crm.services.surveys import token_for
 
 REPLY_TEMPLATE = "crm.case_reply"
 SURVEY_TEMPLATE = "crm.case_survey"
+NPS_TEMPLATE = "crm.nps_survey"
 
 
 def case_tag(case: Case) -> str:
     return f"[case:{to_global_id('Case', case.id)}]"
 
 
-def survey_link(survey_id: uuid.UUID) -> str:
+def survey_link(survey_id: uuid.UUID, path: str = "surveys") -> str:
     """The signed page the customer answers a survey at (routes.py)."""
     rt = current()
-    return f"{rt.settings.public_url}/crm/surveys/{token_for(rt.secret.decode(), survey_id)}"
+    return f"{rt.settings.public_url}/crm/{path}/{token_for(rt.secret.decode(), survey_id)}"
 
 
 async def _send(
-    session: AsyncSession, case: Case, template: str, sender_key: str, available: dict[str, Any]
+    session: AsyncSession,
+    customer_id: uuid.UUID,
+    template: str,
+    sender_key: str,
+    available: dict[str, Any],
 ) -> Message | None:
     """Send ``template`` by e-mail with the variables it uses; None when the installation has
     no such template in the customer's (or the default) language, or one asking for a variable
@@ -48,7 +54,7 @@ async def _send(
     rt = current()
     if EMAIL not in rt.channels:
         return None
-    customer = await session.get_one(Customer, case.customer_id)
+    customer = await session.get_one(Customer, customer_id)
     default = rt.settings.default_locale
     row = await find_template(
         session, template, EMAIL, [customer_locale(customer, default), default]
@@ -57,7 +63,7 @@ async def _send(
         return None
     return await send(
         session,
-        customer_id=case.customer_id,
+        customer_id=customer_id,
         channel=EMAIL,
         purpose=MessagePurpose.SERVICE,
         template=template,
@@ -75,7 +81,7 @@ async def send_reply(session: AsyncSession, case: Case, message: CaseMessage) ->
     """E-mail a public reply to the customer and link the core message to it."""
     sent = await _send(
         session,
-        case,
+        case.customer_id,
         REPLY_TEMPLATE,
         f"crm.reply:{message.id}",
         {**_case_variables(case), "body": message.body, "agent_name": message.author_name or ""},
@@ -88,8 +94,19 @@ async def send_survey(session: AsyncSession, case: Case, survey: Survey) -> None
     """E-mail the survey link of a resolved case (once: the sender key is the survey's)."""
     await _send(
         session,
-        case,
+        case.customer_id,
         SURVEY_TEMPLATE,
         f"crm.survey:{survey.id}",
         {**_case_variables(case), "survey_url": survey_link(survey.id)},
+    )
+
+
+async def send_nps(session: AsyncSession, survey: NpsSurvey) -> Message | None:
+    """E-mail an NPS survey's link (``crm.nps_survey``, variable ``survey_url``)."""
+    return await _send(
+        session,
+        survey.customer_id,
+        NPS_TEMPLATE,
+        f"crm.nps:{survey.id}",
+        {"survey_url": survey_link(survey.id, "nps")},
     )

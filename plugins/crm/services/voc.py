@@ -118,7 +118,8 @@ def _like(text: ColumnElement[Any], word: str) -> ColumnElement[bool]:
     return func.lower(text).like(f"%{escaped}%", escape="\\")
 
 
-def _edges(since: datetime, until: datetime, buckets: int) -> list[datetime]:
+def edges(since: datetime, until: datetime, buckets: int) -> list[datetime]:
+    """The bounds of ``buckets`` equal periods from ``since`` to ``until``."""
     step = (until - since) / buckets
     return [since + step * i for i in range(buckets)] + [until]
 
@@ -170,8 +171,8 @@ async def report(
         )
     )
     items = union_all(cases, comments).subquery()
-    edges = _edges(since, until, buckets)
-    inner = edges[1:-1]
+    bounds = edges(since, until, buckets)
+    inner = bounds[1:-1]
     bucket = (
         case(*[(items.c.at < edge, i) for i, edge in enumerate(inner)], else_=buckets - 1)
         if inner
@@ -208,7 +209,7 @@ async def report(
         categories=categories,
         total=Counts(total[0], total[1:]),
         trend=[
-            Period(edges[i], edges[i + 1], Counts(v[0], v[1:])) for i, v in enumerate(per_bucket)
+            Period(bounds[i], bounds[i + 1], Counts(v[0], v[1:])) for i, v in enumerate(per_bucket)
         ],
         by_product=sorted(
             ((pk, Counts(v[0], v[1:])) for pk, v in per_product.items()),
