@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time
+from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, Time
@@ -206,6 +207,38 @@ class NpsSurvey(IdMixin, Base):
     answered_at: Mapped[datetime | None]
     score: Mapped[int | None]
     comment: Mapped[str | None] = mapped_column(Text)
+
+
+class ChurnRisk(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class CustomerValue(Base):
+    """A customer's RFM scores, lifetime value and churn risk, recomputed by the job
+    ``crm.customer_values`` from core orders placed in the installation's currency.
+
+    Scores are quintiles among the customers who bought (5 is best): ``recency_score`` the
+    most recent buyers, ``frequency_score`` the most orders, ``monetary_score`` the most spent.
+    """
+
+    __tablename__ = "crm_customer_value"
+
+    customer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True
+    )
+    orders: Mapped[int]
+    first_order_at: Mapped[datetime]
+    last_order_at: Mapped[datetime]
+    currency: Mapped[str] = mapped_column(String(3))
+    historic_value: Mapped[Decimal]
+    predicted_value: Mapped[Decimal]
+    recency_score: Mapped[int]
+    frequency_score: Mapped[int]
+    monetary_score: Mapped[int]
+    churn_risk: Mapped[ChurnRisk] = mapped_column(text_enum(ChurnRisk, length=10), index=True)
+    computed_at: Mapped[datetime]
 
 
 class FeedbackCategory(IdMixin, Base):

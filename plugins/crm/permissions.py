@@ -9,6 +9,11 @@ PERMISSIONS = [
     Permission(
         "crm.voc", ("read", "write"), "Voice of the customer: feedback categories and reports."
     ),
+    Permission(
+        "crm.retention",
+        ("read", "write"),
+        "Retention: customers' RFM scores, lifetime value and churn risk.",
+    ),
 ]
 
 ROLES = [
@@ -20,12 +25,18 @@ ROLES = [
             "crm.sla:read",
             "crm.macro:read",
             "crm.voc:read",
+            "crm.retention:read",
             "core.team:read",
         ),
         "Answers customers and works the cases of its queues to resolution.",
     ),
-    RoleGrant("manager", ("crm.case:*", "crm.sla:*", "crm.macro:*", "crm.voc:*")),
-    RoleGrant("analyst", ("crm.case:read", "crm.sla:read", "crm.macro:read", "crm.voc:read")),
+    RoleGrant(
+        "manager", ("crm.case:*", "crm.sla:*", "crm.macro:*", "crm.voc:*", "crm.retention:*")
+    ),
+    RoleGrant(
+        "analyst",
+        ("crm.case:read", "crm.sla:read", "crm.macro:read", "crm.voc:read", "crm.retention:read"),
+    ),
     RoleGrant(
         "technician", ("crm.case:read@own", "crm.case:write@own", "crm.sla:read", "core.team:read")
     ),

@@ -96,6 +96,7 @@ FULL = """query($first: Int!) { customers(first: $first) { edges { node { displa
       assets { serialNumber }
       contracts { id }
       satisfaction { answered averageScore }
+      value { rfm churnRisk predictedValue { amount } }
       cases {
         id subject status priority channel category serialNumber openedAt reopenCount
         customer { displayName } team { name } assignee { email } product { sku }

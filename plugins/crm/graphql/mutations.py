@@ -43,7 +43,7 @@ from unicrm.plugins.crm.graphql.types import (
     VisitErrorCode,
     WorkingIntervalInput,
 )
-from unicrm.plugins.crm.graphql.voc import NpsMutation, VocMutation
+from unicrm.plugins.crm.graphql.voc import NpsMutation, RetentionMutation, VocMutation
 from unicrm.plugins.crm.services import cases as services
 from unicrm.plugins.crm.services import handoff, merge, sla
 
@@ -414,6 +414,8 @@ async def _visit_mutation(
 
 
 @strawberry.type
-class ServiceMutation(CrmMutation, HandoffMutation, MacroMutation, VocMutation, NpsMutation):
+class ServiceMutation(
+    CrmMutation, HandoffMutation, MacroMutation, VocMutation, NpsMutation, RetentionMutation
+):
     """Every mutation of the plugin: cases, SLA and calendar, technician hand-off, macros,
-    feedback categories, NPS surveys."""
+    feedback categories, NPS surveys, retention."""

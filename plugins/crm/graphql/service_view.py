@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 import strawberry
@@ -18,6 +19,7 @@ from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.orders.types import Order
 from unicrm.core.graph.plan import direct, loads
 from unicrm.core.graph.scalars import Money
+from unicrm.plugins.crm import models
 from unicrm.plugins.crm.graphql.types import Case
 
 MAX_RECENT_ORDERS = 20
@@ -32,6 +34,50 @@ class PurchaseSummary:
     lifetime_value: list[Money] = strawberry.field(
         description="Historic lifetime value: the sum of the customer's orders, per currency."
     )
+
+
+@strawberry.enum(description="How likely a customer is to stop buying.")
+class ChurnRisk(Enum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+@guard("crm.retention")
+@strawberry.type(
+    description="RFM scores (quintiles 1-5, 5 the best), lifetime value and churn risk, "
+    "recomputed nightly from the orders placed in the installation's currency."
+)
+class CustomerValue:
+    orders: int
+    first_order_at: datetime
+    last_order_at: datetime
+    recency_score: int
+    frequency_score: int
+    monetary_score: int
+    rfm: str = strawberry.field(description="The three scores, e.g. 545.")
+    historic_value: Money
+    predicted_value: Money = strawberry.field(
+        description="Average order value * orders per year * 3 years (docs/service.md)."
+    )
+    churn_risk: ChurnRisk
+    computed_at: datetime
+
+    @classmethod
+    def from_row(cls, row: models.CustomerValue) -> CustomerValue:
+        return cls(
+            orders=row.orders,
+            first_order_at=row.first_order_at,
+            last_order_at=row.last_order_at,
+            recency_score=row.recency_score,
+            frequency_score=row.frequency_score,
+            monetary_score=row.monetary_score,
+            rfm=f"{row.recency_score}{row.frequency_score}{row.monetary_score}",
+            historic_value=Money(amount=row.historic_value, currency=row.currency),
+            predicted_value=Money(amount=row.predicted_value, currency=row.currency),
+            churn_risk=ChurnRisk(row.churn_risk.value),
+            computed_at=row.computed_at,
+        )
 
 
 @guard("crm.case")
@@ -73,6 +119,13 @@ class CustomerService:
     @strawberry.field(description="The customer's answered CSAT surveys; null when none.")
     @loads("crm.satisfaction_by_customer", key="customer_pk", one=lambda row: Satisfaction(**row))
     async def satisfaction(self, info: strawberry.Info) -> Satisfaction | None: ...
+
+    @strawberry.field(
+        description="RFM scores, lifetime value and churn risk; null until the customer bought "
+        "and the nightly recomputation ran."
+    )
+    @loads("crm.value_by_customer", key="customer_pk", one=CustomerValue.from_row)
+    async def value(self, info: strawberry.Info) -> CustomerValue | None: ...
 
     @strawberry.field(description="Every case of the customer the caller may see, newest first.")
     @loads("crm.cases_by_customer", key="customer_pk", each=Case.from_row)

@@ -20,8 +20,9 @@ from unicrm.core.graph.node import Node, parse_global_id
 from unicrm.core.graph.plan import loads
 from unicrm.core.graph.products.types import Product
 from unicrm.core.graph.queries import run_query
+from unicrm.core.jobs.queue import enqueue
 from unicrm.plugins.crm import models
-from unicrm.plugins.crm.services import cases, nps, voc
+from unicrm.plugins.crm.services import cases, nps, retention, voc
 
 
 @guard("crm.voc")
@@ -256,23 +257,23 @@ class NpsReport:
     trend: list[NpsPeriod]
 
 
-@strawberry.enum(description="Why an NPS mutation failed.")
-class NpsErrorCode(Enum):
+@strawberry.enum(description="Why a mutation that starts a job failed.")
+class CrmJobErrorCode(Enum):
     INVALID = "invalid"
     INVALID_ID = "invalid_id"
     NOT_FOUND = "not_found"
 
 
 @strawberry.type
-class NpsError:
+class CrmJobError:
     field: str | None
-    code: NpsErrorCode
+    code: CrmJobErrorCode
     message: str
 
 
-@strawberry.type
-class NpsSurveysSendPayload:
-    errors: list[NpsError]
+@strawberry.type(description="A job was enqueued; it runs once the mutation commits.")
+class CrmJobPayload:
+    errors: list[CrmJobError]
     enqueued: bool = False
 
 
@@ -326,7 +327,7 @@ class NpsMutation:
     )
     async def nps_surveys_send(
         self, info: strawberry.Info, input: NpsSurveysSendInput
-    ) -> NpsSurveysSendPayload:
+    ) -> CrmJobPayload:
         async def work(session: AsyncSession) -> bool:
             segment = decode_id(input.segment_id, "Segment", "segment_id")
             await nps.schedule_send(session, segment, input.quiet_days)
@@ -335,8 +336,30 @@ class NpsMutation:
         return await mutate(
             info,
             work,
-            payload=NpsSurveysSendPayload,
-            error_type=NpsError,
-            codes=NpsErrorCode,
+            payload=CrmJobPayload,
+            error_type=CrmJobError,
+            codes=CrmJobErrorCode,
+            result=lambda done: {"enqueued": done},
+        )
+
+
+@strawberry.type
+class RetentionMutation:
+    @strawberry.mutation(
+        metadata=requires("crm.retention:write"),
+        description="Recompute every customer's RFM scores, lifetime value and churn risk now "
+        "(a durable job; it also runs nightly).",
+    )
+    async def customer_values_recompute(self, info: strawberry.Info) -> CrmJobPayload:
+        async def work(session: AsyncSession) -> bool:
+            await enqueue(session, retention.JOB, {})
+            return True
+
+        return await mutate(
+            info,
+            work,
+            payload=CrmJobPayload,
+            error_type=CrmJobError,
+            codes=CrmJobErrorCode,
             result=lambda done: {"enqueued": done},
         )

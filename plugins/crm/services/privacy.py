@@ -8,7 +8,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core.graph.merge.journal import jsonable
@@ -18,6 +18,7 @@ from unicrm.plugins.crm.models import (
     CaseAttachment,
     CaseMessage,
     CaseStatusChange,
+    CustomerValue,
     NpsSurvey,
     Survey,
     TechnicianVisit,
@@ -37,6 +38,10 @@ async def merge(
 ) -> None:
     await move_rows(session, Case, source_id, target_id, journal)
     await move_rows(session, NpsSurvey, source_id, target_id, journal)
+    # derived from orders: both are stale, the next recomputation scores the survivor
+    await session.execute(
+        delete(CustomerValue).where(CustomerValue.customer_id.in_((source_id, target_id)))
+    )
 
 
 async def _by_case(session: AsyncSession, model: Any, case_ids: Any) -> dict[str, list[Any]]:
@@ -58,9 +63,11 @@ async def export(session: AsyncSession, customer_id: uuid.UUID) -> dict[str, Any
         for case in cases:
             case[name] = grouped.get(case["id"], [])
     nps = await export_rows(session, NpsSurvey, customer_id, order_by=[NpsSurvey.created_at])
-    return {"cases": cases, "nps_surveys": nps}
+    values = await export_rows(session, CustomerValue, customer_id)
+    return {"cases": cases, "nps_surveys": nps, "customer_value": values}
 
 
 async def erase(session: AsyncSession, customer_id: uuid.UUID) -> None:
     await erase_rows(session, Case, customer_id)
     await erase_rows(session, NpsSurvey, customer_id)
+    await erase_rows(session, CustomerValue, customer_id)
