@@ -22,6 +22,7 @@ SLA_WARNING = "crm.sla_warning"
 SLA_BREACHED = "crm.sla_breached"
 CASE_MERGED = "crm.case_merged"
 NPS_ANSWERED = "crm.nps_answered"
+CUSTOMER_LAPSED = "crm.customer_lapsed"
 
 
 @dataclass(config=_PAYLOAD, frozen=True)
@@ -63,6 +64,16 @@ class NpsAnswered:
 
     score: int
     group: str
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class CustomerLapsed:
+    """The customer stopped buying (no order for the win-back period): win them back."""
+
+    last_order_at: str
+    orders: int
+    historic_value: str
+    currency: str
 
 
 @dataclass(config=_PAYLOAD, frozen=True)
@@ -112,3 +123,4 @@ register_event_type(VISIT_STATUS_CHANGED, VisitStatusChanged)
 register_event_type(SURVEY_ANSWERED, SurveyAnswered)
 register_event_type(CASE_MERGED, CaseMerged)
 register_event_type(NPS_ANSWERED, NpsAnswered)
+register_event_type(CUSTOMER_LAPSED, CustomerLapsed)

@@ -35,7 +35,8 @@ async def customer_values(job: JobRun, session: AsyncSession) -> None:
     settings = job.app_settings
     given = job.payload.get("now")
     now = datetime.fromisoformat(given) if given else utcnow()
-    await retention.recompute(session, settings.currency, now)
+    lapsed_days = int(job.payload.get("lapsed_days", retention.LAPSED_DAYS))
+    await retention.recompute(session, settings.currency, now, lapsed_days)
 
 
 JOB_TYPES = (

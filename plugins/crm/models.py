@@ -238,6 +238,8 @@ class CustomerValue(Base):
     frequency_score: Mapped[int]
     monetary_score: Mapped[int]
     churn_risk: Mapped[ChurnRisk] = mapped_column(text_enum(ChurnRisk, length=10), index=True)
+    lapsed: Mapped[bool] = mapped_column(index=True)
+    """No order for ``retention.LAPSED_DAYS`` days: a win-back target."""
     computed_at: Mapped[datetime]
 
 

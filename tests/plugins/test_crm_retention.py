@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from plugins.support import add_customers, add_rows, customer_gid
 from unicrm.core.db.types import utcnow
+from unicrm.core.events.models import OutboxEvent
 from unicrm.core.graph.orders.models import Order, OrderSource, OrderStatus
 from unicrm.core.jobs.models import Job
 from unicrm.core.jobs.runtime import make_worker
@@ -17,7 +18,7 @@ from unicrm.plugins.crm.models import ChurnRisk, CustomerValue
 from unicrm.plugins.crm.services.retention import churn_risk, predicted_value, quintiles
 
 VALUE = """query($id: ID!) { customer(id: $id) { service { value {
-    orders rfm recencyScore frequencyScore monetaryScore churnRisk
+    orders rfm recencyScore frequencyScore monetaryScore churnRisk lapsed
     historicValue { amount currency } predictedValue { amount currency } } } } }"""
 RECOMPUTE = "mutation { customerValuesRecompute { errors { code } enqueued } }"
 
@@ -75,7 +76,8 @@ async def test_the_job_scores_every_buyer_and_the_service_view_shows_it(gql, uni
         "value"
     ]
     assert (lapsed_value["orders"], lapsed_value["rfm"]) == (1, "111")  # THB, placed only
-    assert lapsed_value["churnRisk"] == "HIGH"
+    assert lapsed_value["churnRisk"] == "HIGH" and lapsed_value["lapsed"] is True
+    assert loyal_value["lapsed"] is False
     assert (await gql(VALUE, {"id": customer_gid(never)}))["data"]["customer"]["service"][
         "value"
     ] is None
@@ -87,4 +89,10 @@ async def test_the_job_scores_every_buyer_and_the_service_view_shows_it(gql, uni
         jobs = await session.scalar(
             select(func.count()).select_from(Job).where(Job.type == "crm.customer_values")
         )
+        lapsed_events = await session.scalar(
+            select(func.count())
+            .select_from(OutboxEvent)
+            .where(OutboxEvent.type == "crm.customer_lapsed")
+        )
     assert jobs == 2
+    assert lapsed_events == 1  # announced once, when the customer lapsed

@@ -61,6 +61,7 @@ class CustomerValue:
         description="Average order value * orders per year * 3 years (docs/service.md)."
     )
     churn_risk: ChurnRisk
+    lapsed: bool = strawberry.field(description="No order for 180 days: a win-back target.")
     computed_at: datetime
 
     @classmethod
@@ -76,6 +77,7 @@ class CustomerValue:
             historic_value=Money(amount=row.historic_value, currency=row.currency),
             predicted_value=Money(amount=row.predicted_value, currency=row.currency),
             churn_risk=ChurnRisk(row.churn_risk.value),
+            lapsed=row.lapsed,
             computed_at=row.computed_at,
         )
 

@@ -11,6 +11,9 @@ Only orders placed (not cancelled or refunded) in the installation's currency co
   the tenure from the first order until now, at least ``MIN_TENURE_DAYS``) * the horizon.
 - Churn risk: how long the customer has been silent against their usual gap between orders
   (``DEFAULT_GAP_DAYS`` for a one-time buyer): under 1.5 gaps low, under 3 medium, else high.
+- Win-back: a customer without an order for ``LAPSED_DAYS`` (the job's ``lapsed_days``) is
+  lapsed; ``crm.customer_lapsed`` is emitted once when they become so, for other modules to
+  act on (a loyalty coupon, a marketing journey).
 """
 
 from __future__ import annotations
@@ -23,13 +26,16 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from unicrm.core.events.outbox import emit
 from unicrm.core.graph.orders.models import Order, OrderStatus
+from unicrm.plugins.crm import events
 from unicrm.plugins.crm.models import ChurnRisk, CustomerValue
 
 JOB = "crm.customer_values"
 HORIZON_YEARS = 3
 MIN_TENURE_DAYS = 30
 DEFAULT_GAP_DAYS = 90
+LAPSED_DAYS = 180
 INSERT_BATCH = 1000
 CENT = Decimal("0.01")
 
@@ -61,8 +67,14 @@ def predicted_value(orders: int, total: Decimal, first: datetime, now: datetime)
     return (total / orders * per_year * HORIZON_YEARS).quantize(CENT)
 
 
-async def recompute(session: AsyncSession, currency: str, now: datetime) -> int:
+async def recompute(
+    session: AsyncSession, currency: str, now: datetime, lapsed_days: int = LAPSED_DAYS
+) -> int:
     """Replace every customer's values with fresh ones; the number of buyers scored."""
+    was_lapsed = set(
+        await session.scalars(select(CustomerValue.customer_id).where(CustomerValue.lapsed))
+    )
+    lapsed_before = now - timedelta(days=lapsed_days)
     rows = (
         await session.execute(
             select(
@@ -93,10 +105,24 @@ async def recompute(session: AsyncSession, currency: str, now: datetime) -> int:
             "frequency_score": frequency[i],
             "monetary_score": monetary[i],
             "churn_risk": churn_risk(orders, first, last, now),
+            "lapsed": last <= lapsed_before,
             "computed_at": now,
         }
         for i, (customer_id, orders, total, first, last) in enumerate(rows)
     ]
     for start in range(0, len(values), INSERT_BATCH):
         await session.execute(insert(CustomerValue), values[start : start + INSERT_BATCH])
+    for value in values:
+        if value["lapsed"] and value["customer_id"] not in was_lapsed:
+            emit(
+                session,
+                events.CUSTOMER_LAPSED,
+                events.CustomerLapsed(
+                    last_order_at=value["last_order_at"].isoformat(),
+                    orders=value["orders"],
+                    historic_value=str(value["historic_value"]),
+                    currency=currency,
+                ),
+                customer_id=value["customer_id"],
+            )
     return len(values)

@@ -1,4 +1,4 @@
-"""crm customer values: RFM scores, lifetime value and churn risk per customer
+"""crm customer values: RFM scores, lifetime value, churn risk and lapse per customer
 
 Revision ID: crm000000208
 Revises: crm000000207
@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("frequency_score", sa.Integer(), nullable=False),
         sa.Column("monetary_score", sa.Integer(), nullable=False),
         sa.Column("churn_risk", sa.String(10), nullable=False),
+        sa.Column("lapsed", sa.Boolean(), nullable=False),
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["customer_id"],
@@ -42,5 +43,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_crm_customer_value_lapsed"), table_name="crm_customer_value")
     op.drop_index(op.f("ix_crm_customer_value_churn_risk"), table_name="crm_customer_value")
     op.drop_table("crm_customer_value")
