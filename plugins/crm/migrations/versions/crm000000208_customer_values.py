@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("customer_id", name=op.f("pk_crm_customer_value")),
     )
     op.create_index(op.f("ix_crm_customer_value_churn_risk"), "crm_customer_value", ["churn_risk"])
+    op.create_index(op.f("ix_crm_customer_value_lapsed"), "crm_customer_value", ["lapsed"])
 
 
 def downgrade() -> None:
