@@ -24,6 +24,7 @@ ROOT_FIELDS = {
         "feedbackCategories",
         "vocReport",
         "npsReport",
+        "productsBoughtWith",
     },
     "loyalty": {
         "loyaltyMember",

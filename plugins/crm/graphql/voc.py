@@ -1,5 +1,6 @@
-"""Voice of the customer in GraphQL: feedback categories, the VOC report (services/voc.py),
-NPS surveys and their report (services/nps.py)."""
+"""Voice of the customer and retention in GraphQL: feedback categories, the VOC report
+(services/voc.py), NPS surveys and their report (services/nps.py), the customer values'
+recomputation (services/retention.py) and cross-sell suggestions (services/suggestions.py)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from unicrm.core.graph.products.types import Product
 from unicrm.core.graph.queries import run_query
 from unicrm.core.jobs.queue import enqueue
 from unicrm.plugins.crm import models
-from unicrm.plugins.crm.services import cases, nps, retention, voc
+from unicrm.plugins.crm.services import cases, nps, retention, suggestions, voc
 
 
 @guard("crm.voc")
@@ -363,3 +364,46 @@ class RetentionMutation:
             codes=CrmJobErrorCode,
             result=lambda done: {"enqueued": done},
         )
+
+
+@guard("crm.retention")
+@strawberry.type(description="A product often bought together with another.")
+class ProductSuggestion:
+    product_pk: strawberry.Private[uuid.UUID]
+    support: int = strawberry.field(description="How many orders had both products.")
+    confidence: float = strawberry.field(
+        description="The share of the product's orders that also had this one (0-1)."
+    )
+
+    @strawberry.field(description="The product to suggest.")
+    @loads("core.product_by_id", key="product_pk", one=Product.from_row)
+    async def product(self, info: strawberry.Info) -> Product | None: ...
+
+
+@strawberry.type
+class SuggestionQuery:
+    @strawberry.field(
+        metadata=requires("crm.retention:read"),
+        description="Cross-sell: the products most often bought in the same order as a "
+        "product (placed orders), with support and confidence; most first.",
+    )
+    async def products_bought_with(
+        self,
+        info: strawberry.Info,
+        product_id: strawberry.ID,
+        first: int = 5,
+        min_support: int = 1,
+    ) -> list[ProductSuggestion]:
+        pk = parse_global_id(product_id, "Product")[1]
+
+        async def work(session: AsyncSession) -> list[suggestions.Suggestion]:
+            return await suggestions.bought_with(session, pk, first, min_support)
+
+        try:
+            rows = await run_query(info, work)
+        except DomainError as error:
+            raise BadRequest("; ".join(e.message for e in error.errors)) from None
+        return [
+            ProductSuggestion(product_pk=r.product_id, support=r.support, confidence=r.confidence)
+            for r in rows
+        ]
