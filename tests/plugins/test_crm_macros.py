@@ -90,6 +90,16 @@ async def test_bad_macros_are_refused_and_nothing_is_written(gql, unicrm_state):
     assert await _count(state, Macro) == 1
 
     [macro_id] = [m["id"] for m in (await gql("{ macros { id } }"))["data"]["macros"]]
+    other = (await gql(CREATE, {"input": {"name": "Other", "body": "Hi"}}))["data"]["macroCreate"]
+    taken = {"name": RESTART["name"], "body": "Hi"}
+    renamed = await gql(UPDATE, {"id": other["macro"]["id"], "input": taken})
+    assert codes(renamed["data"]["macroUpdate"]) == [("name", "DUPLICATE")]
+    broken = await gql(UPDATE, {"id": macro_id, "input": {"name": "X", "body": "{{ nope }}"}})
+    assert codes(broken["data"]["macroUpdate"]) == [("body", "UNKNOWN_VARIABLE")]
+    assert (await gql(LIST))["data"]["macros"] == [{"name": "Other"}, {"name": RESTART["name"]}]
+    await gql(DELETE, {"id": other["macro"]["id"]})
+    gone = await gql(DELETE, {"id": other["macro"]["id"]})
+    assert codes(gone["data"]["macroDelete"]) == [("id", "NOT_FOUND")]
     case_id = await _case(gql, state)
     for status in ("RESOLVED", "CLOSED"):
         await gql(STATUS, {"id": case_id, "status": status})
