@@ -22,7 +22,7 @@ from unicrm.core.graph.ids import to_global_id
 from unicrm.core.messaging.channels import EMAIL
 from unicrm.core.messaging.models import Message, MessagePurpose
 from unicrm.core.messaging.runtime import current
-from unicrm.core.messaging.services import customer_locale, find_template, send
+from unicrm.core.messaging.services import check_policy, customer_locale, find_template, send
 from unicrm.plugins.crm.models import Case, CaseMessage, NpsSurvey, Survey
 from unicrm.plugins.crm.services.surveys import token_for
 
@@ -110,3 +110,43 @@ async def send_nps(session: AsyncSession, survey: NpsSurvey) -> Message | None:
         f"crm.nps:{survey.id}",
         {"survey_url": survey_link(survey.id, "nps")},
     )
+
+
+CHANNEL_ORDER = ("line", "sms", "email")
+"""The channels tried for a notice, in order, then any other registered."""
+
+
+async def send_on_first_allowed(
+    session: AsyncSession,
+    customer_id: uuid.UUID,
+    template: str,
+    sender_key: str,
+    available: dict[str, Any],
+) -> str | None:
+    """Send ``template`` (a service message) on the first channel that has it (using only
+    ``available`` variables) and that the contact policy allows now; the channel or None."""
+    rt = current()
+    customer = await session.get_one(Customer, customer_id)
+    default = rt.settings.default_locale
+    locales = [customer_locale(customer, default), default]
+    names = [c for c in CHANNEL_ORDER if c in rt.channels]
+    names += sorted(set(rt.channels) - set(names))
+    for name in names:
+        row = await find_template(session, template, name, locales)
+        if row is None or not set(row.variables) <= set(available):
+            continue
+        decision = await check_policy(session, customer.id, name, MessagePurpose.SERVICE)
+        if not decision.allowed:
+            continue
+        await send(
+            session,
+            customer_id=customer.id,
+            channel=name,
+            purpose=MessagePurpose.SERVICE,
+            template=template,
+            sender_key=sender_key,
+            context={k: available[k] for k in row.variables},
+            locale=row.locale,
+        )
+        return name
+    return None
