@@ -243,6 +243,28 @@ class CustomerValue(Base):
     computed_at: Mapped[datetime]
 
 
+class ReminderKind(StrEnum):
+    REPURCHASE = "repurchase"
+    """Buy the product again ``interval_days`` after the last purchase of it."""
+    MAINTENANCE = "maintenance"
+    """Service an owned item every ``interval_days`` from its purchase date."""
+
+
+class ReminderRule(IdMixin, Base):
+    """How often customers are reminded about a product: one rule per product and kind."""
+
+    __tablename__ = "crm_reminder_rule"
+    __table_args__ = (
+        CheckConstraint("interval_days > 0", name="interval_positive"),
+        Index("uq_crm_reminder_rule_product_id_kind", "product_id", "kind", unique=True),
+    )
+
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"))
+    kind: Mapped[ReminderKind] = mapped_column(text_enum(ReminderKind, length=20))
+    interval_days: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class FeedbackCategory(IdMixin, Base):
     """A voice-of-the-customer category: what customers talk about (``key``, e.g.
     ``delivery``), found in their words by ``keywords`` (Thai or English, matched anywhere in

@@ -25,6 +25,7 @@ ROOT_FIELDS = {
         "vocReport",
         "npsReport",
         "productsBoughtWith",
+        "reminderRules",
     },
     "loyalty": {
         "loyaltyMember",

@@ -43,7 +43,12 @@ from unicrm.plugins.crm.graphql.types import (
     VisitErrorCode,
     WorkingIntervalInput,
 )
-from unicrm.plugins.crm.graphql.voc import NpsMutation, RetentionMutation, VocMutation
+from unicrm.plugins.crm.graphql.voc import (
+    NpsMutation,
+    ReminderMutation,
+    RetentionMutation,
+    VocMutation,
+)
 from unicrm.plugins.crm.services import cases as services
 from unicrm.plugins.crm.services import handoff, merge, sla
 
@@ -415,7 +420,13 @@ async def _visit_mutation(
 
 @strawberry.type
 class ServiceMutation(
-    CrmMutation, HandoffMutation, MacroMutation, VocMutation, NpsMutation, RetentionMutation
+    CrmMutation,
+    HandoffMutation,
+    MacroMutation,
+    VocMutation,
+    NpsMutation,
+    RetentionMutation,
+    ReminderMutation,
 ):
     """Every mutation of the plugin: cases, SLA and calendar, technician hand-off, macros,
-    feedback categories, NPS surveys, retention."""
+    feedback categories, NPS surveys, retention and reminders."""

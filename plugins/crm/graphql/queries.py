@@ -22,7 +22,7 @@ from unicrm.plugins.crm.graphql.types import (
     SlaPolicy,
     TeamSlaBreaches,
 )
-from unicrm.plugins.crm.graphql.voc import NpsQuery, SuggestionQuery, VocQuery
+from unicrm.plugins.crm.graphql.voc import NpsQuery, ReminderQuery, SuggestionQuery, VocQuery
 from unicrm.plugins.crm.services import cases as services
 from unicrm.plugins.crm.services import sla
 
@@ -53,7 +53,7 @@ def _filter(status: CaseStatus | None, where: CaseFilterInput | None) -> service
 
 
 @strawberry.type
-class CrmQuery(MacroQuery, VocQuery, NpsQuery, SuggestionQuery):
+class CrmQuery(MacroQuery, VocQuery, NpsQuery, SuggestionQuery, ReminderQuery):
     @strawberry.field(metadata=requires("crm.case:read"), description="One case by id.")
     async def case(self, info: strawberry.Info, id: strawberry.ID) -> Case | None:
         _, pk = parse_global_id(id, "Case")

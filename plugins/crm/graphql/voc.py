@@ -23,7 +23,7 @@ from unicrm.core.graph.products.types import Product
 from unicrm.core.graph.queries import run_query
 from unicrm.core.jobs.queue import enqueue
 from unicrm.plugins.crm import models
-from unicrm.plugins.crm.services import cases, nps, retention, suggestions, voc
+from unicrm.plugins.crm.services import cases, nps, reminders, retention, suggestions, voc
 
 
 @guard("crm.voc")
@@ -258,7 +258,7 @@ class NpsReport:
     trend: list[NpsPeriod]
 
 
-@strawberry.enum(description="Why a mutation that starts a job failed.")
+@strawberry.enum(description="Why an NPS, retention or reminder mutation failed.")
 class CrmJobErrorCode(Enum):
     INVALID = "invalid"
     INVALID_ID = "invalid_id"
@@ -407,3 +407,81 @@ class SuggestionQuery:
             ProductSuggestion(product_pk=r.product_id, support=r.support, confidence=r.confidence)
             for r in rows
         ]
+
+
+@strawberry.enum(description="What a reminder is about.")
+class ReminderKind(Enum):
+    REPURCHASE = "repurchase"
+    MAINTENANCE = "maintenance"
+
+
+@guard("crm.retention")
+@strawberry.type(description="How often customers are reminded about a product.")
+class ReminderRule:
+    product_pk: strawberry.Private[uuid.UUID]
+    kind: ReminderKind
+    interval_days: int
+
+    @classmethod
+    def from_row(cls, row: models.ReminderRule) -> ReminderRule:
+        return cls(
+            product_pk=row.product_id,
+            kind=ReminderKind(row.kind.value),
+            interval_days=row.interval_days,
+        )
+
+    @strawberry.field(description="The product.")
+    @loads("core.product_by_id", key="product_pk", one=Product.from_row)
+    async def product(self, info: strawberry.Info) -> Product | None: ...
+
+
+@strawberry.type
+class ReminderRulePayload:
+    errors: list[CrmJobError]
+    rule: ReminderRule | None = None
+
+
+@strawberry.input(description="The reminder interval of a product and kind.")
+class ReminderRuleInput:
+    product_id: strawberry.ID
+    kind: ReminderKind
+    interval_days: int = strawberry.field(description="1 to 3650 days.")
+
+
+@strawberry.type
+class ReminderQuery:
+    @strawberry.field(metadata=requires("crm.retention:read"), description="Every reminder rule.")
+    async def reminder_rules(self, info: strawberry.Info) -> list[ReminderRule]:
+        async def work(session: AsyncSession) -> list[models.ReminderRule]:
+            stmt = select(models.ReminderRule).order_by(models.ReminderRule.created_at)
+            return list(await session.scalars(stmt))
+
+        return [ReminderRule.from_row(r) for r in await run_query(info, work)]
+
+
+@strawberry.type
+class ReminderMutation:
+    @strawberry.mutation(
+        metadata=requires("crm.retention:write"),
+        description="Set how often customers are reminded to buy a product again, or to "
+        "service an item of it they own; the daily job sends the due reminders once.",
+    )
+    async def reminder_rule_set(
+        self, info: strawberry.Info, input: ReminderRuleInput
+    ) -> ReminderRulePayload:
+        async def work(session: AsyncSession) -> models.ReminderRule:
+            return await reminders.set_rule(
+                session,
+                decode_id(input.product_id, "Product", "product_id"),
+                models.ReminderKind(input.kind.value),
+                input.interval_days,
+            )
+
+        return await mutate(
+            info,
+            work,
+            payload=ReminderRulePayload,
+            error_type=CrmJobError,
+            codes=CrmJobErrorCode,
+            result=lambda rule: {"rule": ReminderRule.from_row(rule)},
+        )
