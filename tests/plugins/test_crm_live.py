@@ -4,6 +4,7 @@ case assigned to me, each only when the subscriber may see it."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest_asyncio
 from sqlalchemy import select
@@ -12,7 +13,10 @@ from subscriptions.support import live, ws_client
 from plugins.crm_support import OPEN, gid, team
 from plugins.support import add_customers, customer_gid
 from unicrm.core.app import create_app
+from unicrm.core.db.types import utcnow
 from unicrm.core.graph.users.models import User
+from unicrm.core.jobs.contracts import JobRun
+from unicrm.core.jobs.queue import enqueue
 from unicrm.core.testing.pytest_plugin import sign_in_as
 from unicrm.core.testing.servers import serve
 
@@ -89,3 +93,34 @@ async def test_a_queue_that_does_not_exist_is_refused(server, unicrm_state):
         answer = await ws.receive()
     assert answer["type"] == "error"
     assert answer["payload"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+ALERT = """subscription($team: ID!) { caseSlaAlert(teamId: $team) { id subject } }"""
+
+
+async def test_a_queue_hears_of_its_sla_alerts(server, gql, unicrm_state):
+    state = unicrm_state
+    token = await sign_in_as(state, "pim@unicrm.test", "support_agent")
+    pim = await _user(state, "pim@unicrm.test")
+    internet = await team(state, "Internet", [pim])
+    [malee] = await add_customers(state, "Malee")
+    policy = {"name": "Default", "firstResponseMinutes": 60, "resolutionMinutes": 480}
+    set_policy = """mutation($input: SlaPolicySetInput!) { slaPolicySet(input: $input) {
+        errors { code } } }"""
+    assert (await gql(set_policy, {"input": policy}))["data"]["slaPolicySet"]["errors"] == []
+    case_id = await _open(gql, malee, "No internet", internet)
+
+    async with ws_client(server) as ws:
+        await ws.init(token)
+        await ws.subscribe("alerts", ALERT, {"team": gid("Team", internet)})
+        await live(state, 1)
+        async with state.db.transaction() as session:  # a month later: warned and breached
+            job = await enqueue(session, "crm.sla_scan", {})
+        later = utcnow() + timedelta(days=30)
+        run = JobRun(job.id, job.type, {"now": later.isoformat()}, 1, 5, None)
+        async with state.db.transaction() as session:
+            await state.registry.job_types["crm.sla_scan"].handler(run, session)
+        await state.events.after_commit()
+        alert = await ws.receive()
+
+    assert alert["payload"]["data"]["caseSlaAlert"] == {"id": case_id, "subject": "No internet"}
