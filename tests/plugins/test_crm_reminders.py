@@ -29,6 +29,9 @@ provider, http_provider = messaging.provider, messaging.http_provider
 SET = """mutation($input: ReminderRuleInput!) { reminderRuleSet(input: $input) {
     errors { field code message } rule { kind intervalDays product { sku } } } }"""
 
+SEND_NOW = """mutation($input: ReminderSendInput!) { reminderSend(input: $input) {
+    errors { field code message } channel } }"""
+
 
 def _template(key: str) -> TemplateData:
     return TemplateData(
@@ -102,6 +105,23 @@ async def test_due_reminders_are_sent_once(gql, unicrm_state, configure, smtp):
     sent = await _messages(state)
     assert [address for address, _ in sent] == ["anan@example.co.th", "malee@example.co.th"]
     assert "AIRCON" in sent[0][1] and "FILTER" in sent[1][1]
+
+    def now(customer, product_id, kind):
+        return {
+            "input": {
+                "customerId": gid("Customer", customer),
+                "productId": gid("Product", product_id),
+                "kind": kind,
+            }
+        }
+
+    manual = await gql(SEND_NOW, now(recent, water_filter, "REPURCHASE"))
+    assert manual["data"]["reminderSend"] == {"errors": [], "channel": "email"}
+    never = await gql(SEND_NOW, now(owner, water_filter, "REPURCHASE"))
+    assert codes(never["data"]["reminderSend"]) == [("productId", "NOT_BOUGHT")]
+    no_rule = await gql(SEND_NOW, now(due, water_filter, "MAINTENANCE"))
+    assert codes(no_rule["data"]["reminderSend"]) == [("kind", "NO_RULE")]
+    assert len(await _messages(state)) == 3
 
 
 async def test_bad_reminder_rules_are_refused(gql, unicrm_state):

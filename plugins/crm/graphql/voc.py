@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core.authz.declare import guard, requires
+from unicrm.core.db.types import utcnow
 from unicrm.core.errors import BadRequest, DomainError
 from unicrm.core.graph.ids import decode_id, to_global_id
 from unicrm.core.graph.mutations import mutate
@@ -263,6 +264,8 @@ class CrmJobErrorCode(Enum):
     INVALID = "invalid"
     INVALID_ID = "invalid_id"
     NOT_FOUND = "not_found"
+    NO_RULE = "no_rule"
+    NOT_BOUGHT = "not_bought"
 
 
 @strawberry.type
@@ -449,6 +452,21 @@ class ReminderRuleInput:
 
 
 @strawberry.type
+class ReminderSendPayload:
+    errors: list[CrmJobError]
+    channel: str | None = strawberry.field(
+        default=None, description="The channel used; null when the contact policy allows none."
+    )
+
+
+@strawberry.input(description="Remind a customer now about a product they bought.")
+class ReminderSendInput:
+    customer_id: strawberry.ID
+    product_id: strawberry.ID
+    kind: ReminderKind
+
+
+@strawberry.type
 class ReminderQuery:
     @strawberry.field(metadata=requires("crm.retention:read"), description="Every reminder rule.")
     async def reminder_rules(self, info: strawberry.Info) -> list[ReminderRule]:
@@ -484,4 +502,33 @@ class ReminderMutation:
             error_type=CrmJobError,
             codes=CrmJobErrorCode,
             result=lambda rule: {"rule": ReminderRule.from_row(rule)},
+        )
+
+    @strawberry.mutation(
+        metadata=requires("crm.retention:write"),
+        description="Remind a customer now about a product they bought (its rule's template, "
+        "the first channel the contact policy allows).",
+    )
+    async def reminder_send(
+        self, info: strawberry.Info, input: ReminderSendInput
+    ) -> ReminderSendPayload:
+        zone = info.context.settings.zone
+
+        async def work(session: AsyncSession) -> str | None:
+            return await reminders.send_now(
+                session,
+                decode_id(input.customer_id, "Customer", "customer_id"),
+                decode_id(input.product_id, "Product", "product_id"),
+                models.ReminderKind(input.kind.value),
+                utcnow(),
+                zone,
+            )
+
+        return await mutate(
+            info,
+            work,
+            payload=ReminderSendPayload,
+            error_type=CrmJobError,
+            codes=CrmJobErrorCode,
+            result=lambda channel: {"channel": channel},
         )

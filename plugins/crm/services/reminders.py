@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from unicrm.core.db.ids import uuid7
 from unicrm.core.errors import DomainError
 from unicrm.core.graph.assets.models import Asset
+from unicrm.core.graph.customers.services import get_customer
 from unicrm.core.graph.orders.models import Order, OrderLine, OrderStatus
 from unicrm.core.graph.products.models import Product
 from unicrm.core.messaging.models import Message
@@ -135,3 +136,54 @@ async def send_due(session: AsyncSession, now: datetime, zone: ZoneInfo) -> int:
         else:
             sent += await _maintenance(session, rule, product, now.astimezone(zone).date())
     return sent
+
+
+async def send_now(
+    session: AsyncSession,
+    customer_id: uuid.UUID,
+    product_id: uuid.UUID,
+    kind: ReminderKind,
+    now: datetime,
+    zone: ZoneInfo,
+) -> str | None:
+    """Remind one customer now (an agent's call), whether due or not; the channel used, or
+    None when the contact policy allows none. The customer must have bought the product
+    (``NOT_BOUGHT``); its rule must exist (``NO_RULE``)."""
+    await get_customer(session, customer_id)
+    product = await session.get(Product, product_id)
+    if product is None:
+        raise DomainError.single("NOT_FOUND", "no such product", "product_id")
+    rule = await session.scalar(
+        select(ReminderRule).where(ReminderRule.product_id == product_id, ReminderRule.kind == kind)
+    )
+    if rule is None:
+        raise DomainError.single("NO_RULE", "the product has no such reminder rule", "kind")
+    if kind is ReminderKind.REPURCHASE:
+        last = await session.scalar(
+            select(func.max(Order.placed_at))
+            .join(OrderLine, OrderLine.order_id == Order.id)
+            .where(
+                Order.customer_id == customer_id,
+                OrderLine.product_id == product_id,
+                Order.status == OrderStatus.PLACED,
+            )
+        )
+        since = None if last is None else last.astimezone(zone).date()
+    else:
+        since = await session.scalar(
+            select(func.max(Asset.purchase_date)).where(
+                Asset.customer_id == customer_id, Asset.product_id == product_id
+            )
+        )
+    if since is None:
+        raise DomainError.single(
+            "NOT_BOUGHT", "the customer never bought this product", "product_id"
+        )
+    due = since + timedelta(days=rule.interval_days)
+    return await outbound.send_on_first_allowed(
+        session,
+        customer_id,
+        TEMPLATES[kind],
+        f"crm.reminder:{rule.id}:{customer_id}:manual:{now.isoformat()}",
+        {"product_name": product.name, "due_date": due.isoformat()},
+    )
