@@ -351,6 +351,8 @@ async def test_hook_customer_merge(unicrm_state):
         ("MOVED", "crm_case", "customer_id"),
         ("MOVED", "example_greeting", "customer_id"),
         ("MOVED", "loyalty_member", "points_balance"),
+        ("MOVED", "loyalty_member", "earned_points"),
+        ("MOVED", "loyalty_member", "spend"),
         ("DROPPED", "loyalty_member", None),
         ("DROPPED", "ma_lead_score", None),
     }
@@ -402,6 +404,8 @@ async def test_hook_customer_export(unicrm_state):
     assert set(exported) == {
         "deals",
         "cases",
+        "nps_surveys",
+        "customer_value",
         "loyalty_members",
         "lead_scores",
         "example_greetings",

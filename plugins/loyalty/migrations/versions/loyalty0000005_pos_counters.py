@@ -47,8 +47,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("loyalty_member", schema=None) as batch_op:
+    # ALTER TABLE … DROP COLUMN in place (SQLite 3.35+): rebuilding loyalty_member would break
+    # the foreign keys of its ledger entries, lots and sales on a database with members.
+    with op.batch_alter_table("loyalty_member", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("spend")
         batch_op.drop_column("earned_points")
-    with op.batch_alter_table("loyalty_program", schema=None) as batch_op:
+    with op.batch_alter_table("loyalty_program", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("rules_version")
