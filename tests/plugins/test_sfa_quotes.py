@@ -3,10 +3,12 @@ machine, expiry, and acceptance into a core order that updates the deal."""
 
 from __future__ import annotations
 
+import io
 import uuid
 from datetime import timedelta
 from decimal import Decimal
 
+from pypdf import PdfReader
 from sqlalchemy import func, select, update
 
 from plugins.sfa_support import gid
@@ -304,6 +306,10 @@ async def test_a_quote_downloads_as_a_pdf_with_the_thai_font(client, gql, unicrm
     assert response.headers["content-type"] == "application/pdf"
     assert response.content.startswith(b"%PDF-")
     assert b"Sarabun" in response.content  # the embedded Thai font
+    text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+    assert "แผงโซลาร์ 400 วัตต์" in text  # shaped, yet extracts as the original Unicode
+    assert "ยืนราคาถึง" in text
+    assert "รวมทั้งสิ้น" in text
 
 
 async def test_quote_pdf_answers_who_may_not_or_what_is_not(anonymous_client, client, unicrm_state):
