@@ -17,6 +17,7 @@ from unicrm.core.graph.loaders import load_one
 from unicrm.core.graph.node import Node
 from unicrm.core.graph.orders.types import Order
 from unicrm.core.graph.pagination import Connection
+from unicrm.core.graph.plan import direct
 from unicrm.core.graph.scalars import BigInt, Money
 from unicrm.core.graph.teams.types import Team
 from unicrm.core.graph.users.types import User
@@ -77,6 +78,7 @@ class PipelineStage(Node):
         return await load_one(info, "sfa.stage_by_id", pk, cls.from_row)
 
     @strawberry.field(description="The pipeline the stage belongs to.")
+    @direct
     async def pipeline(self, info: strawberry.Info) -> Pipeline | None:
         return await Pipeline.load_node(info, self.pipeline_pk)
 
@@ -104,6 +106,7 @@ class Pipeline(Node):
         return await load_one(info, "sfa.pipeline_by_id", pk, cls.from_row)
 
     @strawberry.field(description="The stages in board order, archived ones included.")
+    @direct
     async def stages(self, info: strawberry.Info) -> list[PipelineStage]:
         rows = await info.context.loaders["sfa.stages_by_pipeline"].load(self.pk)
         return [PipelineStage.from_row(r) for r in rows]
@@ -120,6 +123,7 @@ class DealContact:
         return cls(customer_pk=row.customer_id, role=ContactRole(row.role.value))
 
     @strawberry.field(description="The contact person.")
+    @direct
     async def person(self, info: strawberry.Info) -> Customer | None:
         return await Customer.load_node(info, self.customer_pk)
 
@@ -148,16 +152,19 @@ class DealStageChange:
         )
 
     @strawberry.field(description="The stage it left; null for the deal's opening.")
+    @direct
     async def from_stage(self, info: strawberry.Info) -> PipelineStage | None:
         if self.from_stage_pk is None:
             return None
         return await PipelineStage.load_node(info, self.from_stage_pk)
 
     @strawberry.field(description="The stage it entered.")
+    @direct
     async def to_stage(self, info: strawberry.Info) -> PipelineStage | None:
         return await PipelineStage.load_node(info, self.to_stage_pk)
 
     @strawberry.field(description="The user who moved it; null for automatic moves.")
+    @direct
     async def user(self, info: strawberry.Info) -> User | None:
         return None if self.user_pk is None else await User.load_node(info, self.user_pk)
 
@@ -215,50 +222,61 @@ class Deal(Node):
         return await load_one(info, "sfa.deal_by_id", pk, cls.from_row)
 
     @strawberry.field(description="The customer the deal is with.")
+    @direct
     async def customer(self, info: strawberry.Info) -> Customer | None:
         return await Customer.load_node(info, self.customer_pk)
 
     @strawberry.field(description="The company buying, when the customer is one of its people.")
+    @direct
     async def company(self, info: strawberry.Info) -> Customer | None:
         return None if self.company_pk is None else await Customer.load_node(info, self.company_pk)
 
     @strawberry.field
+    @direct
     async def pipeline(self, info: strawberry.Info) -> Pipeline | None:
         return await Pipeline.load_node(info, self.pipeline_pk)
 
     @strawberry.field
+    @direct
     async def stage(self, info: strawberry.Info) -> PipelineStage | None:
         return await PipelineStage.load_node(info, self.stage_pk)
 
     @strawberry.field(description="The user working the deal.")
+    @direct
     async def owner(self, info: strawberry.Info) -> User | None:
         return None if self.owner_pk is None else await User.load_node(info, self.owner_pk)
 
     @strawberry.field
+    @direct
     async def team(self, info: strawberry.Info) -> Team | None:
         return None if self.team_pk is None else await Team.load_node(info, self.team_pk)
 
     @strawberry.field(description="The people involved, with their roles.")
+    @direct
     async def contacts(self, info: strawberry.Info) -> list[DealContact]:
         rows = await info.context.loaders["sfa.contacts_by_deal"].load(self.pk)
         return [DealContact.from_row(r) for r in rows]
 
     @strawberry.field(description="Every stage the deal went through, oldest first.")
+    @direct
     async def stage_history(self, info: strawberry.Info) -> list[DealStageChange]:
         rows = await info.context.loaders["sfa.stage_changes_by_deal"].load(self.pk)
         return [DealStageChange.from_row(r) for r in rows]
 
     @strawberry.field(description="Every change of owner, oldest first.")
+    @direct
     async def assignment_history(self, info: strawberry.Info) -> list[DealAssignment]:
         rows = await info.context.loaders["sfa.assignments_by_deal"].load(self.pk)
         return [DealAssignment.from_row(r) for r in rows]
 
     @strawberry.field(description="Every version of every quote of the deal, newest first.")
+    @direct
     async def quotes(self, info: strawberry.Info) -> list[Quote]:
         rows = await info.context.loaders["sfa.quotes_by_deal"].load(self.pk)
         return [Quote.from_row(r) for r in rows]
 
     @strawberry.field(description="The activities about the deal, newest first.")
+    @direct
     async def activities(self, info: strawberry.Info) -> list[Activity]:
         rows = await info.context.loaders["sfa.activities_by_deal"].load(self.pk)
         return [Activity.from_row(r) for r in rows]
@@ -369,14 +387,17 @@ class Activity(Node):
         return await load_one(info, "sfa.activity_by_id", pk, cls.from_row)
 
     @strawberry.field(description="The customer the activity was with.")
+    @direct
     async def customer(self, info: strawberry.Info) -> Customer | None:
         return await Customer.load_node(info, self.customer_pk)
 
     @strawberry.field(description="The deal it was about.")
+    @direct
     async def deal(self, info: strawberry.Info) -> Deal | None:
         return None if self.deal_pk is None else await Deal.load_node(info, self.deal_pk)
 
     @strawberry.field(description="Who did it, or must do the task.")
+    @direct
     async def owner(self, info: strawberry.Info) -> User | None:
         return None if self.owner_pk is None else await User.load_node(info, self.owner_pk)
 
@@ -479,16 +500,19 @@ class Quote(Node):
         return await load_one(info, "sfa.quote_by_id", pk, cls.from_row)
 
     @strawberry.field
+    @direct
     async def deal(self, info: strawberry.Info) -> Deal | None:
         return await Deal.load_node(info, self.deal_pk)
 
     @strawberry.field(description="The lines in order.")
+    @direct
     async def lines(self, info: strawberry.Info) -> list[QuoteLine]:
         rows = await info.context.loaders["sfa.lines_by_quote"].load(self.pk)
         currency = self.grand_total.currency
         return [QuoteLine.from_row(r, currency) for r in rows]
 
     @strawberry.field(description="The core order placed when the quote was accepted.")
+    @direct
     async def order(self, info: strawberry.Info) -> Order | None:
         return None if self.order_pk is None else await Order.load_node(info, self.order_pk)
 
@@ -538,6 +562,7 @@ class AssignmentRule(Node):
         return await load_one(info, "sfa.assignment_rule_by_id", pk, cls.from_row)
 
     @strawberry.field
+    @direct
     async def team(self, info: strawberry.Info) -> Team | None:
         return None if self.team_pk is None else await Team.load_node(info, self.team_pk)
 
@@ -564,10 +589,12 @@ class DealAssignment:
         )
 
     @strawberry.field
+    @direct
     async def from_owner(self, info: strawberry.Info) -> User | None:
         return None if self.from_pk is None else await User.load_node(info, self.from_pk)
 
     @strawberry.field
+    @direct
     async def to_owner(self, info: strawberry.Info) -> User | None:
         return None if self.to_pk is None else await User.load_node(info, self.to_pk)
 
@@ -587,6 +614,7 @@ class StageTime:
     average_days: float
 
     @strawberry.field
+    @direct
     async def stage(self, info: strawberry.Info) -> PipelineStage | None:
         return await PipelineStage.load_node(info, self.stage_pk)
 
@@ -599,6 +627,7 @@ class LeaderboardEntry:
     amount: Money
 
     @strawberry.field
+    @direct
     async def owner(self, info: strawberry.Info) -> User | None:
         return await User.load_node(info, self.owner_pk)
 
