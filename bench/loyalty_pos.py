@@ -1,13 +1,15 @@
 """Loyalty POS ingestion throughput, the bulk endpoint's work without HTTP (never run by CI).
 
 .venv/bin/python bench/loyalty_pos.py [--database-url URL] [--sales 5000] [--batch 200]
-    [--members 500]
+    [--members 500] [--single 2000] [--concurrency 16]
 
 Sets up a programme with a base rate, three tiers, an earn rule and a mission, enrols
 ``--members`` members, then ingests ``--sales`` sales of three lines in transactions of
-``--batch`` with a savepoint per sale, exactly as ``POST /loyalty/pos/transactions`` does.
-Then replays one batch (every sale a duplicate) and checks that balances reconcile. SQLite in a
-temporary directory unless ``--database-url`` names a database (PostgreSQL:
+``--batch`` through ``pos.ingest_batch``, exactly as ``POST /loyalty/pos/transactions`` does,
+then ``--single`` sales one per transaction (``pos.ingest_sale``, what ``loyaltyPosSale``
+runs) from ``--concurrency`` concurrent tills. Then replays one batch (every sale a
+duplicate) and checks that balances reconcile. SQLite in a temporary directory unless
+``--database-url`` names a database (PostgreSQL:
 ``postgresql+asyncpg://postgres@127.0.0.1/unicrm_bench_loyalty``, created and migrated first).
 """
 
@@ -103,39 +105,58 @@ def sale(n: int, card: str, rng: random.Random) -> pos.SaleData:
 
 
 async def ingest(state, sales: list[pos.SaleData]) -> int:
-    earned = 0
-    zone = state.settings.zone
     async with state.db.transaction() as session:
-        for data in sales:
+        outcomes = await pos.ingest_batch(session, sales, state.settings.zone)
+    return sum(not isinstance(o, DomainError) for o in outcomes)
+
+
+async def tills(state, sales: list[pos.SaleData], concurrency: int) -> int:
+    """Each sale in its own transaction, ``concurrency`` at a time."""
+    queue = iter(sales)
+    earned = 0
+
+    async def till() -> None:
+        nonlocal earned
+        for data in queue:
             try:
-                async with session.begin_nested():
-                    await pos.ingest_sale(session, data, zone)
+                async with state.db.transaction() as session:
+                    await pos.ingest_sale(session, data, state.settings.zone)
                 earned += 1
             except DomainError:
                 pass
+
+    await asyncio.gather(*(till() for _ in range(concurrency)))
     return earned
 
 
-async def bench(database_url: str, total: int, batch: int, count: int) -> None:
+async def bench(
+    database_url: str, total: int, batch: int, count: int, singles: int, concurrency: int
+) -> None:
     plugins = load_installed(BUILTIN_PLUGINS)
     state = create_state(
         load_settings(database_url=database_url, plugins=list(plugins)), plugins=plugins
     )
     cards = await setup(state, count)
     rng = random.Random(7)
-    sales = [sale(n, rng.choice(cards), rng) for n in range(total)]
+    sales = [sale(n, rng.choice(cards), rng) for n in range(total + singles)]
     started = time.perf_counter()
     earned = 0
     for start in range(0, total, batch):
         earned += await ingest(state, sales[start : start + batch])
     elapsed = time.perf_counter() - started
+    started = time.perf_counter()
+    single_earned = await tills(state, sales[total:], concurrency)
+    single_elapsed = time.perf_counter() - started
     replayed = await ingest(state, sales[:batch])
     async with state.db.transaction() as session:
         run = await jobs.reconcile(session)
         entries = await session.scalar(text("SELECT count(*) FROM loyalty_ledger_entry"))
     await state.db.dispose()
     print(f"{state.db.engine.dialect.name}: {total} sales, batches of {batch}, {count} members")
-    print(f"ingested: {total / elapsed:,.0f} sales/s ({earned} earned)")
+    print(f"bulk: {total / elapsed:,.0f} sales/s ({earned} earned)")
+    if singles:
+        rate = singles / single_elapsed
+        print(f"single, {concurrency} tills: {rate:,.0f} sales/s ({single_earned} earned)")
     print(f"replayed batch: {replayed} earned again; ledger entries {entries}")
     print(f"reconciliation: {run.members_checked} members, {len(run.mismatches)} mismatches")
 
@@ -146,11 +167,13 @@ def main() -> None:
     parser.add_argument("--sales", type=int, default=5000)
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--members", type=int, default=500)
+    parser.add_argument("--single", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         url = args.database_url or f"sqlite+aiosqlite:///{folder}/bench.db"
         migrate(url)
-        asyncio.run(bench(url, args.sales, args.batch, args.members))
+        asyncio.run(bench(url, args.sales, args.batch, args.members, args.single, args.concurrency))
 
 
 if __name__ == "__main__":

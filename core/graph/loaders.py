@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 import strawberry
-from sqlalchemy import func, select
+from sqlalchemy import Column, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
@@ -67,57 +67,85 @@ def many_per_key(fetch: Fetch, scope: Scope | None = None) -> Callable[[Any], Da
     return factory
 
 
+KEYS = bindparam("keys", expanding=True)
+"""The keys of a batch: loader statements are built once, with this parameter, so a batch
+only binds values (no statement construction or cache-key walk per batch)."""
+
+
 def rows_by(column: ColumnElement[Any], *order_by: ColumnElement[Any]) -> Fetch:
     """A ``fetch`` of light Core rows of ``column``'s table whose ``column`` is one of the keys,
     in ``order_by``: ``many_per_key(rows_by(email.c.customer_id, email.c.created_at))``.
 
     The hot-path choice: no ORM hydration. Rows expose the columns as attributes.
     """
-    stmt = select(column.table).order_by(*order_by)
+    stmt = select(column.table).where(column.in_(KEYS)).order_by(*order_by)
 
     async def fetch(session: AsyncSession, keys: list[Any]) -> list[tuple[Any, Any]]:
-        rows = (await session.execute(stmt.where(column.in_(keys)))).all()
+        rows = (await session.execute(stmt, {"keys": keys})).all()
         return [(getattr(row, column.key), row) for row in rows]
 
     return fetch
 
 
-def entities_by(column: InstrumentedAttribute[Any], *order_by: ColumnElement[Any]) -> Fetch:
-    """A ``fetch`` of the ORM rows whose ``column`` is one of the keys, each paired with its
-    ``column`` value, in ``order_by``: ``many_per_key(entities_by(Deal.customer_id, ...))``."""
-    stmt = select(column.class_).order_by(*order_by)
+def entities_by(
+    column: InstrumentedAttribute[Any] | Column[Any], *order_by: ColumnElement[Any]
+) -> Fetch:
+    """A ``fetch`` of the rows whose ``column`` is one of the keys, each paired with its
+    ``column`` value, in ``order_by``: ``many_per_key(entities_by(Deal.customer_id, ...))``.
+
+    A mapped attribute gives ORM entities; a table column (``Deal.__table__.c.customer_id``)
+    gives light Core rows, the hot-path choice when the type reads only columns.
+    """
+    orm = isinstance(column, InstrumentedAttribute)
+    stmt = select(column.class_ if orm else column.table).where(column.in_(KEYS))
+    stmt = stmt.order_by(*order_by)
 
     async def fetch(
         session: AsyncSession, keys: list[Any], where: ColumnElement[bool] | None = None
     ) -> list[tuple[Any, Any]]:
         scoped = stmt if where is None else stmt.where(where)
-        rows = await session.scalars(scoped.where(column.in_(keys)))
-        return [(getattr(row, column.key), row) for row in rows]
+        result = await session.execute(scoped, {"keys": keys})
+        return [(getattr(row, column.key), row) for row in (result.scalars() if orm else result)]
 
     return fetch
 
 
-def latest_by(column: InstrumentedAttribute[Any], *order_by: ColumnElement[Any]) -> Fetch:
+def latest_by(
+    column: InstrumentedAttribute[Any] | Column[Any], *order_by: ColumnElement[Any]
+) -> Fetch:
     """A ``fetch`` for keys ``(value, limit)``: the first ``limit`` rows by ``order_by`` whose
     ``column`` is ``value``, for a whole batch in one statement (ROW_NUMBER per value):
-    ``many_per_key(latest_by(Order.customer_id, Order.placed_at.desc(), Order.id.desc()))``."""
-    model = column.class_
+    ``many_per_key(latest_by(Order.customer_id, Order.placed_at.desc(), Order.id.desc()))``.
+
+    A mapped attribute gives ORM entities; a table column (``Order.__table__.c.customer_id``)
+    gives light Core rows, the hot-path choice when the type reads only columns.
+    """
+    orm = isinstance(column, InstrumentedAttribute)
+    source: Any = column.class_ if orm else column.table
+    ident = source.id if orm else source.c.id
     rank = func.row_number().over(partition_by=column, order_by=order_by).label("rank")
+    inner = select(ident, rank).where(column.in_(KEYS))
+
+    def statement(where: ColumnElement[bool] | None) -> Any:
+        ranked = (inner if where is None else inner.where(where)).subquery()
+        return (
+            select(source)
+            .join(ranked, ranked.c.id == ident)
+            .where(ranked.c.rank <= bindparam("most"))
+            .order_by(column, ranked.c.rank)
+        )
+
+    unscoped = statement(None)
 
     async def fetch(
         session: AsyncSession, keys: list[Any], where: ColumnElement[bool] | None = None
     ) -> list[tuple[Any, Any]]:
+        stmt = unscoped if where is None else statement(where)
+        values = list({value for value, _ in keys})
         most = max(limit for _, limit in keys)
-        inner = select(model.id, rank).where(column.in_({value for value, _ in keys}))
-        ranked = (inner if where is None else inner.where(where)).subquery()
-        stmt = (
-            select(model)
-            .join(ranked, ranked.c.id == model.id)
-            .where(ranked.c.rank <= most)
-            .order_by(column, ranked.c.rank)
-        )
+        result = await session.execute(stmt, {"keys": values, "most": most})
         found: dict[Any, list[Any]] = defaultdict(list)
-        for row in await session.scalars(stmt):
+        for row in result.scalars() if orm else result:
             found[getattr(row, column.key)].append(row)
         return [((value, limit), row) for value, limit in keys for row in found[value][:limit]]
 

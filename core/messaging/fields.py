@@ -19,6 +19,7 @@ from unicrm.core.graph.pagination import (
     decode_cursor,
     encode_cursor,
 )
+from unicrm.core.graph.plan import direct
 from unicrm.core.messaging.loaders import MessagePage
 from unicrm.core.messaging.models import Message as MessageRow
 from unicrm.core.messaging.types import Message
@@ -37,6 +38,7 @@ def _page_key(customer: Customer, first: int | None, after: str | None, most: in
     return MessagePage(customer.pk, size, None if before is None else tuple(before))
 
 
+@direct
 async def messages(
     root: Customer, info: strawberry.Info, first: int | None = None, after: str | None = None
 ) -> Connection[Message]:

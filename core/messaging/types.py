@@ -14,6 +14,7 @@ from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.loaders import load_one
 from unicrm.core.graph.node import Node
+from unicrm.core.graph.plan import direct
 from unicrm.core.messaging import models
 
 MessagePurpose = strawberry.enum(
@@ -107,12 +108,14 @@ class Message(Node):
         return await load_one(info, "core.message_by_id", pk, cls.from_row)
 
     @strawberry.field(description="The recipient; none once erased.")
+    @direct
     async def customer(self, info: strawberry.Info) -> Customer | None:
         return (
             None if self.customer_pk is None else await Customer.load_node(info, self.customer_pk)
         )
 
     @strawberry.field(description="Every status it went through, oldest first.")
+    @direct
     async def history(self, info: strawberry.Info) -> list[MessageStatusChange]:
         rows = await info.context.loaders["core.message_history_by_message"].load(self.pk)
         return [MessageStatusChange.from_row(r) for r in rows]
@@ -196,6 +199,7 @@ class Suppression(Node):
         return await load_one(info, "core.suppression_by_id", pk, cls.from_row)
 
     @strawberry.field
+    @direct
     async def customer(self, info: strawberry.Info) -> Customer | None:
         return (
             None if self.customer_pk is None else await Customer.load_node(info, self.customer_pk)

@@ -7,9 +7,11 @@ from typing import Any
 import strawberry
 
 from unicrm.core.graph.customers.types import Customer
+from unicrm.core.graph.plan import direct
 from unicrm.core.segments.types import Segment
 
 
+@direct
 async def segments(root: Customer, info: strawberry.Info) -> list[Segment] | None:
     rows = await info.context.loaders["core.segments_by_customer"].load(root.pk)
     return [Segment.from_row(r) for r in rows]

@@ -18,6 +18,7 @@ from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.node import Node
 from unicrm.core.graph.pagination import Connection, Page, PageRequest, count_of, paginate
+from unicrm.core.graph.plan import direct
 from unicrm.core.graph.queries import run_query
 from unicrm.core.graph.tags.types import Tag
 from unicrm.core.graph.users.types import User
@@ -130,10 +131,12 @@ class SegmentTagRule(Node):
         return None if row is None else cls.from_row(row)
 
     @strawberry.field
+    @direct
     async def tag(self, info: strawberry.Info) -> Tag | None:
         return await Tag.load_node(info, self.tag_pk)
 
     @strawberry.field
+    @direct
     async def segment(self, info: strawberry.Info) -> Segment | None:
         return await Segment.load_node(info, self.segment_pk)
 
@@ -180,12 +183,14 @@ class Segment(Node):
         return None if row is None else cls.from_row(row)
 
     @strawberry.field(description="Who created the segment.")
+    @direct
     async def created_by(self, info: strawberry.Info) -> User | None:
         return (
             None if self.created_by_pk is None else await User.load_node(info, self.created_by_pk)
         )
 
     @strawberry.field(description="Members you may see, by name.")
+    @direct
     async def members(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[Customer]:
@@ -211,6 +216,7 @@ class Segment(Node):
         return page.connection(Customer.from_row, count_of(ctx.db, stmt))
 
     @strawberry.field(description="Auto-tagging rules applied at each refresh.")
+    @direct
     async def tag_rules(self, info: strawberry.Info) -> list[SegmentTagRule]:
         rows = await info.context.loaders["core.segment_tag_rules_by_segment"].load(self.pk)
         return [SegmentTagRule.from_row(r) for r in rows]

@@ -58,7 +58,7 @@ async def seed(session: AsyncSession, size: int, rng: random.Random) -> None:
         sla.PolicyData("Urgent", CasePriority.URGENT, None, 30, 480, warn_before_minutes=15),
     )
     for data in policies:
-        await sla.set_policy(session, data, zone)
+        await sla.set_policy(session, data)
     for customer_id in rng.sample(customer_ids, k=max(1, len(customer_ids) // 4)):
         for _ in range(rng.randint(1, 2)):
             subject, category = rng.choice(SUBJECTS)

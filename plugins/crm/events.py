@@ -20,6 +20,9 @@ VISIT_STATUS_CHANGED = "crm.visit_status_changed"
 SURVEY_ANSWERED = "crm.survey_answered"
 SLA_WARNING = "crm.sla_warning"
 SLA_BREACHED = "crm.sla_breached"
+CASE_MERGED = "crm.case_merged"
+NPS_ANSWERED = "crm.nps_answered"
+CUSTOMER_LAPSED = "crm.customer_lapsed"
 
 
 @dataclass(config=_PAYLOAD, frozen=True)
@@ -44,6 +47,33 @@ class CaseAssigned:
     case_id: str
     team_id: str | None
     assignee_id: str | None
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class CaseMerged:
+    """A duplicate case merged into the survivor (``into_case_id``) and closed."""
+
+    case_id: str
+    into_case_id: str
+    moved_messages: int
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class NpsAnswered:
+    """A customer's NPS answer; ``group``: promoter, passive or detractor."""
+
+    score: int
+    group: str
+
+
+@dataclass(config=_PAYLOAD, frozen=True)
+class CustomerLapsed:
+    """The customer stopped buying (no order for the win-back period): win them back."""
+
+    last_order_at: str
+    orders: int
+    historic_value: str
+    currency: str
 
 
 @dataclass(config=_PAYLOAD, frozen=True)
@@ -91,3 +121,6 @@ register_event_type(SLA_BREACHED, SlaAlert)
 register_event_type(CASE_ESCALATED, CaseEscalated)
 register_event_type(VISIT_STATUS_CHANGED, VisitStatusChanged)
 register_event_type(SURVEY_ANSWERED, SurveyAnswered)
+register_event_type(CASE_MERGED, CaseMerged)
+register_event_type(NPS_ANSWERED, NpsAnswered)
+register_event_type(CUSTOMER_LAPSED, CustomerLapsed)

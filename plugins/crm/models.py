@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time
+from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, Time
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column
 
 from unicrm.core.db.base import Base, IdMixin
@@ -115,6 +116,10 @@ class Case(IdMixin, Base):
     resolution_warned_at: Mapped[datetime | None]
     first_response_breached_at: Mapped[datetime | None]
     resolution_breached_at: Mapped[datetime | None]
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("crm_case.id", ondelete="SET NULL"), index=True
+    )
+    """The case this duplicate was merged into (it is closed and its conversation moved)."""
 
 
 class CaseMessage(IdMixin, Base):
@@ -133,6 +138,10 @@ class CaseMessage(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     email_message_id: Mapped[str | None] = mapped_column(String(255), index=True)
     """The Message-ID of the e-mail this message came in (threading, redelivery)."""
+    outbound_message_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("message.id", ondelete="SET NULL"), index=True
+    )
+    """The core message that carried a public reply to the customer (status, threading)."""
 
 
 class CaseAttachment(IdMixin, Base):
@@ -165,6 +174,108 @@ class CaseStatusChange(IdMixin, Base):
     to_status: Mapped[CaseStatus] = mapped_column(text_enum(CaseStatus, length=20))
     changed_by: Mapped[str | None] = mapped_column(String(200))
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Macro(IdMixin, Base):
+    """A canned response: a reply template with variables (``{{customer.first_name}}``,
+    ``{{case.subject}}``, ``{{agent.name}}``) and the fields applying it sets on the case."""
+
+    __tablename__ = "crm_macro"
+
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    body: Mapped[str] = mapped_column(Text)
+    set_status: Mapped[CaseStatus | None] = mapped_column(text_enum(CaseStatus, length=20))
+    set_priority: Mapped[CasePriority | None] = mapped_column(text_enum(CasePriority, length=20))
+    set_category: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NpsSurvey(IdMixin, Base):
+    """A Net Promoter Score survey sent to a customer: how likely they are to recommend us,
+    0-10, answered once through its signed link."""
+
+    __tablename__ = "crm_nps_survey"
+    __table_args__ = (
+        CheckConstraint("score IS NULL OR (score >= 0 AND score <= 10)", name="score_in_range"),
+        Index("ix_crm_nps_survey_customer_id_created_at", "customer_id", "created_at"),
+        Index("ix_crm_nps_survey_answered_at", "answered_at"),
+    )
+
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[datetime | None]
+    score: Mapped[int | None]
+    comment: Mapped[str | None] = mapped_column(Text)
+
+
+class ChurnRisk(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class CustomerValue(Base):
+    """A customer's RFM scores, lifetime value and churn risk, recomputed by the job
+    ``crm.customer_values`` from core orders placed in the installation's currency.
+
+    Scores are quintiles among the customers who bought (5 is best): ``recency_score`` the
+    most recent buyers, ``frequency_score`` the most orders, ``monetary_score`` the most spent.
+    """
+
+    __tablename__ = "crm_customer_value"
+
+    customer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True
+    )
+    orders: Mapped[int]
+    first_order_at: Mapped[datetime]
+    last_order_at: Mapped[datetime]
+    currency: Mapped[str] = mapped_column(String(3))
+    historic_value: Mapped[Decimal]
+    predicted_value: Mapped[Decimal]
+    recency_score: Mapped[int]
+    frequency_score: Mapped[int]
+    monetary_score: Mapped[int]
+    churn_risk: Mapped[ChurnRisk] = mapped_column(text_enum(ChurnRisk, length=10), index=True)
+    lapsed: Mapped[bool] = mapped_column(index=True)
+    """No order for ``retention.LAPSED_DAYS`` days: a win-back target."""
+    computed_at: Mapped[datetime]
+
+
+class ReminderKind(StrEnum):
+    REPURCHASE = "repurchase"
+    """Buy the product again ``interval_days`` after the last purchase of it."""
+    MAINTENANCE = "maintenance"
+    """Service an owned item every ``interval_days`` from its purchase date."""
+
+
+class ReminderRule(IdMixin, Base):
+    """How often customers are reminded about a product: one rule per product and kind."""
+
+    __tablename__ = "crm_reminder_rule"
+    __table_args__ = (
+        CheckConstraint("interval_days > 0", name="interval_positive"),
+        Index("uq_crm_reminder_rule_product_id_kind", "product_id", "kind", unique=True),
+    )
+
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"))
+    kind: Mapped[ReminderKind] = mapped_column(text_enum(ReminderKind, length=20))
+    interval_days: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FeedbackCategory(IdMixin, Base):
+    """A voice-of-the-customer category: what customers talk about (``key``, e.g.
+    ``delivery``), found in their words by ``keywords`` (Thai or English, matched anywhere in
+    the text, case-insensitive) or given by hand as a case's category."""
+
+    __tablename__ = "crm_feedback_category"
+
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    keywords: Mapped[list[str]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class BusinessHours(IdMixin, Base):

@@ -67,6 +67,13 @@ def graphql_mutation() -> type:
 
 
 @hookimpl
+def graphql_subscription() -> type:
+    from unicrm.plugins.crm.graphql.subscriptions import CaseSubscription
+
+    return CaseSubscription
+
+
+@hookimpl
 def graphql_type_fields() -> dict[str, list[Any]]:
     from unicrm.plugins.crm.graphql.core_fields import type_fields
 
@@ -123,6 +130,7 @@ def customer_timeline_kinds() -> dict[str, str]:
         "crm.case_status_changed": "A case moved to another status (resolved, reopened...).",
         "crm.technician_visit": "A technician visit was booked for a case.",
         "crm.survey_answered": "The customer rated how a case was handled.",
+        "crm.nps_answered": "The customer said how likely they are to recommend us (NPS).",
     }
 
 

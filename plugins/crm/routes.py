@@ -1,4 +1,4 @@
-"""Public endpoints: the web form and the satisfaction survey.
+"""Public endpoints: the web form and the satisfaction (CSAT and NPS) surveys.
 
 ``POST /crm/cases/form`` opens a case from a website's contact form.
 
@@ -8,14 +8,16 @@ message}]}`` with nothing written.
 
 ``GET /crm/surveys/{token}`` shows the survey form; ``POST`` to it (form or JSON: ``score``
 1-5, ``comment``) records the answer once. A forged token answers 404, a second answer 409,
-a bad score 400.
+a bad score 400. ``/crm/nps/{token}`` does the same for an NPS survey (``score`` 0-10).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
@@ -24,7 +26,7 @@ from unicrm.core.errors import DomainError
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.mutations import camel
 from unicrm.core.state import AppState
-from unicrm.plugins.crm.services import surveys
+from unicrm.plugins.crm.services import nps, surveys
 from unicrm.plugins.crm.services.inbound import WebForm, receive_form
 
 MAX_BODY = 65_536
@@ -84,47 +86,65 @@ SURVEY_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>How did
 CODES = {"INVALID_TOKEN": 404, "ALREADY_ANSWERED": 409}
 
 
-async def survey_page(request: Request) -> HTMLResponse:
-    state: AppState = request.app.state.unicrm
-    if (
-        surveys.read_token(
-            state.settings.secret_key.get_secret_value(), request.path_params["token"]
-        )
-        is None
-    ):
-        return HTMLResponse("<!doctype html><p>This survey link is not valid.</p>", status_code=404)
-    choices = " ".join(
-        f'<label><input type="radio" name="score" value="{n}" required> {n}</label>'
-        for n in range(1, 6)
-    )
-    return HTMLResponse(SURVEY_PAGE.format(choices=choices), headers={"Cache-Control": "no-store"})
-
-
-async def survey_answer(request: Request) -> JSONResponse:
-    state: AppState = request.app.state.unicrm
-    fields = await _fields(request, ("score", "comment"))
-    if fields is None or not fields.get("score", "").isdigit():
-        return _bad(
-            [{"field": "score", "code": "INVALID", "message": "the score runs from 1 to 5"}]
-        )
-    try:
-        async with state.db.transaction() as session:
-            await surveys.answer(
-                session,
-                state.settings.secret_key.get_secret_value(),
-                request.path_params["token"],
-                int(fields["score"]),
-                fields.get("comment"),
+def _survey_page(scale: range) -> Callable[[Request], Awaitable[HTMLResponse]]:
+    async def page(request: Request) -> HTMLResponse:
+        state: AppState = request.app.state.unicrm
+        secret = state.settings.secret_key.get_secret_value()
+        if surveys.read_token(secret, request.path_params["token"]) is None:
+            return HTMLResponse(
+                "<!doctype html><p>This survey link is not valid.</p>", status_code=404
             )
-    except DomainError as error:
-        errors = [{"field": e.field, "code": e.code, "message": e.message} for e in error.errors]
-        return JSONResponse({"errors": errors}, status_code=CODES.get(error.errors[0].code, 400))
-    await state.events.after_commit()
-    return JSONResponse({"answered": True})
+        choices = " ".join(
+            f'<label><input type="radio" name="score" value="{n}" required> {n}</label>'
+            for n in scale
+        )
+        return HTMLResponse(
+            SURVEY_PAGE.format(choices=choices), headers={"Cache-Control": "no-store"}
+        )
+
+    return page
+
+
+Answer = Callable[[AsyncSession, str, str, int, str | None], Awaitable[Any]]
+
+
+def _survey_answer(scale: range, answer: Answer) -> Callable[[Request], Awaitable[JSONResponse]]:
+    async def post(request: Request) -> JSONResponse:
+        state: AppState = request.app.state.unicrm
+        fields = await _fields(request, ("score", "comment"))
+        if fields is None or not fields.get("score", "").isdigit():
+            message = f"the score runs from {scale.start} to {scale.stop - 1}"
+            return _bad([{"field": "score", "code": "INVALID", "message": message}])
+        try:
+            async with state.db.transaction() as session:
+                await answer(
+                    session,
+                    state.settings.secret_key.get_secret_value(),
+                    request.path_params["token"],
+                    int(fields["score"]),
+                    fields.get("comment"),
+                )
+        except DomainError as error:
+            errors = [
+                {"field": e.field, "code": e.code, "message": e.message} for e in error.errors
+            ]
+            return JSONResponse(
+                {"errors": errors}, status_code=CODES.get(error.errors[0].code, 400)
+            )
+        await state.events.after_commit()
+        return JSONResponse({"answered": True})
+
+    return post
 
 
 ROUTES = [
     Route("/crm/cases/form", case_form, methods=["POST"]),
-    Route("/crm/surveys/{token}", survey_page, methods=["GET"]),
-    Route("/crm/surveys/{token}", survey_answer, methods=["POST"]),
+    Route("/crm/surveys/{token}", _survey_page(surveys.CSAT_SCALE), methods=["GET"]),
+    Route(
+        "/crm/surveys/{token}",
+        _survey_answer(surveys.CSAT_SCALE, surveys.answer),
+        methods=["POST"],
+    ),
+    Route("/crm/nps/{token}", _survey_page(nps.NPS_SCALE), methods=["GET"]),
+    Route("/crm/nps/{token}", _survey_answer(nps.NPS_SCALE, nps.answer), methods=["POST"]),
 ]

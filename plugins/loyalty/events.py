@@ -51,7 +51,15 @@ class RewardRedeemed:
     voucher: str
 
 
+@dataclass(config=_PAYLOAD, frozen=True)
+class MemberCheckedIn:
+    member_id: str
+    store_id: str
+    store_code: str
+
+
 EVENT_TYPES = {
+    "loyalty.member_checked_in": MemberCheckedIn,
     "loyalty.member_enrolled": MemberEnrolled,
     "loyalty.member_status_changed": MemberStatusChanged,
     "loyalty.points_changed": PointsChanged,

@@ -86,6 +86,9 @@ class Program(IdMixin, Base):
     )
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    rules_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    """Moves with every change of the programme's rates, rules, tiers or missions (the POS
+    caches them per version, see ``services/config.py``)."""
 
 
 class MemberType(IdMixin, Base):
@@ -153,6 +156,10 @@ class Member(IdMixin, Base):
     tier: Mapped[str] = mapped_column(String(32))
     tier_since: Mapped[datetime | None]
     points_balance: Mapped[int] = mapped_column(BigInteger, default=0)
+    earned_points: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """Points earned less points reversed, ever: a bound on any tier window's points."""
+    spend: Mapped[Decimal] = mapped_column(default=Decimal(0), server_default="0")
+    """Sales less refunds, ever: a bound on any tier window's spend."""
     status: Mapped[MemberStatus] = mapped_column(
         Enum(
             MemberStatus,
@@ -502,3 +509,15 @@ class MissionProgress(Base):
     coupon_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("loyalty_coupon.id", ondelete="SET NULL")
     )
+
+
+class CheckIn(IdMixin, Base):
+    """A member checking in at a store (shown to its staff live; a visit for missions)."""
+
+    __tablename__ = "loyalty_check_in"
+
+    member_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("loyalty_member.id", ondelete="CASCADE"), index=True
+    )
+    store_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("store.id", ondelete="CASCADE"))
+    checked_in_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -133,6 +133,22 @@ async def customer_merge(
     await merge_members(session, source_id, target_id, journal)
 
 
+async def _check_ins(session: AsyncSession, customer_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The check-ins of the customer's memberships (they carry the member, not the customer)."""
+    from sqlalchemy import select
+
+    from unicrm.core.graph.merge.journal import jsonable
+    from unicrm.plugins.loyalty.models import CheckIn, Member
+
+    stmt = (
+        select(CheckIn.__table__)
+        .join(Member, Member.id == CheckIn.member_id)
+        .where(Member.customer_id == customer_id)
+        .order_by(CheckIn.checked_in_at, CheckIn.id)
+    )
+    return [jsonable(dict(row)) for row in (await session.execute(stmt)).mappings()]
+
+
 @hookimpl
 async def customer_export(customer_id: uuid.UUID, session: AsyncSession) -> dict[str, Any]:
     from unicrm.core.privacy.rows import export_rows
@@ -152,6 +168,7 @@ async def customer_export(customer_id: uuid.UUID, session: AsyncSession) -> dict
         "loyalty_coupons": await export_rows(
             session, models.Coupon, customer_id, order_by=[models.Coupon.issued_at]
         ),
+        "loyalty_check_ins": await _check_ins(session, customer_id),
     }
     return {name: rows for name, rows in sections.items() if rows}  # like core: no empty ones
 
@@ -159,8 +176,8 @@ async def customer_export(customer_id: uuid.UUID, session: AsyncSession) -> dict
 @hookimpl
 async def customer_erase(customer_id: uuid.UUID, session: AsyncSession) -> None:
     """Delete the memberships (a card number identifies the person and points mean nothing
-    without them), their transactions, redemptions and coupons; ledger entries stay, anonymised, so
-    every posting still balances."""
+    without them; their check-ins go with them), their transactions, redemptions and coupons;
+    ledger entries stay, anonymised, so every posting still balances."""
     from unicrm.core.privacy.rows import erase_rows
     from unicrm.plugins.loyalty import models
     from unicrm.plugins.loyalty.services.ledger import anonymise_entries

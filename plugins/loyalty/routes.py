@@ -3,10 +3,12 @@
 The caller authenticates like GraphQL's (an API key or an access token) and needs
 ``loyalty.points:write``. The body is ``{"transactions": [...]}`` with 1 to ``MAX_BATCH``
 sales, each shaped like ``LoyaltyPosSaleInput`` in JSON (camelCase). The batch runs in one
-transaction with a savepoint per sale: 207 with one result per sale, in order, each
+transaction; a sale refused with a typed error has written nothing (``pos.ingest_sale``), so
+the batch goes on without savepoints. 207 with one result per sale, in order, each
 ``earned`` (points, balance, explanation), ``duplicate`` (the first ingestion's points) or
 ``rejected`` (errors with codes as in GraphQL). 400 for a body that is not such JSON, 401/403
-without credentials or permission, 413 for a body or batch too large.
+without credentials or permission, 413 for a body or batch too large, 409 (nothing written:
+send again) when another transaction ingested one of the batch's keys meanwhile.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import orjson
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -68,6 +72,7 @@ def _sale(item: Any) -> pos.SaleData:
             phone=item.get("phone"),
             qr_value=item.get("qrValue"),
             occurred_at=occurred_at,
+            coupon_code=item.get("couponCode"),
         )
     except (KeyError, TypeError, ValueError, InvalidOperation, AttributeError) as exc:
         if isinstance(exc, _BadItem):
@@ -75,6 +80,23 @@ def _sale(item: Any) -> pos.SaleData:
         raise _BadItem(
             f"a sale needs storeCode, transactionId, currency and lines: {exc}"
         ) from None
+
+
+async def _result(
+    session: AsyncSession, sale: pos.SaleData, outcome: pos.Outcome | DomainError
+) -> dict[str, Any]:
+    result: dict[str, Any] = {"transactionId": sale.transaction_id}
+    if isinstance(outcome, pos.DuplicateTransaction):
+        first = await session.get_one(PosTransaction, outcome.existing_id)
+        return result | {"status": "duplicate", "points": str(first.points)}
+    if isinstance(outcome, DomainError):
+        return result | {"status": "rejected", "errors": _errors(outcome)}
+    return result | {
+        "status": "earned",
+        "points": str(outcome.transaction.points),
+        "balance": None if outcome.balance is None else str(outcome.balance),
+        "explanation": outcome.transaction.explanation,
+    }
 
 
 def _errors(error: DomainError) -> list[dict[str, Any]]:
@@ -111,40 +133,27 @@ async def push_transactions(request: Request) -> Response:
     if len(items) > MAX_BATCH:
         return _error(413, "TOO_MANY_TRANSACTIONS", f"a batch holds at most {MAX_BATCH}")
     zone = state.settings.zone
-    results: list[dict[str, Any]] = []
-    async with state.db.transaction() as session:
-        session.info["actor"] = actor
-        session.info["department"] = department
-        for item in items:
-            try:
-                sale = _sale(item)
-            except _BadItem as exc:
-                results.append(
-                    {
-                        "status": "rejected",
-                        "errors": [{"field": None, "code": "INVALID", "message": str(exc)}],
-                    }
-                )
-                continue
-            result: dict[str, Any] = {"transactionId": sale.transaction_id}
-            try:
-                async with session.begin_nested():
-                    outcome = await pos.ingest_sale(session, sale, zone)
-            except pos.DuplicateTransaction as dup:
-                first = await session.get_one(PosTransaction, dup.existing_id)
-                result |= {"status": "duplicate", "points": str(first.points)}
-            except DomainError as exc:
-                result |= {"status": "rejected", "errors": _errors(exc)}
-            else:
-                result |= {
-                    "status": "earned",
-                    "points": str(outcome.transaction.points),
-                    "balance": None
-                    if outcome.member is None
-                    else str(outcome.member.points_balance),
-                    "explanation": outcome.transaction.explanation,
-                }
-            results.append(result)
+    results: list[dict[str, Any] | None] = []
+    sales: list[pos.SaleData] = []
+    for item in items:
+        try:
+            sales.append(_sale(item))
+            results.append(None)
+        except _BadItem as exc:
+            error = {"field": None, "code": "INVALID", "message": str(exc)}
+            results.append({"status": "rejected", "errors": [error]})
+    try:
+        async with state.db.transaction() as session:
+            session.info["actor"] = actor
+            session.info["department"] = department
+            outcomes = iter(zip(sales, await pos.ingest_batch(session, sales, zone), strict=True))
+            for i, slot in enumerate(results):
+                if slot is None:
+                    results[i] = await _result(session, *next(outcomes))
+    except IntegrityError:
+        return _error(
+            409, "CONFLICT", "a transaction of the batch was ingested meanwhile: send again"
+        )
     await state.events.after_commit()
     return JSONResponse({"results": results}, 207)
 

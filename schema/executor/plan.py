@@ -125,6 +125,21 @@ def _uses_variables(node: FieldNode) -> bool:
     return any(has(argument.value) for argument in node.arguments or ())
 
 
+def kind_of(source: Any, *, root: bool = False) -> int | None:
+    """How the compiled executor obtains the value of strawberry field ``source``, or None
+    when it cannot. A root field runs once per request in either executor: its resolver is
+    called as graphql-core would call it."""
+    resolver = source.base_resolver
+    declared = declaration_of(resolver.wrapped_func if resolver is not None else None)
+    if resolver is None and not source.extensions:
+        return ATTRIBUTE
+    if isinstance(declared, Loads) and not source.extensions:
+        return LOAD
+    if isinstance(declared, Direct) or root:
+        return CALL
+    return None
+
+
 class Compiler:
     """Compiles operations against one composed schema (one instance per schema)."""
 
@@ -143,6 +158,20 @@ class Compiler:
             }
             self._fields[type_name] = by_name
         return by_name.get(field_name)
+
+    def undeclared(self) -> list[str]:
+        """The coordinates of every field no query can select without falling back to
+        strawberry's execution (a resolver without a loading declaration), sorted."""
+        schema = self.schema
+        roots = {schema.query_type, schema.mutation_type, schema.subscription_type}
+        return sorted(
+            f"{name}.{field_name}"
+            for name, gql_type in schema.type_map.items()
+            if is_object_type(gql_type) and not name.startswith("__") and gql_type not in roots
+            for field_name in gql_type.fields  # type: ignore[attr-defined]
+            if (source := self.strawberry_field(name, field_name)) is not None
+            and kind_of(source) is None
+        )
 
     def compile(
         self,
@@ -250,20 +279,15 @@ class _Build:
         source = self.compiler.strawberry_field(parent.name, name)
         if source is None:
             raise Unplannable(coordinate, "not a strawberry field")
-        plan = FieldPlan(key, name, parent, coordinate, ATTRIBUTE, nodes, field_def=definition)
-        plan.strawberry_field = source
-        resolver = source.base_resolver
-        declared = declaration_of(resolver.wrapped_func if resolver is not None else None)
-        if resolver is None and not source.extensions:
-            plan.attribute = source.python_name
-        elif isinstance(declared, Loads) and not source.extensions:
-            plan.kind, plan.load = LOAD, declared
-        elif isinstance(declared, Direct) or parent is self.schema.query_type:
-            # A root field runs once per request in either executor: its resolver is called
-            # as graphql-core would call it.
-            plan.kind = CALL
-        else:
+        kind = kind_of(source, root=parent is self.schema.query_type)
+        if kind is None:
             raise Unplannable(coordinate, "a resolver without a loading declaration")
+        plan = FieldPlan(key, name, parent, coordinate, kind, nodes, field_def=definition)
+        plan.strawberry_field = source
+        if kind == ATTRIBUTE:
+            plan.attribute = source.python_name
+        elif kind == LOAD:
+            plan.load = declaration_of(source.base_resolver.wrapped_func)  # type: ignore[assignment]
         if not _uses_variables(nodes[0]):
             plan.arguments = get_argument_values(definition, nodes[0], self.variables)
         plan.denied = coordinate in self.denied

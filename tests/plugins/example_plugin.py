@@ -36,6 +36,7 @@ from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.loaders import one_per_key
 from unicrm.core.graph.merge.models import CustomerMergeJournalEntry
 from unicrm.core.graph.node import Node
+from unicrm.core.graph.plan import loads
 from unicrm.core.jobs.contracts import JobRun, JobType, Schedule
 from unicrm.core.messaging.channels import AddressKind, Channel, HttpJsonProvider
 from unicrm.core.plugins import hookimpl
@@ -122,9 +123,9 @@ class ExampleSubscription:
 
 
 def _type_fields() -> dict[str, list[Any]]:
+    @loads("example.greeting_by_customer", one=ExampleGreeting.from_row)
     async def example_greeting(root: Customer, info: strawberry.Info) -> ExampleGreeting | None:
-        row = await info.context.loaders["example.greeting_by_customer"].load(root.pk)
-        return None if row is None else ExampleGreeting.from_row(row)
+        """The customer's greeting, batched per level (declared for the compiled executor)."""
 
     return {"Customer": [strawberry.field(resolver=example_greeting)]}
 

@@ -3,6 +3,7 @@ cases in one query, at a statement count that does not grow with the page (no N+
 
 from __future__ import annotations
 
+from executor.support import both
 from sqlalchemy import select, update
 
 from plugins.crm_support import asset, order, product
@@ -85,3 +86,35 @@ async def order_of(session, customer_id):
     return await session.scalar(
         select(Order.id).where(Order.customer_id == customer_id).order_by(Order.id.desc()).limit(1)
     )
+
+
+FULL = """query($first: Int!) { customers(first: $first) { edges { node { displayName
+    cases { subject mergedInto { id } }
+    service {
+      recentOrders(limit: 2) { id }
+      purchases { orderCount lifetimeValue { amount currency } }
+      assets { serialNumber }
+      contracts { id }
+      satisfaction { answered averageScore }
+      value { rfm churnRisk predictedValue { amount } }
+      cases {
+        id subject status priority channel category serialNumber openedAt reopenCount
+        customer { displayName } team { name } assignee { email } product { sku }
+        asset { serialNumber } order { id } mergedInto { id }
+        messages { kind body author { email } attachments { filename } delivery { status } }
+        attachments { filename } statusHistory { fromStatus toStatus }
+        sla { resolutionDueAt policy { name } }
+        visits { status case { id } booking { id } team { name } technician { email } }
+        survey { score link }
+      }
+    } } } } }"""
+
+
+async def test_customer_queries_selecting_service_fields_run_compiled(client, unicrm_state):
+    """Every CRM field on customers is declared for the compiled executor: no fallback, the
+    same answer as strawberry's execution."""
+    await _seed(unicrm_state, 3)
+    body = await both(client, FULL, {"first": 3})
+    assert "errors" not in body, body
+    nodes = [e["node"] for e in body["data"]["customers"]["edges"]]
+    assert all(n["service"]["cases"][0]["survey"]["score"] for n in nodes)

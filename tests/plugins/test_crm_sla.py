@@ -16,7 +16,9 @@ from unicrm.core.events.models import OutboxEvent
 from unicrm.core.graph.ids import from_global_id
 from unicrm.core.graph.notifications.models import Notification, NotificationKind
 from unicrm.core.jobs.contracts import JobRun
+from unicrm.core.jobs.models import Job
 from unicrm.core.jobs.queue import enqueue
+from unicrm.core.jobs.runtime import make_worker
 from unicrm.plugins.crm.models import Case, SlaPolicy
 from unicrm.plugins.crm.services.sla import load_calendar
 
@@ -275,3 +277,30 @@ async def test_business_hours_and_holidays(gql, unicrm_state):
     assert codes((await gql(remove, {"d": "2027-04-13"}))["data"]["holidayRemove"]) == [
         ("day", "NOT_FOUND")
     ]
+
+
+async def test_a_policy_change_recomputes_open_cases_in_a_job(gql, unicrm_state):
+    state = unicrm_state
+    [malee] = await add_customers(state, "Malee")
+    await gql(SET, policy(name="Default", priority=None))
+    cases = [await _open(gql, malee) for _ in range(3)]
+    resolved = await _open(gql, malee)
+    await gql(STATUS, {"id": resolved, "status": "RESOLVED"})
+    before = {c: (await _case(state, c)).resolution_due_at for c in [*cases, resolved]}
+
+    changed = await gql(SET, policy(name="Default", priority=None, resolutionMinutes=60))
+    assert changed["data"]["slaPolicySet"]["errors"] == []
+    assert {c: (await _case(state, c)).resolution_due_at for c in before} == before  # not yet
+    assert await count(state, Job, Job.type == "crm.sla_reapply") == 2  # one per change
+    async with state.db.transaction() as session:  # batches of two: the job continues itself
+        await enqueue(session, "crm.sla_reapply", {"limit": 2})
+    while await make_worker(state).run_due():
+        pass
+
+    assert await count(state, Job, Job.type == "crm.sla_reapply") == 4  # + 2 batches of 2
+    async with state.db.session() as session:
+        calendar = await load_calendar(session, ZoneInfo("Asia/Bangkok"))
+    for case_id in cases:
+        row = await _case(state, case_id)
+        assert row.resolution_due_at == calendar.add(row.opened_at, 60)
+    assert (await _case(state, resolved)).resolution_due_at == before[resolved]

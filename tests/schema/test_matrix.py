@@ -14,7 +14,19 @@ from unicrm.schema.composer import build_schema
 ROOT_FIELDS = {
     "ma": {"leadScoreDistribution", "maForms", "maScoringModels", "maCampaigns"},
     "sfa": {"assignmentRules", "dealBoard", "deals", "pipelines", "salesAnalytics"},
-    "crm": {"case", "cases", "slaPolicies", "businessCalendar", "slaBreachesByTeam"},
+    "crm": {
+        "case",
+        "cases",
+        "slaPolicies",
+        "businessCalendar",
+        "slaBreachesByTeam",
+        "macros",
+        "feedbackCategories",
+        "vocReport",
+        "npsReport",
+        "productsBoughtWith",
+        "reminderRules",
+    },
     "loyalty": {
         "loyaltyMember",
         "loyaltyMembers",
@@ -53,6 +65,11 @@ TYPES = {
         "CustomerService",
         "CaseConnection",
         "CaseEdge",
+        "Macro",
+        "MacroPayload",
+        "FeedbackCategory",
+        "VocReport",
+        "NpsReport",
     },
     "loyalty": {
         "LoyaltyMember",

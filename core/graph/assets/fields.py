@@ -8,8 +8,10 @@ import strawberry
 
 from unicrm.core.graph.assets.types import Asset, AssetStatus
 from unicrm.core.graph.customers.types import Customer
+from unicrm.core.graph.plan import direct
 
 
+@direct
 async def assets(
     root: Customer, info: strawberry.Info, status: list[AssetStatus] | None = None
 ) -> list[Asset] | None:

@@ -13,6 +13,7 @@ from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.loaders import load_one
 from unicrm.core.graph.node import Node
 from unicrm.core.graph.orders.types import Order
+from unicrm.core.graph.plan import direct
 from unicrm.core.graph.products.types import Product
 
 AssetStatus = strawberry.enum(models.AssetStatus, description="Where an asset stands.")
@@ -65,20 +66,24 @@ class Asset(Node):
         return await load_one(info, "core.asset_by_id", pk, cls.from_row)
 
     @strawberry.field(description="The owner; null once the owner was erased.")
+    @direct
     async def customer(self, info: strawberry.Info) -> Customer | None:
         return (
             None if self.customer_pk is None else await Customer.load_node(info, self.customer_pk)
         )
 
     @strawberry.field
+    @direct
     async def product(self, info: strawberry.Info) -> Product | None:
         return await Product.load_node(info, self.product_pk)
 
     @strawberry.field(description="The order it was bought in, when registered from one.")
+    @direct
     async def order(self, info: strawberry.Info) -> Order | None:
         return None if self.order_pk is None else await Order.load_node(info, self.order_pk)
 
     @strawberry.field(description="The id of the order line it was registered from.")
+    @direct
     def order_line_id(self) -> strawberry.ID | None:
         if self.order_line_pk is None:
             return None

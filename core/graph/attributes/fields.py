@@ -8,8 +8,10 @@ import strawberry
 
 from unicrm.core.graph.attributes.types import AttributeType, CustomerAttribute
 from unicrm.core.graph.customers.types import Customer
+from unicrm.core.graph.plan import direct
 
 
+@direct
 async def attributes(root: Customer, info: strawberry.Info) -> list[CustomerAttribute]:
     """Declared attributes the customer has a value for, by key (two batched loads)."""
     loaders = info.context.loaders

@@ -10,6 +10,7 @@ from unicrm.core.authz.apikeys import ApiKeyInfo
 from unicrm.core.authz.declare import PUBLIC, guard
 from unicrm.core.authz.sessions import IssuedTokens
 from unicrm.core.graph.ids import to_global_id
+from unicrm.core.graph.plan import direct
 from unicrm.core.graph.users.types import User
 
 
@@ -52,6 +53,7 @@ class ApiKey:
     created_by_pk: strawberry.Private[uuid.UUID | None]
 
     @strawberry.field(description="The user who created the key.")
+    @direct
     async def created_by(self, info: strawberry.Info) -> User | None:
         if self.created_by_pk is None:
             return None

@@ -12,6 +12,7 @@ from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.loaders import load_one
 from unicrm.core.graph.node import Node
+from unicrm.core.graph.plan import direct
 from unicrm.core.graph.stores.types import OpeningInterval, OpeningIntervalInput, Store
 
 ResourceKind = strawberry.enum(models.ResourceKind, description="What a resource is.")
@@ -60,6 +61,7 @@ class BookingResource(Node):
         return await load_one(info, "core.booking_resource_by_id", pk, cls.from_row)
 
     @strawberry.field
+    @direct
     async def store(self, info: strawberry.Info) -> Store | None:
         return await Store.load_node(info, self.store_pk)
 
@@ -114,18 +116,22 @@ class Booking(Node):
         return await load_one(info, "core.booking_by_id", pk, cls.from_row)
 
     @strawberry.field
+    @direct
     async def customer(self, info: strawberry.Info) -> Customer | None:
         return await Customer.load_node(info, self.customer_pk)
 
     @strawberry.field
+    @direct
     async def resource(self, info: strawberry.Info) -> BookingResource | None:
         return await BookingResource.load_node(info, self.resource_pk)
 
     @strawberry.field
+    @direct
     async def store(self, info: strawberry.Info) -> Store | None:
         return await Store.load_node(info, self.store_pk)
 
     @strawberry.field(description="Every status change, oldest first.")
+    @direct
     async def history(self, info: strawberry.Info) -> list[BookingStatusChange]:
         rows = await info.context.loaders["core.history_by_booking"].load(self.pk)
         return [

@@ -22,7 +22,7 @@ from unicrm.core.graph.pagination import (
     decode_cursor,
     encode_cursor,
 )
-from unicrm.core.graph.plan import loads
+from unicrm.core.graph.plan import direct, loads
 
 
 def _page_key(customer: Customer, first: int | None, after: str | None, max_size: int) -> Any:
@@ -42,6 +42,7 @@ def FIELDS() -> dict[str, list[Any]]:
     @loads("core.consents_by_customer", each=Consent.from_row)
     async def consents(root: Customer, info: strawberry.Info) -> list[Consent]: ...
 
+    @direct
     async def consent_history(
         root: Customer, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[ConsentEvent]:
@@ -59,6 +60,7 @@ def FIELDS() -> dict[str, list[Any]]:
         total = count_of(ctx.db, select(row.id).where(row.customer_id == root.pk))
         return page.connection(ConsentEvent.from_row, total)
 
+    @direct
     async def can_contact(
         root: Customer,
         info: strawberry.Info,

@@ -14,6 +14,7 @@ from unicrm.core.graph.contacts.types import load_by_id, owner
 from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.node import Node
+from unicrm.core.graph.plan import direct
 
 ConsentPurpose = strawberry.enum(models.ConsentPurpose, description="What consent is given for.")
 ConsentChannel = strawberry.enum(
@@ -90,6 +91,7 @@ class ConsentEvent(Node):
         return None if row is None else cls.from_row(row)
 
     @strawberry.field(description="The customer this consent belongs to.")
+    @direct
     async def customer(self, info: strawberry.Info) -> Customer | None:
         return await owner(info, self.customer_pk)
 

@@ -12,6 +12,7 @@ from unicrm.core.graph.contacts import models, services
 from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.node import Node
+from unicrm.core.graph.plan import direct
 
 CONTACT = {"pii": "contact"}
 EMAIL = {"pii": "contact", "mask": "email"}
@@ -63,6 +64,7 @@ class CustomerEmail(Node):
         return None if row is None else cls.from_row(row)
 
     @strawberry.field(description="The customer this address belongs to.")
+    @direct
     async def customer(self, info: strawberry.Info) -> Customer | None:
         return await owner(info, self.customer_pk)
 
@@ -101,10 +103,12 @@ class CustomerPhone(Node):
     @strawberry.field(
         metadata=PHONE, description="The number as its country writes it, e.g. 081 234 5678."
     )
+    @direct
     def national(self) -> str:
         return services.format_phone_national(self.number)
 
     @strawberry.field(description="The customer this number belongs to.")
+    @direct
     async def customer(self, info: strawberry.Info) -> Customer | None:
         return await owner(info, self.customer_pk)
 
@@ -153,6 +157,7 @@ class CustomerAddress(Node):
         return None if row is None else cls.from_row(row)
 
     @strawberry.field(description="The customer this address belongs to.")
+    @direct
     async def customer(self, info: strawberry.Info) -> Customer | None:
         return await owner(info, self.customer_pk)
 

@@ -8,8 +8,10 @@ import strawberry
 
 from unicrm.core.graph.contracts.types import Contract, ContractStatus
 from unicrm.core.graph.customers.types import Customer
+from unicrm.core.graph.plan import direct
 
 
+@direct
 async def contracts(
     root: Customer, info: strawberry.Info, status: list[ContractStatus] | None = None
 ) -> list[Contract] | None:

@@ -14,6 +14,7 @@ from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.loaders import load_one
 from unicrm.core.graph.node import Node
+from unicrm.core.graph.plan import direct
 from unicrm.core.graph.products.types import Product
 from unicrm.core.graph.scalars import Money, MoneyInput
 
@@ -100,20 +101,24 @@ class Contract(Node):
         return await load_one(info, "core.contract_by_id", pk, cls.from_row)
 
     @strawberry.field(description="The customer; null once the customer was erased.")
+    @direct
     async def customer(self, info: strawberry.Info) -> Customer | None:
         return (
             None if self.customer_pk is None else await Customer.load_node(info, self.customer_pk)
         )
 
     @strawberry.field
+    @direct
     async def product(self, info: strawberry.Info) -> Product | None:
         return None if self.product_pk is None else await Product.load_node(info, self.product_pk)
 
     @strawberry.field(description="The asset it covers (a maintenance plan's machine).")
+    @direct
     async def asset(self, info: strawberry.Info) -> Asset | None:
         return None if self.asset_pk is None else await Asset.load_node(info, self.asset_pk)
 
     @strawberry.field(description="The period this one renewed.")
+    @direct
     async def previous(
         self, info: strawberry.Info
     ) -> Annotated[Contract, strawberry.lazy(__name__)] | None:
@@ -122,6 +127,7 @@ class Contract(Node):
         return await Contract.load_node(info, self.previous_pk)
 
     @strawberry.field(description="Every status change of this period, oldest first.")
+    @direct
     async def history(self, info: strawberry.Info) -> list[ContractStatusChange]:
         rows = await info.context.loaders["core.status_changes_by_contract"].load(self.pk)
         return [ContractStatusChange.from_row(r) for r in rows]

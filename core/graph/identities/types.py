@@ -13,6 +13,7 @@ from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.identities import services
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.node import Node
+from unicrm.core.graph.plan import direct
 
 
 @strawberry.enum(description="Where an external identity comes from; OTHER names its source.")
@@ -56,6 +57,7 @@ class CustomerIdentity(Node):
         return None if row is None else cls.from_row(row)
 
     @strawberry.field(description="The customer holding this identity.")
+    @direct
     async def customer(self, info: strawberry.Info) -> Customer | None:
         return await owner(info, self.customer_pk)
 

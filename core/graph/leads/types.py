@@ -11,6 +11,7 @@ from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.leads import models
 from unicrm.core.graph.node import Node
+from unicrm.core.graph.plan import direct
 from unicrm.core.graph.users.types import User
 
 
@@ -100,6 +101,7 @@ class LifecycleChange:
         )
 
     @strawberry.field(description="The user who moved it; null for automatic moves.")
+    @direct
     async def user(self, info: strawberry.Info) -> User | None:
         return None if self.user_pk is None else await User.load_node(info, self.user_pk)
 
@@ -170,14 +172,17 @@ class Lead(Node):
         return None if row is None else cls.from_row(row)
 
     @strawberry.field
+    @direct
     async def customer(self, info: strawberry.Info) -> Customer | None:
         return await Customer.load_node(info, self.customer_pk)
 
     @strawberry.field(description="The user working the lead.")
+    @direct
     async def owner(self, info: strawberry.Info) -> User | None:
         return None if self.owner_pk is None else await User.load_node(info, self.owner_pk)
 
     @strawberry.field(description="Every temperature the lead had, oldest first.")
+    @direct
     async def temperature_history(self, info: strawberry.Info) -> list[LeadTemperatureChange]:
         rows = await info.context.loaders["core.temperature_changes_by_lead"].load(self.pk)
         return [LeadTemperatureChange.from_row(r) for r in rows]

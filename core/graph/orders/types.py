@@ -57,6 +57,7 @@ class OrderLine:
         )
 
     @strawberry.field(description="The product now (its SKU, name and price may have changed).")
+    @direct
     async def product(self, info: strawberry.Info) -> Product | None:
         return await Product.load_node(info, self.product_pk)
 

@@ -9,6 +9,7 @@ import strawberry
 
 from unicrm.core.errors import BadRequest
 from unicrm.core.graph.customers.types import Customer
+from unicrm.core.graph.plan import direct
 from unicrm.core.graph.preferences.types import (
     CustomerPreferences,
     FavouriteProduct,
@@ -16,6 +17,7 @@ from unicrm.core.graph.preferences.types import (
 )
 
 
+@direct
 async def preferences(root: Customer, info: strawberry.Info) -> CustomerPreferences | None:
     row = await info.context.loaders["core.preference_by_customer"].load(root.pk)
     return CustomerPreferences.from_row(root.pk, row)
@@ -28,6 +30,7 @@ def _limit(info: strawberry.Info, first: int) -> int:
     return first
 
 
+@direct
 async def favourite_products(
     root: Customer, info: strawberry.Info, first: int = 5
 ) -> list[FavouriteProduct] | None:
@@ -36,6 +39,7 @@ async def favourite_products(
     return [FavouriteProduct.from_row(r) for r in rows]
 
 
+@direct
 async def frequent_modifiers(
     root: Customer, info: strawberry.Info, first: int = 5
 ) -> list[FrequentModifier] | None:

@@ -12,6 +12,7 @@ from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.loaders import load_one
 from unicrm.core.graph.node import Node
+from unicrm.core.graph.plan import direct
 from unicrm.core.graph.preferences import models
 from unicrm.core.graph.preferences.services import windows_of
 from unicrm.core.graph.products.types import Product
@@ -77,6 +78,7 @@ class PreferenceNote(Node):
         return await load_one(info, "core.preference_note_by_id", pk, cls.from_row)
 
     @strawberry.field
+    @direct
     async def customer(self, info: strawberry.Info) -> Customer | None:
         return await Customer.load_node(info, self.customer_pk)
 
@@ -118,6 +120,7 @@ class CustomerPreferences:
         )
 
     @strawberry.field(description="Dietary, allergy and other notes, in the order added.")
+    @direct
     async def notes(self, info: strawberry.Info) -> list[PreferenceNote]:
         rows = await info.context.loaders["core.preference_notes_by_customer"].load(
             self.customer_pk
@@ -144,6 +147,7 @@ class FavouriteProduct:
         )
 
     @strawberry.field
+    @direct
     async def product(self, info: strawberry.Info) -> Product | None:
         return await Product.load_node(info, self.product_pk)
 

@@ -9,6 +9,7 @@ from unicrm.core.authz.declare import guard
 from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.node import Node
+from unicrm.core.graph.plan import direct
 from unicrm.core.graph.relationships import models
 
 
@@ -35,10 +36,12 @@ class CompanyContact:
         )
 
     @strawberry.field
+    @direct
     async def person(self, info: strawberry.Info) -> Customer:
         return await _customer(info, self.person_pk)
 
     @strawberry.field
+    @direct
     async def company(self, info: strawberry.Info) -> Customer:
         return await _customer(info, self.company_pk)
 
@@ -50,6 +53,7 @@ class HouseholdMember:
     is_head: bool
 
     @strawberry.field
+    @direct
     async def customer(self, info: strawberry.Info) -> Customer:
         return await _customer(info, self.customer_pk)
 
@@ -71,6 +75,7 @@ class Household(Node):
         return None if row is None else cls.from_row(row)
 
     @strawberry.field
+    @direct
     async def members(self, info: strawberry.Info) -> list[HouseholdMember]:
         rows = await info.context.loaders["core.members_by_household"].load(self.pk)
         return [HouseholdMember(customer_pk=r.customer_id, is_head=r.is_head) for r in rows]

@@ -10,6 +10,7 @@ from unicrm.core.authz.declare import guard
 from unicrm.core.events.outbox import Event
 from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.ids import to_global_id
+from unicrm.core.graph.plan import direct
 
 
 def _occurred_at(event: Event) -> datetime:
@@ -41,6 +42,7 @@ class CustomerEvent:
         )
 
     @strawberry.field(description="The customer, as it is now; null once erased or merged away.")
+    @direct
     async def customer(self, info: strawberry.Info) -> Customer | None:
         return await Customer.load_node(info, self.customer_pk)
 

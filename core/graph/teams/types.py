@@ -10,6 +10,7 @@ from unicrm.core.authz.declare import guard
 from unicrm.core.graph.departments.types import Department
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.node import Node
+from unicrm.core.graph.plan import direct
 from unicrm.core.graph.teams import models
 from unicrm.core.graph.users.types import User
 from unicrm.core.regions import REGIONS, province
@@ -68,14 +69,17 @@ class Team(Node):
         return None if row is None else cls.from_row(row)
 
     @strawberry.field
+    @direct
     async def department(self, info: strawberry.Info) -> Department | None:
         return await Department.load_node(info, self.department_pk)
 
     @strawberry.field
+    @direct
     async def manager(self, info: strawberry.Info) -> User | None:
         return None if self.manager_pk is None else await User.load_node(info, self.manager_pk)
 
     @strawberry.field(description="The team's members (the manager among them), by name.")
+    @direct
     async def members(self, info: strawberry.Info) -> list[User]:
         rows = await info.context.loaders["core.members_by_team"].load(self.pk)
         return [User.from_row(r) for r in rows]

@@ -10,12 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from unicrm.core.errors import BadRequest, DomainError
 from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.pagination import Connection, Page, PageRequest, count_of, paginate
+from unicrm.core.graph.plan import direct
 from unicrm.core.graph.queries import run_query
 from unicrm.core.graph.timeline import services
 from unicrm.core.graph.timeline.models import TimelineEntry as EntryRow
 from unicrm.core.graph.timeline.types import TimelineEntry
 
 
+@direct
 async def timeline(
     root: Customer,
     info: strawberry.Info,

@@ -3,6 +3,7 @@ from __future__ import annotations
 import strawberry
 
 from unicrm.core.authz.declare import PUBLIC, guard
+from unicrm.core.graph.plan import direct
 from unicrm.core.graph.viewer.services import capabilities
 
 
@@ -29,6 +30,7 @@ class Viewer:
         description="Decide coordinates (Customer.email) and permissions (sfa.deal:write) "
         "for the caller, so a frontend can show only what works."
     )
+    @direct
     def can(
         self,
         info: strawberry.Info,

@@ -11,6 +11,7 @@ from unicrm.core.graph.events.types import DeliveryStatus, status_of
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.loaders import load_one
 from unicrm.core.graph.node import Node
+from unicrm.core.graph.plan import direct
 from unicrm.core.webhooks import models
 
 
@@ -96,16 +97,19 @@ class WebhookDelivery(Node):
     delivered_at: datetime | None
 
     @strawberry.field(description="The endpoint the delivery goes to.")
+    @direct
     async def endpoint(self, info: strawberry.Info) -> WebhookEndpoint | None:
         return await WebhookEndpoint.load_node(info, self.endpoint_pk)
 
     @strawberry.field(description="The delivery this one replays, if it is a replay.")
+    @direct
     def replay_of(self) -> strawberry.ID | None:
         if self.replay_of_pk is None:
             return None
         return strawberry.ID(to_global_id("WebhookDelivery", self.replay_of_pk))
 
     @strawberry.field(description="Every attempt, oldest first.")
+    @direct
     async def log(self, info: strawberry.Info) -> list[WebhookAttempt]:
         rows = await info.context.loaders["core.webhook_attempts_by_delivery"].load(self.pk)
         return [WebhookAttempt.from_row(r) for r in rows]

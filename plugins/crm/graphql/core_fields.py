@@ -7,16 +7,14 @@ from typing import Any
 import strawberry
 
 from unicrm.core.graph.customers.types import Customer
-from unicrm.core.graph.plan import direct
+from unicrm.core.graph.plan import loads
 from unicrm.plugins.crm.graphql.service_view import service
 from unicrm.plugins.crm.graphql.types import Case
 
 
 def type_fields() -> dict[str, list[Any]]:
-    @direct
-    async def cases(root: Customer, info: strawberry.Info) -> list[Case] | None:
-        rows = await info.context.loaders["crm.cases_by_customer"].load(root.pk)
-        return [Case.from_row(r) for r in rows]
+    @loads("crm.cases_by_customer", each=Case.from_row)
+    async def cases(root: Customer, info: strawberry.Info) -> list[Case] | None: ...
 
     return {
         "Customer": [

@@ -16,6 +16,7 @@ from unicrm.plugins.crm.models import (
     CaseAttachment,
     CaseMessage,
     CaseStatusChange,
+    CustomerValue,
     SlaPolicy,
     Survey,
     TechnicianVisit,
@@ -96,6 +97,7 @@ LOADERS = {
     "crm.purchases_by_customer": one_per_key(_purchases_by_customer),
     "crm.satisfaction_by_customer": one_per_key(_satisfaction_by_customer),
     "crm.survey_by_case": one_per_key(entities_by(Survey.case_id)),
+    "crm.value_by_customer": one_per_key(entities_by(CustomerValue.customer_id)),
     "crm.sla_policy_by_id": one_per_key(entities_by(SlaPolicy.id)),
     "crm.status_changes_by_case": many_per_key(
         entities_by(CaseStatusChange.case_id, CaseStatusChange.changed_at, CaseStatusChange.id)

@@ -12,6 +12,7 @@ from unicrm.core.graph.ids import decode_id
 from unicrm.core.graph.mutations import mutate
 from unicrm.plugins.crm import models
 from unicrm.plugins.crm.graphql.calendar import calendar_view
+from unicrm.plugins.crm.graphql.macros import MacroMutation
 from unicrm.plugins.crm.graphql.types import (
     BusinessCalendar,
     BusinessCalendarPayload,
@@ -21,6 +22,7 @@ from unicrm.plugins.crm.graphql.types import (
     CaseError,
     CaseErrorCode,
     CaseEscalateInput,
+    CaseMergeInput,
     CaseMessage,
     CaseMessageAddInput,
     CaseMessagePayload,
@@ -41,8 +43,14 @@ from unicrm.plugins.crm.graphql.types import (
     VisitErrorCode,
     WorkingIntervalInput,
 )
+from unicrm.plugins.crm.graphql.voc import (
+    NpsMutation,
+    ReminderMutation,
+    RetentionMutation,
+    VocMutation,
+)
 from unicrm.plugins.crm.services import cases as services
-from unicrm.plugins.crm.services import handoff, sla
+from unicrm.plugins.crm.services import handoff, merge, sla
 
 
 def _optional_id(value: str | None, type_name: str, field: str) -> Any:
@@ -214,15 +222,34 @@ class CrmMutation:
         )
 
     @strawberry.mutation(
+        metadata=requires("crm.case:write"),
+        description="Merge a duplicate case into another of the same customer: its messages, "
+        "attachments, status history and visits move; the duplicate is closed and points to "
+        "the survivor; the merge is audited.",
+    )
+    async def case_merge(self, info: strawberry.Info, input: CaseMergeInput) -> CasePayload:
+        ctx = info.context
+        scope = services.visible_to(ctx, "write")
+
+        async def work(session: AsyncSession) -> models.Case:
+            return await merge.merge_cases(
+                session,
+                decode_id(input.source_id, "Case", "source_id"),
+                decode_id(input.target_id, "Case", "target_id"),
+                ctx.settings.zone,
+                scope,
+            )
+
+        return await _case_mutation(info, work)
+
+    @strawberry.mutation(
         metadata=requires("crm.sla:write"),
         description="Create or change the SLA policy of a priority/category pair (null: any); "
-        "targets are working minutes above 0. Open cases get their due times again.",
+        "targets are working minutes above 0. Open cases get their due times again in a job.",
     )
     async def sla_policy_set(
         self, info: strawberry.Info, input: SlaPolicySetInput
     ) -> SlaPolicyPayload:
-        zone = info.context.settings.zone
-
         async def work(session: AsyncSession) -> models.SlaPolicy:
             data = sla.PolicyData(
                 name=input.name,
@@ -234,7 +261,7 @@ class CrmMutation:
                 resolution_minutes=input.resolution_minutes,
                 warn_before_minutes=input.warn_before_minutes,
             )
-            return await sla.set_policy(session, data, zone)
+            return await sla.set_policy(session, data)
 
         return await mutate(
             info,
@@ -247,13 +274,12 @@ class CrmMutation:
 
     @strawberry.mutation(
         metadata=requires("crm.sla:write"),
-        description="Delete an SLA policy; the open cases it covered fall to the next one.",
+        description="Delete an SLA policy; the open cases it covered fall to the next one "
+        "(in a job).",
     )
     async def sla_policy_delete(self, info: strawberry.Info, id: strawberry.ID) -> SlaPolicyPayload:
-        zone = info.context.settings.zone
-
         async def work(session: AsyncSession) -> None:
-            await sla.delete_policy(session, decode_id(id, "SlaPolicy"), zone)
+            await sla.delete_policy(session, decode_id(id, "SlaPolicy"))
 
         return await mutate(
             info,
@@ -277,7 +303,7 @@ class CrmMutation:
         async def work(session: AsyncSession) -> BusinessCalendar:
             intervals = [sla.Interval(h.weekday, h.start, h.end) for h in hours]
             await sla.set_business_hours(session, intervals)
-            await sla.reapply_open_cases(session, zone)
+            await sla.schedule_reapply(session)
             return await calendar_view(session, zone)
 
         return await _calendar_mutation(info, work)
@@ -292,7 +318,7 @@ class CrmMutation:
 
         async def work(session: AsyncSession) -> BusinessCalendar:
             await sla.add_holiday(session, input.day, input.name)
-            await sla.reapply_open_cases(session, zone)
+            await sla.schedule_reapply(session)
             return await calendar_view(session, zone)
 
         return await _calendar_mutation(info, work)
@@ -303,7 +329,7 @@ class CrmMutation:
 
         async def work(session: AsyncSession) -> BusinessCalendar:
             await sla.remove_holiday(session, day)
-            await sla.reapply_open_cases(session, zone)
+            await sla.schedule_reapply(session)
             return await calendar_view(session, zone)
 
         return await _calendar_mutation(info, work)
@@ -393,5 +419,14 @@ async def _visit_mutation(
 
 
 @strawberry.type
-class ServiceMutation(CrmMutation, HandoffMutation):
-    """Every mutation of the plugin: cases, SLA and calendar, technician hand-off."""
+class ServiceMutation(
+    CrmMutation,
+    HandoffMutation,
+    MacroMutation,
+    VocMutation,
+    NpsMutation,
+    RetentionMutation,
+    ReminderMutation,
+):
+    """Every mutation of the plugin: cases, SLA and calendar, technician hand-off, macros,
+    feedback categories, NPS surveys, retention and reminders."""

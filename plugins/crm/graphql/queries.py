@@ -13,6 +13,7 @@ from unicrm.core.graph.pagination import Connection, Page, PageRequest, count_of
 from unicrm.core.graph.queries import run_query
 from unicrm.plugins.crm import models
 from unicrm.plugins.crm.graphql.calendar import calendar_view
+from unicrm.plugins.crm.graphql.macros import MacroQuery
 from unicrm.plugins.crm.graphql.types import (
     BusinessCalendar,
     Case,
@@ -21,6 +22,7 @@ from unicrm.plugins.crm.graphql.types import (
     SlaPolicy,
     TeamSlaBreaches,
 )
+from unicrm.plugins.crm.graphql.voc import NpsQuery, ReminderQuery, SuggestionQuery, VocQuery
 from unicrm.plugins.crm.services import cases as services
 from unicrm.plugins.crm.services import sla
 
@@ -51,7 +53,7 @@ def _filter(status: CaseStatus | None, where: CaseFilterInput | None) -> service
 
 
 @strawberry.type
-class CrmQuery:
+class CrmQuery(MacroQuery, VocQuery, NpsQuery, SuggestionQuery, ReminderQuery):
     @strawberry.field(metadata=requires("crm.case:read"), description="One case by id.")
     async def case(self, info: strawberry.Info, id: strawberry.ID) -> Case | None:
         _, pk = parse_global_id(id, "Case")

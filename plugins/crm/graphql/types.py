@@ -14,11 +14,13 @@ from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.loaders import load_one
 from unicrm.core.graph.node import Node
 from unicrm.core.graph.orders.types import Order
+from unicrm.core.graph.plan import direct, loads
 from unicrm.core.graph.products.types import Product
 from unicrm.core.graph.teams.types import Team
 from unicrm.core.graph.users.types import User
+from unicrm.core.messaging.types import Message
 from unicrm.plugins.crm import models
-from unicrm.plugins.crm.services.surveys import token_for
+from unicrm.plugins.crm.services.outbound import survey_link
 
 
 @strawberry.enum(description="Where a case stands on its way to resolution.")
@@ -89,6 +91,7 @@ class CaseMessage:
     author_name: str | None
     created_at: datetime
     author_pk: strawberry.Private[uuid.UUID | None]
+    delivery_pk: strawberry.Private[uuid.UUID | None]
 
     @classmethod
     def from_row(cls, row: models.CaseMessage) -> CaseMessage:
@@ -99,16 +102,23 @@ class CaseMessage:
             author_name=row.author_name,
             created_at=row.created_at,
             author_pk=row.author_id,
+            delivery_pk=row.outbound_message_id,
         )
 
+    @strawberry.field(
+        description="The e-mail that carried a public reply to the customer (its status, or "
+        "why the contact policy blocked it); null when none was sent."
+    )
+    @loads("core.message_by_id", key="delivery_pk", one=Message.from_row)
+    async def delivery(self, info: strawberry.Info) -> Message | None: ...
+
     @strawberry.field(description="The user who wrote it; null for the customer's messages.")
-    async def author(self, info: strawberry.Info) -> User | None:
-        return None if self.author_pk is None else await User.load_node(info, self.author_pk)
+    @loads("core.user_by_id", key="author_pk", one=User.from_row)
+    async def author(self, info: strawberry.Info) -> User | None: ...
 
     @strawberry.field(description="Files attached to this message.")
-    async def attachments(self, info: strawberry.Info) -> list[CaseAttachment]:
-        rows = await info.context.loaders["crm.attachments_by_message"].load(self.pk)
-        return [CaseAttachment.from_row(r) for r in rows]
+    @loads("crm.attachments_by_message", each=CaseAttachment.from_row)
+    async def attachments(self, info: strawberry.Info) -> list[CaseAttachment]: ...
 
 
 @guard("crm.case")
@@ -153,6 +163,7 @@ class Case(Node):
     closed_at: datetime | None
     reopen_count: int
     sla_state: strawberry.Private[CaseSla]
+    merged_into_pk: strawberry.Private[uuid.UUID | None]
 
     @classmethod
     def from_row(cls, row: models.Case) -> Case:
@@ -179,6 +190,7 @@ class Case(Node):
             closed_at=row.closed_at,
             reopen_count=row.reopen_count,
             sla_state=CaseSla.from_row(row),
+            merged_into_pk=row.merged_into_id,
         )
 
     @classmethod
@@ -186,57 +198,57 @@ class Case(Node):
         return await load_one(info, "crm.case_by_id", pk, cls.from_row)
 
     @strawberry.field(description="The customer who raised the case.")
-    async def customer(self, info: strawberry.Info) -> Customer | None:
-        return await Customer.load_node(info, self.customer_pk)
+    @loads("core.customer_by_id", key="customer_pk", one=Customer.from_row)
+    async def customer(self, info: strawberry.Info) -> Customer | None: ...
+
+    @strawberry.field(description="The case this duplicate was merged into (then closed).")
+    @loads("crm.case_by_id", key="merged_into_pk", one=lambda row: Case.from_row(row))
+    async def merged_into(self, info: strawberry.Info) -> Case | None: ...
 
     @strawberry.field(description="The queue (team) the case waits in.")
-    async def team(self, info: strawberry.Info) -> Team | None:
-        return None if self.team_pk is None else await Team.load_node(info, self.team_pk)
+    @loads("core.team_by_id", key="team_pk", one=Team.from_row)
+    async def team(self, info: strawberry.Info) -> Team | None: ...
 
     @strawberry.field(description="The agent working the case.")
-    async def assignee(self, info: strawberry.Info) -> User | None:
-        return None if self.assignee_pk is None else await User.load_node(info, self.assignee_pk)
+    @loads("core.user_by_id", key="assignee_pk", one=User.from_row)
+    async def assignee(self, info: strawberry.Info) -> User | None: ...
 
     @strawberry.field(description="The product the case is about.")
-    async def product(self, info: strawberry.Info) -> Product | None:
-        return None if self.product_pk is None else await Product.load_node(info, self.product_pk)
+    @loads("core.product_by_id", key="product_pk", one=Product.from_row)
+    async def product(self, info: strawberry.Info) -> Product | None: ...
 
     @strawberry.field(description="The customer's item (with its serial number) concerned.")
-    async def asset(self, info: strawberry.Info) -> Asset | None:
-        return None if self.asset_pk is None else await Asset.load_node(info, self.asset_pk)
+    @loads("core.asset_by_id", key="asset_pk", one=Asset.from_row)
+    async def asset(self, info: strawberry.Info) -> Asset | None: ...
 
     @strawberry.field(description="The order the case is about.")
-    async def order(self, info: strawberry.Info) -> Order | None:
-        return None if self.order_pk is None else await Order.load_node(info, self.order_pk)
+    @loads("core.order_by_id", key="order_pk", one=Order.from_row)
+    async def order(self, info: strawberry.Info) -> Order | None: ...
 
     @strawberry.field(description="The conversation, oldest first: internal notes included.")
-    async def messages(self, info: strawberry.Info) -> list[CaseMessage]:
-        rows = await info.context.loaders["crm.messages_by_case"].load(self.pk)
-        return [CaseMessage.from_row(r) for r in rows]
+    @loads("crm.messages_by_case", each=CaseMessage.from_row)
+    async def messages(self, info: strawberry.Info) -> list[CaseMessage]: ...
 
     @strawberry.field(description="Every file attached to the case, oldest first.")
-    async def attachments(self, info: strawberry.Info) -> list[CaseAttachment]:
-        rows = await info.context.loaders["crm.attachments_by_case"].load(self.pk)
-        return [CaseAttachment.from_row(r) for r in rows]
+    @loads("crm.attachments_by_case", each=CaseAttachment.from_row)
+    async def attachments(self, info: strawberry.Info) -> list[CaseAttachment]: ...
 
     @strawberry.field(description="The SLA clock of the case.")
+    @direct
     def sla(self) -> CaseSla | None:
         return self.sla_state
 
     @strawberry.field(description="Technician visits the case was handed off to, oldest first.")
-    async def visits(self, info: strawberry.Info) -> list[TechnicianVisit]:
-        rows = await info.context.loaders["crm.visits_by_case"].load(self.pk)
-        return [TechnicianVisit.from_row(r) for r in rows]
+    @loads("crm.visits_by_case", each=lambda row: TechnicianVisit.from_row(row))
+    async def visits(self, info: strawberry.Info) -> list[TechnicianVisit]: ...
 
     @strawberry.field(description="The satisfaction survey, once the case was resolved.")
-    async def survey(self, info: strawberry.Info) -> CaseSurvey | None:
-        row = await info.context.loaders["crm.survey_by_case"].load(self.pk)
-        return None if row is None else CaseSurvey.from_row(row)
+    @loads("crm.survey_by_case", one=lambda row: CaseSurvey.from_row(row))
+    async def survey(self, info: strawberry.Info) -> CaseSurvey | None: ...
 
     @strawberry.field(description="Every status the case went through, oldest first.")
-    async def status_history(self, info: strawberry.Info) -> list[CaseStatusChange]:
-        rows = await info.context.loaders["crm.status_changes_by_case"].load(self.pk)
-        return [CaseStatusChange.from_row(r) for r in rows]
+    @loads("crm.status_changes_by_case", each=CaseStatusChange.from_row)
+    async def status_history(self, info: strawberry.Info) -> list[CaseStatusChange]: ...
 
 
 @strawberry.enum(description="Why a case mutation failed.")
@@ -253,6 +265,9 @@ class CaseErrorCode(Enum):
     CASE_CLOSED = "case_closed"
     INVALID_TRANSITION = "invalid_transition"
     REOPEN_WINDOW_PASSED = "reopen_window_passed"
+    SAME_CASE = "same_case"
+    DIFFERENT_CUSTOMER = "different_customer"
+    RENDER_ERROR = "render_error"
 
 
 @strawberry.type
@@ -347,6 +362,12 @@ class CaseMessageAddInput:
     )
 
 
+@strawberry.input(description="Merge a duplicate case into the one that survives.")
+class CaseMergeInput:
+    source_id: strawberry.ID = strawberry.field(description="The duplicate; it gets closed.")
+    target_id: strawberry.ID = strawberry.field(description="The case that survives.")
+
+
 @guard("crm.sla")
 @strawberry.type(
     description="Targets in working minutes for the cases of a priority and/or a category."
@@ -402,8 +423,8 @@ class CaseSla:
         )
 
     @strawberry.field(description="The policy applied.")
-    async def policy(self, info: strawberry.Info) -> SlaPolicy | None:
-        return None if self.policy_pk is None else await SlaPolicy.load_node(info, self.policy_pk)
+    @loads("crm.sla_policy_by_id", key="policy_pk", one=lambda row: SlaPolicy.from_row(row))
+    async def policy(self, info: strawberry.Info) -> SlaPolicy | None: ...
 
 
 @guard("crm.sla")
@@ -437,8 +458,8 @@ class TeamSlaBreaches:
     resolution: int
 
     @strawberry.field(description="The queue; null for cases in no queue.")
-    async def team(self, info: strawberry.Info) -> Team | None:
-        return None if self.team_pk is None else await Team.load_node(info, self.team_pk)
+    @loads("core.team_by_id", key="team_pk", one=Team.from_row)
+    async def team(self, info: strawberry.Info) -> Team | None: ...
 
 
 @strawberry.enum(description="Why an SLA mutation failed.")
@@ -548,21 +569,20 @@ class TechnicianVisit(Node):
         return await load_one(info, "crm.visit_by_id", pk, cls.from_row)
 
     @strawberry.field(description="The case handed off.")
-    async def case(self, info: strawberry.Info) -> Case | None:
-        return await Case.load_node(info, self.case_pk)
+    @loads("crm.case_by_id", key="case_pk", one=Case.from_row)
+    async def case(self, info: strawberry.Info) -> Case | None: ...
 
     @strawberry.field(description="The technician's booked time (core bookings).")
-    async def booking(self, info: strawberry.Info) -> Booking | None:
-        return None if self.booking_pk is None else await Booking.load_node(info, self.booking_pk)
+    @loads("core.booking_by_id", key="booking_pk", one=Booking.from_row)
+    async def booking(self, info: strawberry.Info) -> Booking | None: ...
 
     @strawberry.field(description="The technician team.")
-    async def team(self, info: strawberry.Info) -> Team | None:
-        return None if self.team_pk is None else await Team.load_node(info, self.team_pk)
+    @loads("core.team_by_id", key="team_pk", one=Team.from_row)
+    async def team(self, info: strawberry.Info) -> Team | None: ...
 
     @strawberry.field(description="The technician, when one was named.")
-    async def technician(self, info: strawberry.Info) -> User | None:
-        pk = self.technician_pk
-        return None if pk is None else await User.load_node(info, pk)
+    @loads("core.user_by_id", key="technician_pk", one=User.from_row)
+    async def technician(self, info: strawberry.Info) -> User | None: ...
 
 
 @strawberry.enum(description="Why a hand-off mutation failed.")
@@ -641,7 +661,6 @@ class CaseSurvey:
         )
 
     @strawberry.field(description="The signed link the customer answers at.")
-    def link(self, info: strawberry.Info) -> str:
-        settings = info.context.settings
-        token = token_for(settings.secret_key.get_secret_value(), self.pk)
-        return f"{settings.messaging.public_url}/crm/surveys/{token}"
+    @direct
+    def link(self) -> str:
+        return survey_link(self.pk)

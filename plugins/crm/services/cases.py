@@ -44,7 +44,7 @@ from unicrm.plugins.crm.models import (
     CaseStatus,
     CaseStatusChange,
 )
-from unicrm.plugins.crm.services import sla, surveys
+from unicrm.plugins.crm.services import outbound, sla, surveys
 from unicrm.plugins.crm.services.categories import normalize_category
 
 UNSET: Any = object()
@@ -159,7 +159,7 @@ def _actor(session: AsyncSession) -> Any:
     return session.info.get("actor")
 
 
-def _actor_name(session: AsyncSession) -> str | None:
+def actor_name(session: AsyncSession) -> str | None:
     return getattr(_actor(session), "name", None)
 
 
@@ -375,7 +375,7 @@ def _record_status(
             case_id=case.id,
             from_status=previous,
             to_status=case.status,
-            changed_by=_actor_name(session),
+            changed_by=actor_name(session),
             changed_at=at,
         )
     )
@@ -562,7 +562,7 @@ async def assign_case(
     return case
 
 
-async def _move(
+async def move(
     session: AsyncSession, case: Case, to: CaseStatus, at: datetime, zone: ZoneInfo
 ) -> None:
     """Put the case in ``to`` (already allowed), with its history, event, timeline entry and
@@ -572,7 +572,9 @@ async def _move(
     case.updated_at = at
     if to is CaseStatus.RESOLVED:
         case.resolved_at = at
-        await surveys.survey_after_resolution(session, case)
+        survey = await surveys.survey_after_resolution(session, case)
+        if survey is not None:
+            await outbound.send_survey(session, case, survey)
     elif to is CaseStatus.CLOSED:
         case.closed_at = at
     elif previous in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
@@ -631,7 +633,7 @@ async def change_status(
     case = await get_case(session, case_id, scope)
     now = utcnow()
     check_transition(case, to, reopen_days, now)
-    await _move(session, case, to, now, zone)
+    await move(session, case, to, now, zone)
     return case
 
 
@@ -650,7 +652,8 @@ async def add_message(
 ) -> CaseMessage:
     """Add to a case's conversation. A closed case takes no message (CASE_CLOSED).
 
-    A public reply is the first response when none came before, and opens a new case; a
+    A public reply is e-mailed to the customer (services/outbound.py), is the first response
+    when none came before, and opens a new case; a
     customer message puts a case waiting on the customer (or resolved) back to open.
     ``then_status`` moves the case afterwards (a reply asking a question: pending customer).
     """
@@ -682,6 +685,8 @@ async def add_message(
     session.add(message)
     await session.flush()
     _add_attachments(session, case.id, message.id, files)
+    if kind is CaseMessageKind.REPLY:
+        await outbound.send_reply(session, case, message)
     automatic: CaseStatus | None = None
     if kind is CaseMessageKind.REPLY:
         if case.first_response_at is None:
@@ -694,9 +699,9 @@ async def add_message(
     ):
         automatic = CaseStatus.OPEN
     if automatic is not None and automatic is not then_status:
-        await _move(session, case, automatic, now, zone)
+        await move(session, case, automatic, now, zone)
     if then_status is not None and then_status is not case.status:
         check_transition(case, then_status, reopen_days, now, "then_status")
-        await _move(session, case, then_status, now, zone)
+        await move(session, case, then_status, now, zone)
     case.updated_at = now
     return message

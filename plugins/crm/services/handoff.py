@@ -24,12 +24,8 @@ from unicrm.core.events.outbox import emit
 from unicrm.core.graph.bookings.models import BookingKind, BookingStatus
 from unicrm.core.graph.bookings.services import BookingData, create_booking
 from unicrm.core.graph.bookings.services import change_status as change_booking
-from unicrm.core.graph.customers.models import Customer
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.timeline.services import add_entry
-from unicrm.core.messaging.models import MessagePurpose
-from unicrm.core.messaging.runtime import current
-from unicrm.core.messaging.services import check_policy, customer_locale, find_template, send
 from unicrm.plugins.crm import events
 from unicrm.plugins.crm.models import (
     Case,
@@ -38,11 +34,9 @@ from unicrm.plugins.crm.models import (
     TechnicianVisit,
     VisitStatus,
 )
-from unicrm.plugins.crm.services import cases
+from unicrm.plugins.crm.services import cases, outbound
 
 VISIT_TEMPLATE = "crm.visit_scheduled"
-CHANNEL_ORDER = ("line", "sms", "email")
-"""The channels tried for the appointment notice, in order, then any other registered."""
 MAX_REPORT = 10_000
 
 VISIT_NEXT: dict[VisitStatus, frozenset[VisitStatus]] = {
@@ -85,12 +79,8 @@ def _check_window(data: EscalationData) -> None:
 async def _notify_customer(
     session: AsyncSession, visit: TechnicianVisit, case: Case, zone: ZoneInfo
 ) -> str | None:
-    """Send the appointment notice on the first channel with a ``crm.visit_scheduled``
-    template that the contact policy allows now (a service message); the channel or None."""
-    rt = current()
-    customer = await session.get_one(Customer, case.customer_id)
-    default = rt.settings.default_locale
-    locales = [customer_locale(customer, default), default]
+    """Send the appointment notice (``crm.visit_scheduled``) on the first channel the
+    contact policy allows now (a service message); the channel or None."""
     local_start = visit.starts_at.astimezone(zone)
     available = {
         "case_subject": case.subject,
@@ -98,27 +88,9 @@ async def _notify_customer(
         "starts_at": local_start.strftime("%H:%M"),
         "ends_at": visit.ends_at.astimezone(zone).strftime("%H:%M"),
     }
-    names = [c for c in CHANNEL_ORDER if c in rt.channels]
-    names += sorted(set(rt.channels) - set(names))
-    for name in names:
-        template = await find_template(session, VISIT_TEMPLATE, name, locales)
-        if template is None or not set(template.variables) <= set(available):
-            continue
-        decision = await check_policy(session, customer.id, name, MessagePurpose.SERVICE)
-        if not decision.allowed:
-            continue
-        await send(
-            session,
-            customer_id=customer.id,
-            channel=name,
-            purpose=MessagePurpose.SERVICE,
-            template=VISIT_TEMPLATE,
-            sender_key=f"crm.visit:{visit.id}",
-            context={k: available[k] for k in template.variables},
-            locale=template.locale,
-        )
-        return name
-    return None
+    return await outbound.send_on_first_allowed(
+        session, case.customer_id, VISIT_TEMPLATE, f"crm.visit:{visit.id}", available
+    )
 
 
 async def escalate(

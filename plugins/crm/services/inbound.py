@@ -2,7 +2,7 @@
 
 An e-mail is parsed with the standard library (``email``, the default policy). It continues
 the case whose messages it answers (``In-Reply-To``/``References`` naming a Message-ID the
-case already holds) or whose tag ``[case:<id>]`` its subject carries, unless that case is
+case already holds, or the Message-ID of a reply the team e-mailed) or whose tag ``[case:<id>]`` its subject carries, unless that case is
 closed; otherwise it opens a new ``EMAIL`` case. The sender is the customer with that e-mail
 address, or a new customer. Attachments are recorded as metadata (name, type, size); their
 bytes are not kept.
@@ -28,6 +28,7 @@ from unicrm.core.graph.customers.models import Customer, CustomerKind
 from unicrm.core.graph.customers.services import CustomerData, create_customer
 from unicrm.core.graph.ids import InvalidGlobalId, from_global_id
 from unicrm.core.graph.teams.models import Team
+from unicrm.core.messaging.models import Message
 from unicrm.plugins.crm.models import Case, CaseChannel, CaseMessage, CaseMessageKind, CaseStatus
 from unicrm.plugins.crm.services import cases
 
@@ -103,6 +104,16 @@ async def _thread(session: AsyncSession, message: EmailMessage, subject: str) ->
             select(Case)
             .join(CaseMessage, CaseMessage.case_id == Case.id)
             .where(CaseMessage.email_message_id.in_(refs))
+            .order_by(CaseMessage.created_at.desc())
+            .limit(1)
+        )
+        if case is not None:
+            return case
+        case = await session.scalar(
+            select(Case)
+            .join(CaseMessage, CaseMessage.case_id == Case.id)
+            .join(Message, Message.id == CaseMessage.outbound_message_id)
+            .where(Message.provider_id.in_(refs))
             .order_by(CaseMessage.created_at.desc())
             .limit(1)
         )

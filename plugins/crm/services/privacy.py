@@ -1,6 +1,6 @@
 """Cases in a merge, a DSAR export and an erasure. A case's messages, attachments, status
 history and technician visits follow the case: they move with it, are exported inside it, and are deleted with it
-(ON DELETE CASCADE)."""
+(ON DELETE CASCADE). NPS surveys belong to the customer directly."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core.graph.merge.journal import jsonable
@@ -18,6 +18,8 @@ from unicrm.plugins.crm.models import (
     CaseAttachment,
     CaseMessage,
     CaseStatusChange,
+    CustomerValue,
+    NpsSurvey,
     Survey,
     TechnicianVisit,
 )
@@ -35,6 +37,11 @@ async def merge(
     session: AsyncSession, source_id: uuid.UUID, target_id: uuid.UUID, journal: Journal | None
 ) -> None:
     await move_rows(session, Case, source_id, target_id, journal)
+    await move_rows(session, NpsSurvey, source_id, target_id, journal)
+    # derived from orders: both are stale, the next recomputation scores the survivor
+    await session.execute(
+        delete(CustomerValue).where(CustomerValue.customer_id.in_((source_id, target_id)))
+    )
 
 
 async def _by_case(session: AsyncSession, model: Any, case_ids: Any) -> dict[str, list[Any]]:
@@ -55,8 +62,12 @@ async def export(session: AsyncSession, customer_id: uuid.UUID) -> dict[str, Any
         grouped = await _by_case(session, model, case_ids)
         for case in cases:
             case[name] = grouped.get(case["id"], [])
-    return {"cases": cases}
+    nps = await export_rows(session, NpsSurvey, customer_id, order_by=[NpsSurvey.created_at])
+    values = await export_rows(session, CustomerValue, customer_id)
+    return {"cases": cases, "nps_surveys": nps, "customer_value": values}
 
 
 async def erase(session: AsyncSession, customer_id: uuid.UUID) -> None:
     await erase_rows(session, Case, customer_id)
+    await erase_rows(session, NpsSurvey, customer_id)
+    await erase_rows(session, CustomerValue, customer_id)

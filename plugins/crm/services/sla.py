@@ -25,7 +25,7 @@ from unicrm.core.events.outbox import emit
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.notifications.models import NotificationKind
 from unicrm.core.graph.notifications.services import notify
-from unicrm.core.jobs.queue import effect_once
+from unicrm.core.jobs.queue import effect_once, enqueue
 from unicrm.plugins.crm import events
 from unicrm.plugins.crm.models import (
     BusinessHours,
@@ -182,9 +182,9 @@ def _check_policy(data: PolicyData) -> str:
     return name
 
 
-async def set_policy(session: AsyncSession, data: PolicyData, zone: ZoneInfo) -> SlaPolicy:
-    """Create the policy of a priority/category pair, or change it; the open cases it covers
-    get their due times again."""
+async def set_policy(session: AsyncSession, data: PolicyData) -> SlaPolicy:
+    """Create the policy of a priority/category pair, or change it; the open cases get their
+    due times again in a job (``schedule_reapply``)."""
     name = _check_policy(data)
     category = normalize_category(data.category, [])
     key = scope_key(data.priority, category)
@@ -199,17 +199,17 @@ async def set_policy(session: AsyncSession, data: PolicyData, zone: ZoneInfo) ->
     policy.resolution_minutes = data.resolution_minutes
     policy.warn_before_minutes = data.warn_before_minutes
     await session.flush()
-    await reapply_open_cases(session, zone)
+    await schedule_reapply(session)
     return policy
 
 
-async def delete_policy(session: AsyncSession, policy_id: uuid.UUID, zone: ZoneInfo) -> None:
+async def delete_policy(session: AsyncSession, policy_id: uuid.UUID) -> None:
     policy = await session.get(SlaPolicy, policy_id)
     if policy is None:
         raise DomainError.single("NOT_FOUND", "no such SLA policy", "id")
     await session.delete(policy)
     await session.flush()
-    await reapply_open_cases(session, zone)
+    await schedule_reapply(session)
 
 
 def _keys(priority: CasePriority, category: str | None) -> list[str]:
@@ -287,16 +287,45 @@ async def on_status_change(
             set_due_times(case, policy, calendar)
 
 
-async def reapply_open_cases(session: AsyncSession, zone: ZoneInfo) -> int:
-    """Due times of every case not yet resolved under the current policies."""
+REAPPLY_JOB = "crm.sla_reapply"
+REAPPLY_BATCH = 1000
+
+
+async def schedule_reapply(session: AsyncSession) -> None:
+    """Recompute the open cases' due times after a policy or calendar change, in a durable
+    job once the change commits (never inside the mutation: there may be many open cases)."""
+    await enqueue(session, REAPPLY_JOB, {})
+
+
+async def reapply_open_cases(
+    session: AsyncSession,
+    zone: ZoneInfo,
+    after: uuid.UUID | None = None,
+    limit: int = REAPPLY_BATCH,
+) -> uuid.UUID | None:
+    """Due times, under the current policies and calendar, of up to ``limit`` cases not yet
+    resolved, in id order after ``after``; the last id done when more may follow."""
     calendar = await load_calendar(session, zone)
     policies = {p.scope_key: p for p in await session.scalars(select(SlaPolicy))}
-    count = 0
-    for case in await session.scalars(select(Case).where(Case.status.not_in(DONE))):
+    stmt = select(Case).where(Case.status.not_in(DONE)).order_by(Case.id).limit(limit)
+    if after is not None:
+        stmt = stmt.where(Case.id > after)
+    rows = list(await session.scalars(stmt.with_for_update()))
+    for case in rows:
         keys = _keys(case.priority, case.category)
         set_due_times(case, next((policies[k] for k in keys if k in policies), None), calendar)
-        count += 1
-    return count
+    return rows[-1].id if len(rows) == limit else None
+
+
+async def reapply_batch(session: AsyncSession, zone: ZoneInfo, payload: dict[str, Any]) -> None:
+    """One batch of the recomputation; the next batch is a new job (each commits apart)."""
+    after = payload.get("after")
+    limit = int(payload.get("limit", REAPPLY_BATCH))
+    last = await reapply_open_cases(
+        session, zone, None if after is None else uuid.UUID(after), limit
+    )
+    if last is not None:
+        await enqueue(session, REAPPLY_JOB, {"after": str(last), "limit": limit})
 
 
 # ---- warnings and breaches --------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """CSAT surveys: one per case, created when the case is first resolved, answered once through
-a signed link. The token names the survey and carries an HMAC of it under the installation's
+a signed link (NPS surveys, services/nps.py, are answered the same way). The token names the survey and carries an HMAC of it under the installation's
 secret key, so a forged or altered token is refused without a database lookup."""
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from unicrm.core.events.outbox import emit
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.timeline.services import add_entry
 from unicrm.plugins.crm import events
-from unicrm.plugins.crm.models import Case, Survey, SurveyKind
+from unicrm.plugins.crm.models import Case, NpsSurvey, Survey, SurveyKind
 
 MAX_COMMENT = 2000
+CSAT_SCALE = range(1, 6)
 
 
 def _key(secret: str) -> bytes:
@@ -50,41 +51,62 @@ def read_token(secret: str, token: str) -> uuid.UUID | None:
     return survey_id if hmac.compare_digest(token_for(secret, survey_id), token) else None
 
 
-async def survey_after_resolution(session: AsyncSession, case: Case) -> None:
-    """The case's CSAT survey, the first time it is resolved (a reopened case keeps it)."""
-    if await session.scalar(select(Survey.id).where(Survey.case_id == case.id)) is None:
-        session.add(Survey(id=uuid7(), case_id=case.id, kind=SurveyKind.CSAT, created_at=utcnow()))
+async def survey_after_resolution(session: AsyncSession, case: Case) -> Survey | None:
+    """The case's new CSAT survey, the first time it is resolved (a reopened case keeps its
+    survey: None)."""
+    if await session.scalar(select(Survey.id).where(Survey.case_id == case.id)) is not None:
+        return None
+    survey = Survey(id=uuid7(), case_id=case.id, kind=SurveyKind.CSAT, created_at=utcnow())
+    session.add(survey)
+    await session.flush()
+    return survey
+
+
+async def claim(
+    session: AsyncSession,
+    model: type[Survey] | type[NpsSurvey],
+    secret: str,
+    token: str,
+    score: int,
+    comment: str | None,
+    scale: range,
+) -> Survey | NpsSurvey:
+    """Record an answer to the survey ``token`` names; a forged token, a score outside
+    ``scale`` or a second answer is an error and changes nothing (the answer is claimed by a
+    conditional UPDATE, so two concurrent answers record one)."""
+    survey_id = read_token(secret, token)
+    if survey_id is None:
+        raise DomainError.single("INVALID_TOKEN", "this survey link is not valid", "token")
+    if score not in scale:
+        raise DomainError.single(
+            "INVALID", f"the score runs from {scale.start} to {scale.stop - 1}", "score"
+        )
+    text = (comment or "").strip() or None
+    if text is not None and len(text) > MAX_COMMENT:
+        raise DomainError.single("TOO_LONG", f"at most {MAX_COMMENT} characters", "comment")
+    claimed = cast(
+        "CursorResult[object]",
+        await session.execute(
+            update(model)
+            .where(model.id == survey_id, model.answered_at.is_(None))
+            .values(answered_at=utcnow(), score=score, comment=text)
+            .execution_options(synchronize_session=False)
+        ),
+    )
+    survey = await session.get(model, survey_id, populate_existing=True)
+    if survey is None:
+        raise DomainError.single("INVALID_TOKEN", "this survey link is not valid", "token")
+    if claimed.rowcount != 1:
+        raise DomainError.single("ALREADY_ANSWERED", "this survey was answered already", "token")
+    return survey
 
 
 async def answer(
     session: AsyncSession, secret: str, token: str, score: int, comment: str | None
 ) -> Survey:
-    """Record the customer's answer; a forged token, a score outside 1-5 or a second answer is
-    an error and changes nothing (the answer is claimed by a conditional UPDATE, so two
-    concurrent answers record one)."""
-    survey_id = read_token(secret, token)
-    if survey_id is None:
-        raise DomainError.single("INVALID_TOKEN", "this survey link is not valid", "token")
-    if not 1 <= score <= 5:
-        raise DomainError.single("INVALID", "the score runs from 1 to 5", "score")
-    text = (comment or "").strip() or None
-    if text is not None and len(text) > MAX_COMMENT:
-        raise DomainError.single("TOO_LONG", f"at most {MAX_COMMENT} characters", "comment")
-    now = utcnow()
-    claimed = cast(
-        "CursorResult[object]",
-        await session.execute(
-            update(Survey)
-            .where(Survey.id == survey_id, Survey.answered_at.is_(None))
-            .values(answered_at=now, score=score, comment=text)
-            .execution_options(synchronize_session=False)
-        ),
-    )
-    survey = await session.get(Survey, survey_id, populate_existing=True)
-    if survey is None:
-        raise DomainError.single("INVALID_TOKEN", "this survey link is not valid", "token")
-    if claimed.rowcount != 1:
-        raise DomainError.single("ALREADY_ANSWERED", "this survey was answered already", "token")
+    """Record the customer's CSAT answer (1-5), with its event and timeline entry."""
+    survey = await claim(session, Survey, secret, token, score, comment, CSAT_SCALE)
+    assert isinstance(survey, Survey)
     case = await session.get_one(Case, survey.case_id)
     emit(
         session,
@@ -99,9 +121,9 @@ async def answer(
         case.customer_id,
         "crm.survey_answered",
         f"Satisfaction {score}/5: {case.subject}",
-        summary=text,
+        summary=survey.comment,
         data={"score": score},
-        occurred_at=now,
+        occurred_at=survey.answered_at,
         ref_type="Case",
         ref_id=case.id,
     )

@@ -7,21 +7,18 @@ from typing import Any
 import strawberry
 
 from unicrm.core.graph.customers.types import Customer
-from unicrm.core.graph.plan import direct
+from unicrm.core.graph.plan import loads
 from unicrm.plugins.loyalty.graphql.types import LoyaltyMember
 
 
 def type_fields() -> dict[str, list[Any]]:
-    @direct
-    async def loyalty_member(root: Customer, info: strawberry.Info) -> LoyaltyMember | None:
-        row = await info.context.loaders["loyalty.member_by_customer"].load(root.pk)
-        return None if row is None else LoyaltyMember.from_row(row)
+    @loads("loyalty.member_by_customer", one=LoyaltyMember.from_row)
+    async def loyalty_member(root: Customer, info: strawberry.Info) -> LoyaltyMember | None: ...
 
+    @loads("loyalty.members_by_customer", each=LoyaltyMember.from_row)
     async def loyalty_memberships(
         root: Customer, info: strawberry.Info
-    ) -> list[LoyaltyMember] | None:
-        rows = await info.context.loaders["loyalty.members_by_customer"].load(root.pk)
-        return [LoyaltyMember.from_row(r) for r in rows]
+    ) -> list[LoyaltyMember] | None: ...
 
     return {
         "Customer": [

@@ -235,6 +235,26 @@ class LoyaltyPosSaleInput:
     phone: str | None = None
     qr_value: str | None = None
     occurred_at: datetime | None = None
+    coupon_code: str | None = strawberry.field(
+        default=None,
+        description="A coupon of the member's: its value comes off the sale, points earn on the net.",
+    )
+
+
+@strawberry.input(description="A member checking in at a store, by card, phone or QR value.")
+class LoyaltyCheckInInput:
+    store_code: str
+    card_number: str | None = None
+    phone: str | None = None
+    qr_value: str | None = None
+
+
+@strawberry.type
+class LoyaltyCheckInPayload:
+    member: LoyaltyMember | None = None
+    checked_in_at: datetime | None = None
+    notes: list[str] = strawberry.field(default_factory=list, description="Missions completed.")
+    errors: list[LoyaltyError]
 
 
 @strawberry.input(description="A refund of part or all of an earlier sale at the same store.")

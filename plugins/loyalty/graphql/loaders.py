@@ -1,4 +1,4 @@
-"""Loyalty's loaders: one statement per batch of keys (the tier progress: a few per member)."""
+"""Loyalty's loaders: one statement per batch of keys (the tier progress: a few per batch)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from unicrm.plugins.loyalty.models import (
     TierChange,
 )
 from unicrm.plugins.loyalty.services.members import visible_members
-from unicrm.plugins.loyalty.services.tiers import progress
+from unicrm.plugins.loyalty.services.tiers import progress_of
 
 
 async def _open_lots(session: AsyncSession, keys: list[uuid.UUID]) -> list[tuple[Any, Any]]:
@@ -53,19 +53,22 @@ async def _missions(session: AsyncSession, keys: list[uuid.UUID]) -> list[tuple[
 
 
 async def _progress(session: AsyncSession, keys: list[uuid.UUID]) -> list[tuple[Any, Any]]:
-    members = await session.scalars(select(Member).where(Member.id.in_(keys)))
-    return [(member.id, await progress(session, member)) for member in members]
+    members = list(await session.scalars(select(Member).where(Member.id.in_(keys))))
+    return list((await progress_of(session, members)).items())
 
 
-_earliest_first = entities_by(Member.customer_id, Member.enrolled_at.desc(), Member.id.desc())
+MEMBERS = Member.__table__
+"""Members load as light Core rows: every customer page and member list reads them."""
+
+_earliest_first = entities_by(MEMBERS.c.customer_id, Member.enrolled_at.desc(), Member.id.desc())
 """A customer's first membership: ``one_per_key`` keeps the last pair of each key."""
 
 
 LOADERS = {
-    "loyalty.member_by_id": one_per_key(entities_by(Member.id), visible_members),
+    "loyalty.member_by_id": one_per_key(entities_by(MEMBERS.c.id), visible_members),
     "loyalty.member_by_customer": one_per_key(_earliest_first, visible_members),
     "loyalty.members_by_customer": many_per_key(
-        entities_by(Member.customer_id, Member.enrolled_at, Member.id), visible_members
+        entities_by(MEMBERS.c.customer_id, Member.enrolled_at, Member.id), visible_members
     ),
     "loyalty.program_by_id": one_per_key(entities_by(Program.id)),
     "loyalty.member_type_by_id": one_per_key(entities_by(MemberType.id)),

@@ -13,6 +13,8 @@ from unicrm.core.graph.ids import decode_id
 from unicrm.core.graph.mutations import in_transaction, mutate, payload_errors
 from unicrm.plugins.loyalty import models
 from unicrm.plugins.loyalty.graphql.inputs import (
+    LoyaltyCheckInInput,
+    LoyaltyCheckInPayload,
     LoyaltyCouponIssueInput,
     LoyaltyCouponIssuePayload,
     LoyaltyCouponOfferCreateInput,
@@ -57,6 +59,7 @@ from unicrm.plugins.loyalty.graphql.types import (
     LoyaltyTier,
 )
 from unicrm.plugins.loyalty.services import (
+    checkins,
     coupons,
     earn,
     members,
@@ -319,12 +322,42 @@ class LoyaltyMutation:
             phone=input.phone,
             qr_value=input.qr_value,
             occurred_at=input.occurred_at,
+            coupon_code=input.coupon_code,
         )
 
         async def work(session: AsyncSession) -> pos.Outcome:
             return await pos.ingest_sale(session, data, zone)
 
         return await _pos_payload(info, await in_transaction(info, work))
+
+    @strawberry.mutation(
+        metadata=requires("loyalty.member:write"),
+        description="A member checks in at a store: its staff see it live "
+        "(loyaltyMemberCheckedIn); it is a visit for missions without line conditions.",
+    )
+    async def loyalty_check_in(
+        self, info: strawberry.Info, input: LoyaltyCheckInInput
+    ) -> LoyaltyCheckInPayload:
+        zone = info.context.settings.zone
+
+        async def work(session: AsyncSession) -> checkins.CheckedIn:
+            return await checkins.check_in(
+                session,
+                input.store_code,
+                card_number=input.card_number,
+                phone=input.phone,
+                qr_value=input.qr_value,
+                zone=zone,
+            )
+
+        def result(done: checkins.CheckedIn) -> dict[str, Any]:
+            return {
+                "member": LoyaltyMember.from_row(done.member),
+                "checked_in_at": done.check_in.checked_in_at,
+                "notes": done.notes,
+            }
+
+        return await mutate(info, work, payload=LoyaltyCheckInPayload, result=result, **ERRORS)
 
     @strawberry.mutation(
         metadata=requires("loyalty.points:write"),

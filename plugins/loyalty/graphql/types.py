@@ -12,9 +12,11 @@ from unicrm.core.graph.customers.types import Customer
 from unicrm.core.graph.ids import to_global_id
 from unicrm.core.graph.loaders import load_one
 from unicrm.core.graph.node import Node
+from unicrm.core.graph.plan import loads
 from unicrm.core.graph.scalars import BigInt, Money
 from unicrm.plugins.loyalty import models
 from unicrm.plugins.loyalty.services import analytics
+from unicrm.plugins.loyalty.services.tiers import Progress
 
 
 @strawberry.enum(description="Whether a membership card can earn and redeem points.")
@@ -167,19 +169,16 @@ class LoyaltyProgram(Node):
         return await load_one(info, "loyalty.program_by_id", pk, cls.from_row)
 
     @strawberry.field(description="The program's member types.")
-    async def member_types(self, info: strawberry.Info) -> list[LoyaltyMemberType]:
-        rows = await info.context.loaders["loyalty.member_types_by_program"].load(self.pk)
-        return [LoyaltyMemberType.from_row(r) for r in rows]
+    @loads("loyalty.member_types_by_program", each=lambda r: LoyaltyMemberType.from_row(r))
+    async def member_types(self, info: strawberry.Info) -> list[LoyaltyMemberType]: ...
 
     @strawberry.field(description="The program's tiers, lowest first.")
-    async def tiers(self, info: strawberry.Info) -> list[LoyaltyTier]:
-        rows = await info.context.loaders["loyalty.tiers_by_program"].load(self.pk)
-        return [LoyaltyTier.from_row(r) for r in rows]
+    @loads("loyalty.tiers_by_program", each=lambda r: LoyaltyTier.from_row(r))
+    async def tiers(self, info: strawberry.Info) -> list[LoyaltyTier]: ...
 
     @strawberry.field(description="The reward catalogue.")
-    async def rewards(self, info: strawberry.Info) -> list[LoyaltyReward]:
-        rows = await info.context.loaders["loyalty.rewards_by_program"].load(self.pk)
-        return [LoyaltyReward.from_row(r) for r in rows]
+    @loads("loyalty.rewards_by_program", each=lambda r: LoyaltyReward.from_row(r))
+    async def rewards(self, info: strawberry.Info) -> list[LoyaltyReward]: ...
 
 
 @guard("loyalty.points")
@@ -276,8 +275,8 @@ class LoyaltyRedemption:
         )
 
     @strawberry.field(description="The reward redeemed.")
-    async def reward(self, info: strawberry.Info) -> LoyaltyReward | None:
-        return await LoyaltyReward.load_node(info, self.reward_pk)
+    @loads("loyalty.reward_by_id", key="reward_pk", one=LoyaltyReward.from_row)
+    async def reward(self, info: strawberry.Info) -> LoyaltyReward | None: ...
 
 
 @strawberry.enum(description="What a coupon gives.")
@@ -345,9 +344,10 @@ class LoyaltyCoupon:
         )
 
     @strawberry.field(description="What the coupon gives.")
-    async def offer(self, info: strawberry.Info) -> LoyaltyCouponOffer | None:
-        row = await info.context.loaders["loyalty.coupon_offer_by_id"].load(self.offer_pk)
-        return None if row is None else LoyaltyCouponOffer.from_row(row)
+    @loads(
+        "loyalty.coupon_offer_by_id", key="offer_pk", one=lambda r: LoyaltyCouponOffer.from_row(r)
+    )
+    async def offer(self, info: strawberry.Info) -> LoyaltyCouponOffer | None: ...
 
 
 @strawberry.enum(description="What a mission counts.")
@@ -393,6 +393,17 @@ class LoyaltyMissionProgress:
     completed_at: datetime | None
     claimed: bool
 
+    @classmethod
+    def of(
+        cls, mission: models.Mission, row: models.MissionProgress | None
+    ) -> LoyaltyMissionProgress:
+        return cls(
+            mission=LoyaltyMission.from_row(mission),
+            progress=0 if row is None else row.progress,
+            completed_at=None if row is None else row.completed_at,
+            claimed=row is not None and row.coupon_id is not None,
+        )
+
 
 @guard("loyalty.member")
 @strawberry.type(description="A move between tiers.")
@@ -418,6 +429,14 @@ class LoyaltyTierProgress:
     next_tier: LoyaltyTier | None
     points_needed: BigInt | None
     spend_needed: Decimal | None
+
+    @classmethod
+    def of(cls, found: Progress) -> LoyaltyTierProgress:
+        return cls(
+            next_tier=None if found.next_tier is None else LoyaltyTier.from_row(found.next_tier),
+            points_needed=None if found.points_needed is None else BigInt(found.points_needed),
+            spend_needed=found.spend_needed,
+        )
 
 
 @guard("loyalty.member")
@@ -465,68 +484,52 @@ class LoyaltyMember(Node):
         return await load_one(info, "loyalty.member_by_id", pk, cls.from_row)
 
     @strawberry.field(description="The customer who holds the card.")
-    async def customer(self, info: strawberry.Info) -> Customer | None:
-        return await Customer.load_node(info, self.customer_pk)
+    @loads("core.customer_by_id", key="customer_pk", one=Customer.from_row)
+    async def customer(self, info: strawberry.Info) -> Customer | None: ...
 
     @strawberry.field(description="The programme.")
-    async def program(self, info: strawberry.Info) -> LoyaltyProgram | None:
-        return await LoyaltyProgram.load_node(info, self.program_pk)
+    @loads("loyalty.program_by_id", key="program_pk", one=lambda r: LoyaltyProgram.from_row(r))
+    async def program(self, info: strawberry.Info) -> LoyaltyProgram | None: ...
 
     @strawberry.field(description="The kind of membership.")
-    async def member_type(self, info: strawberry.Info) -> LoyaltyMemberType | None:
-        if self.member_type_pk is None:
-            return None
-        row = await info.context.loaders["loyalty.member_type_by_id"].load(self.member_type_pk)
-        return None if row is None else LoyaltyMemberType.from_row(row)
+    @loads(
+        "loyalty.member_type_by_id",
+        key="member_type_pk",
+        one=lambda r: LoyaltyMemberType.from_row(r),
+    )
+    async def member_type(self, info: strawberry.Info) -> LoyaltyMemberType | None: ...
 
     @strawberry.field(description="The latest ledger entries, newest first (at most 100).")
-    async def ledger(self, info: strawberry.Info, first: int = 20) -> list[LoyaltyLedgerEntry]:
-        rows = await info.context.loaders["loyalty.ledger_by_member"].load(
-            (self.pk, max(0, min(first, 100)))
-        )
-        return [LoyaltyLedgerEntry.from_row(r) for r in rows]
+    @loads(
+        "loyalty.ledger_by_member",
+        key=lambda member, args: (member.pk, max(0, min(args.get("first", 20), 100))),
+        each=lambda r: LoyaltyLedgerEntry.from_row(r),
+    )
+    async def ledger(self, info: strawberry.Info, first: int = 20) -> list[LoyaltyLedgerEntry]: ...
 
     @strawberry.field(description="Lots with points left, the next to expire first.")
-    async def lots(self, info: strawberry.Info) -> list[LoyaltyPointsLot]:
-        rows = await info.context.loaders["loyalty.open_lots_by_member"].load(self.pk)
-        return [LoyaltyPointsLot.from_row(r) for r in rows]
+    @loads("loyalty.open_lots_by_member", each=lambda r: LoyaltyPointsLot.from_row(r))
+    async def lots(self, info: strawberry.Info) -> list[LoyaltyPointsLot]: ...
 
     @strawberry.field(description="The member's redemptions, newest first.")
-    async def redemptions(self, info: strawberry.Info) -> list[LoyaltyRedemption]:
-        rows = await info.context.loaders["loyalty.redemptions_by_member"].load(self.pk)
-        return [LoyaltyRedemption.from_row(r) for r in rows]
+    @loads("loyalty.redemptions_by_member", each=lambda r: LoyaltyRedemption.from_row(r))
+    async def redemptions(self, info: strawberry.Info) -> list[LoyaltyRedemption]: ...
 
     @strawberry.field(description="The member's coupons, newest first.")
-    async def coupons(self, info: strawberry.Info) -> list[LoyaltyCoupon]:
-        rows = await info.context.loaders["loyalty.coupons_by_member"].load(self.pk)
-        return [LoyaltyCoupon.from_row(r) for r in rows]
+    @loads("loyalty.coupons_by_member", each=lambda r: LoyaltyCoupon.from_row(r))
+    async def coupons(self, info: strawberry.Info) -> list[LoyaltyCoupon]: ...
 
     @strawberry.field(description="The programme's active missions and the member's progress.")
-    async def missions(self, info: strawberry.Info) -> list[LoyaltyMissionProgress]:
-        pairs = await info.context.loaders["loyalty.missions_by_member"].load(self.pk)
-        return [
-            LoyaltyMissionProgress(
-                mission=LoyaltyMission.from_row(mission),
-                progress=0 if row is None else row.progress,
-                completed_at=None if row is None else row.completed_at,
-                claimed=row is not None and row.coupon_id is not None,
-            )
-            for mission, row in pairs
-        ]
+    @loads("loyalty.missions_by_member", each=lambda pair: LoyaltyMissionProgress.of(*pair))
+    async def missions(self, info: strawberry.Info) -> list[LoyaltyMissionProgress]: ...
 
     @strawberry.field(description="The member's tier changes, newest first.")
-    async def tier_history(self, info: strawberry.Info) -> list[LoyaltyTierChange]:
-        rows = await info.context.loaders["loyalty.tier_changes_by_member"].load(self.pk)
-        return [LoyaltyTierChange.from_row(r) for r in rows]
+    @loads("loyalty.tier_changes_by_member", each=lambda r: LoyaltyTierChange.from_row(r))
+    async def tier_history(self, info: strawberry.Info) -> list[LoyaltyTierChange]: ...
 
     @strawberry.field(description="What the member needs for the next tier.")
-    async def tier_progress(self, info: strawberry.Info) -> LoyaltyTierProgress:
-        found = await info.context.loaders["loyalty.tier_progress_by_member"].load(self.pk)
-        return LoyaltyTierProgress(
-            next_tier=None if found.next_tier is None else LoyaltyTier.from_row(found.next_tier),
-            points_needed=None if found.points_needed is None else BigInt(found.points_needed),
-            spend_needed=found.spend_needed,
-        )
+    @loads("loyalty.tier_progress_by_member", build=lambda p: LoyaltyTierProgress.of(p))
+    async def tier_progress(self, info: strawberry.Info) -> LoyaltyTierProgress: ...
 
 
 @guard("loyalty.points")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from calendar import isleap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, extract, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core.db.ids import uuid7
-from unicrm.core.db.types import utcnow
+from unicrm.core.db.types import MONEY_QUANTUM, utcnow
 from unicrm.core.errors import DomainError, FieldError
 from unicrm.core.graph.customers.models import Customer
 from unicrm.core.graph.orders.conflicts import insert_or_skip
@@ -32,7 +32,7 @@ from unicrm.plugins.loyalty.models import (
     MemberStatus,
     Program,
 )
-from unicrm.plugins.loyalty.services.earn import number
+from unicrm.plugins.loyalty.services.earn import Line, number
 from unicrm.plugins.loyalty.services.members import store_by_code
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -196,17 +196,12 @@ def benefit(offer: CouponOffer) -> str:
     return "free delivery"
 
 
-async def use(
-    session: AsyncSession,
-    code: str,
-    member_id: uuid.UUID | None,
-    store_code: str,
-    transaction_id: str,
-    spend: Decimal,
-    skus: list[str],
-) -> Used:
-    """Use a coupon at a store's POS for the member presenting it (``member_id``)."""
-    store = await store_by_code(session, store_code, "store_code")
+async def usable(
+    session: AsyncSession, code: str, member_id: uuid.UUID | None, spend: Decimal, skus: list[str]
+) -> tuple[Coupon, CouponOffer]:
+    """The coupon of ``code``, locked, with its offer, if ``member_id`` may use it now on a
+    basket of ``spend`` holding ``skus``; a typed error otherwise. Nothing is written."""
+    await session.flush()  # the refresh below must not undo a pending use (a POS batch)
     coupon = await session.scalar(
         select(Coupon)
         .where(Coupon.code == code.strip().upper())
@@ -219,8 +214,7 @@ async def use(
         raise DomainError.single("COUPON_OF_ANOTHER_MEMBER", "the coupon is someone else's", "code")
     if coupon.used_at is not None:
         raise DomainError.single("COUPON_USED", "the coupon was already used", "code")
-    now = utcnow()
-    if coupon.expires_at is not None and now >= coupon.expires_at:
+    if coupon.expires_at is not None and utcnow() >= coupon.expires_at:
         raise DomainError.single("COUPON_EXPIRED", "the coupon has expired", "code")
     offer = await session.get_one(CouponOffer, coupon.offer_id)
     if offer.min_spend is not None and spend < offer.min_spend:
@@ -231,10 +225,59 @@ async def use(
         raise DomainError.single(
             "CONDITIONS_NOT_MET", f"the coupon needs {offer.sku} in the basket", "skus"
         )
-    coupon.used_at, coupon.used_store_id = now, store.id
+    return coupon, offer
+
+
+def mark_used(coupon: Coupon, offer: CouponOffer, store_id: uuid.UUID, transaction_id: str) -> Used:
+    coupon.used_at, coupon.used_store_id = utcnow(), store_id
     coupon.used_transaction_id = transaction_id[:100]
-    await session.flush()
     return Used(coupon, offer, f"Coupon {coupon.code}: {benefit(offer)} ({offer.name})")
+
+
+def discount(offer: CouponOffer, lines: list[Line]) -> Decimal:
+    """What the coupon takes off the basket: an amount (at most the basket), a percentage, the
+    unit price of the free item; free delivery takes nothing off the goods."""
+    total = sum((line.amount for line in lines), Decimal(0))
+    value = offer.value or Decimal(0)
+    match offer.kind:
+        case CouponKind.AMOUNT:
+            return min(value, total)
+        case CouponKind.PERCENT:
+            return min((total * value / 100).quantize(MONEY_QUANTUM), total)
+        case CouponKind.FREE_ITEM:
+            line = next((li for li in lines if li.sku == offer.sku), None)
+            return (
+                Decimal(0)
+                if line is None
+                else (line.amount / line.quantity).quantize(MONEY_QUANTUM)
+            )
+    return Decimal(0)
+
+
+def net_lines(lines: list[Line], off: Decimal) -> list[Line]:
+    """The lines with ``off`` spread over them in proportion to their amounts."""
+    total = sum((line.amount for line in lines), Decimal(0))
+    if not off or not total:
+        return lines
+    share = (total - off) / total
+    return [replace(line, amount=(line.amount * share).quantize(MONEY_QUANTUM)) for line in lines]
+
+
+async def use(
+    session: AsyncSession,
+    code: str,
+    member_id: uuid.UUID | None,
+    store_code: str,
+    transaction_id: str,
+    spend: Decimal,
+    skus: list[str],
+) -> Used:
+    """Use a coupon at a store's POS for the member presenting it (``member_id``)."""
+    store = await store_by_code(session, store_code, "store_code")
+    coupon, offer = await usable(session, code, member_id, spend, skus)
+    used = mark_used(coupon, offer, store.id, transaction_id)
+    await session.flush()
+    return used
 
 
 def _birthday_today(today: date) -> ColumnElement[bool]:

@@ -14,16 +14,17 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core.db.ids import uuid7
 from unicrm.core.errors import DomainError, FieldError
 from unicrm.core.graph.orders.conflicts import insert_or_skip
 from unicrm.core.graph.products.models import Product
-from unicrm.plugins.loyalty.models import EarnRate, EarnRule, Member, Program, RuleUsage, Tier
+from unicrm.plugins.loyalty.models import EarnRate, EarnRule, Member, Program, RuleUsage
+from unicrm.plugins.loyalty.services.config import ProgramConfig, bump
 
 
 @dataclass
@@ -42,6 +43,8 @@ class Earned:
     base: int
     bonuses: list[tuple[str, int]]
     explanation: str
+    capped: list[tuple[uuid.UUID, int]] = field(default_factory=list)
+    """The bonuses of day-capped rules, by rule id, for ``record_usage``."""
 
     @property
     def points(self) -> int:
@@ -113,18 +116,9 @@ def matches(rule: LineCondition, line: Line) -> bool:
     return rule.modifier is None or rule.modifier in line.modifiers
 
 
-async def rate_for(
-    session: AsyncSession, program_id: uuid.UUID, currency: str, tier: str
-) -> EarnRate:
-    rates = (
-        await session.scalars(
-            select(EarnRate).where(
-                EarnRate.program_id == program_id,
-                EarnRate.currency == currency,
-                or_(EarnRate.tier == tier, EarnRate.tier.is_(None)),
-            )
-        )
-    ).all()
+def rate_for(config: ProgramConfig, currency: str, tier: str) -> Row[Any]:
+    """The tier's own rate of the currency, else the programme's rate for every tier."""
+    rates = [r for r in config.rates if r.currency == currency and r.tier in (tier, None)]
     if not rates:
         raise DomainError.single(
             "NO_EARN_RATE", f"the program earns nothing in {currency}", "currency"
@@ -133,11 +127,12 @@ async def rate_for(
 
 
 async def _used_today(
-    session: AsyncSession, rules: list[EarnRule], member_id: uuid.UUID, day: date
+    session: AsyncSession, rules: list[Row[Any]], member_id: uuid.UUID, day: date
 ) -> dict[uuid.UUID, int]:
     capped = [r.id for r in rules if r.cap_per_day is not None]
     if not capped:
         return {}
+    await session.flush()  # a batch's earlier sales of the day count (it runs unflushed)
     rows = await session.execute(
         select(RuleUsage.rule_id, RuleUsage.points).where(
             RuleUsage.rule_id.in_(capped), RuleUsage.member_id == member_id, RuleUsage.day == day
@@ -146,40 +141,35 @@ async def _used_today(
     return {rule_id: points for rule_id, points in rows.all()}
 
 
-async def _record_usage(
-    session: AsyncSession, rule_id: uuid.UUID, member_id: uuid.UUID, day: date, points: int
+async def record_usage(
+    session: AsyncSession, earned: Earned, member_id: uuid.UUID, day: date
 ) -> None:
-    key = {"rule_id": rule_id, "member_id": member_id, "day": day}
-    if not await insert_or_skip(session, RuleUsage, {**key, "points": points}, tuple(key)):
-        usage = await session.get_one(RuleUsage, (rule_id, member_id, day))
-        usage.points += points
+    """Count the day-capped bonuses of ``earned`` against the member's day."""
+    for rule_id, points in earned.capped:
+        key = {"rule_id": rule_id, "member_id": member_id, "day": day}
+        if not await insert_or_skip(session, RuleUsage, {**key, "points": points}, tuple(key)):
+            usage = await session.get_one(RuleUsage, (rule_id, member_id, day))
+            usage.points += points
 
 
 async def compute(
     session: AsyncSession,
     member: Member,
+    config: ProgramConfig,
     currency: str,
     lines: list[Line],
     occurred_at: datetime,
     day: date,
 ) -> Earned:
-    """The points ``lines`` earn ``member`` (locked) and their explanation; records the
-    day-capped rules' usage."""
-    rate = await rate_for(session, member.program_id, currency, member.tier)
-    tier = await session.scalar(
-        select(Tier).where(Tier.program_id == member.program_id, Tier.code == member.tier)
-    )
+    """The points ``lines`` earn ``member`` (locked) and their explanation. Reads nothing
+    but the day-capped rules' usage; ``record_usage`` then counts what was given."""
+    rate = rate_for(config, currency, member.tier)
+    tier = config.tier(member.tier)
     multiplier = Decimal(1) if tier is None else tier.earn_multiplier
     tier_name = member.tier.title() if tier is None else tier.name
     rules = [
         r
-        for r in (
-            await session.scalars(
-                select(EarnRule)
-                .where(EarnRule.program_id == member.program_id, EarnRule.active.is_(True))
-                .order_by(EarnRule.name, EarnRule.id)
-            )
-        ).all()
+        for r in config.rules
         if (r.starts_at is None or r.starts_at <= occurred_at)
         and (r.ends_at is None or occurred_at < r.ends_at)
     ]
@@ -200,6 +190,7 @@ async def compute(
         parts[0] += f" ({number(excluded)} {currency} not eligible)"
     used = await _used_today(session, rules, member.id, day)
     bonuses: list[tuple[str, int]] = []
+    capped: list[tuple[uuid.UUID, int]] = []
     for rule in rules:
         if rule.exclude:
             continue
@@ -212,11 +203,11 @@ async def compute(
         if rule.cap_per_day is not None:
             bonus = min(bonus, max(rule.cap_per_day - used.get(rule.id, 0), 0))
             if bonus > 0:
-                await _record_usage(session, rule.id, member.id, day, bonus)
+                capped.append((rule.id, bonus))
         if bonus > 0:
             bonuses.append((rule.name, bonus))
             parts.append(f"+{bonus:,} bonus: {rule.name}")
-    return Earned(base, bonuses, "; ".join(parts))
+    return Earned(base, bonuses, "; ".join(parts), capped)
 
 
 async def _program_id(session: AsyncSession, code: str) -> uuid.UUID:
@@ -257,6 +248,7 @@ async def set_rate(
         rate = EarnRate(id=uuid7(), program_id=program_id, currency=currency, tier=tier)
         session.add(rate)
     rate.points, rate.per_amount = points, per_amount
+    await bump(session, program_id)
     await session.flush()
     return rate
 
@@ -297,9 +289,10 @@ async def create_rule(session: AsyncSession, data: RuleData) -> EarnRule:
             errors.append(FieldError("INVALID", "a cap is not negative", name))
     if errors:
         raise DomainError(*errors)
+    program_id = await _program_id(session, data.program_code)
     rule = EarnRule(
         id=uuid7(),
-        program_id=await _program_id(session, data.program_code),
+        program_id=program_id,
         name=data.name.strip(),
         sku=data.sku,
         category=data.category,
@@ -314,5 +307,6 @@ async def create_rule(session: AsyncSession, data: RuleData) -> EarnRule:
         active=True,
     )
     session.add(rule)
+    await bump(session, program_id)
     await session.flush()
     return rule

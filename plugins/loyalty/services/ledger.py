@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core.db.ids import uuid7
@@ -54,11 +54,15 @@ async def active_member(session: AsyncSession, member_id: uuid.UUID, field: str)
     member = await lock_member(session, member_id)
     if member is None:
         raise DomainError.single("MEMBER_NOT_FOUND", "no such loyalty member", field)
+    check_active(member, field)
+    return member
+
+
+def check_active(member: Member, field: str) -> None:
     if member.status is not MemberStatus.ACTIVE:
         raise DomainError.single(
             "MEMBER_INACTIVE", f"the membership is {member.status.value}", field
         )
-    return member
 
 
 def expiry_of(earned_at: datetime, months: int | None, zone: ZoneInfo) -> datetime | None:
@@ -156,16 +160,18 @@ async def post(
     source_ref: str | None = None,
     explanation: str = "",
     zone: ZoneInfo,
-    program: Program | None = None,
+    program: Program | Row[Any] | None = None,
     first_lot: uuid.UUID | None = None,
     allow_negative: bool = False,
     now: datetime | None = None,
+    posting_id: uuid.UUID | None = None,
 ) -> Posting:
     """Post ``points`` (positive: credit, negative: debit) to the locked ``member`` against
     the program account of ``kind``; credits open a lot, debits burn lots FIFO.
 
     A debit larger than the balance raises ``INSUFFICIENT_POINTS`` unless
-    ``allow_negative``; a credit to a negative balance first pays the debt off.
+    ``allow_negative``; a credit to a negative balance first pays the debt off. Earns and
+    reversals also move the member's ``earned_points``.
     """
     if points == 0 or abs(points) > MAX_POINTS:
         raise DomainError.single("INVALID_POINTS", f"points must be 1 to {MAX_POINTS}", "points")
@@ -176,7 +182,7 @@ async def post(
             "INSUFFICIENT_POINTS", f"the balance is {before} points, {-points} needed", "points"
         )
     program = program or await session.get_one(Program, member.program_id)
-    posting_id = uuid7()
+    posting_id = posting_id or uuid7()
     if points > 0:
         into_lot = min(points, points + before) if before < 0 else points
         if into_lot > 0:
@@ -194,6 +200,8 @@ async def post(
     else:
         await _burn_lots(session, member, min(-points, max(before, 0)), first_lot)
     member.points_balance = before + points
+    if kind in (EntryKind.EARN, EntryKind.REVERSE):
+        member.earned_points += points
     actor = getattr(session.info.get("actor"), "name", None)
     common = {
         "reason": reason,
@@ -207,8 +215,7 @@ async def post(
         _line(posting_id, member, program.id, MEMBER_ACCOUNT, kind, points, **common),
         _line(posting_id, None, program.id, program_account(kind), kind, -points, **common),
     ]
-    await session.flush()
-    await session.execute(LedgerEntry.__table__.insert(), rows)
+    session.add_all([LedgerEntry(**row) for row in rows])  # written with the next flush
     emit(
         session,
         "loyalty.points_changed",

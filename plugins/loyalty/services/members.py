@@ -31,6 +31,7 @@ from unicrm.core.graph.timeline.services import add_entry
 from unicrm.core.privacy.rows import Journal, drop_row, move_rows, set_column
 from unicrm.plugins.loyalty.events import MemberEnrolled, MemberStatusChanged
 from unicrm.plugins.loyalty.models import (
+    CheckIn,
     Coupon,
     EnrollmentChannel,
     LedgerEntry,
@@ -68,6 +69,19 @@ def visible_members(ctx: Any, action: str = "read") -> ColumnElement[bool] | Non
     if scope is None or user_id is None:
         return false()
     return Member.store_id.in_(select(StoreStaff.store_id).where(StoreStaff.user_id == user_id))
+
+
+def member_key(
+    card_number: str | None, phone: str | None, qr_value: str | None
+) -> ColumnElement[bool]:
+    """What finds the member holding a card number, else a QR value, else a phone."""
+    if card_number is not None:
+        return Member.card_number == normalize_card_number(card_number)
+    if qr_value is not None:
+        return Member.qr_value == qr_value
+    if phone is not None:
+        return Member.phone == normalize_phone(phone, field="phone")
+    raise DomainError.single("REQUIRED", "give a card number, a phone or a QR value")
 
 
 async def find_member(
@@ -381,11 +395,13 @@ async def merge_members(
             set_column(source, "customer_id", target_id, journal)
             await session.flush()
             continue
-        for model in (LedgerEntry, PointsLot, PosTransaction, Redemption, Coupon):
+        for model in (LedgerEntry, PointsLot, PosTransaction, Redemption, Coupon, CheckIn):
             await move_rows(session, model, source.id, target.id, journal, column="member_id")
         for counter in (RuleUsage, MissionProgress):  # per-member counters: the survivor's own
             await session.execute(counter.__table__.delete().where(counter.member_id == source.id))
-        set_column(target, "points_balance", target.points_balance + source.points_balance, journal)
+        for counter in ("points_balance", "earned_points", "spend"):
+            total = getattr(target, counter) + getattr(source, counter)
+            set_column(target, counter, total, journal)
         await drop_row(session, source, journal)
 
 

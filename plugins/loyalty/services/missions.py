@@ -10,14 +10,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core.db.ids import uuid7
 from unicrm.core.db.types import utcnow
 from unicrm.core.errors import DomainError, FieldError
-from unicrm.core.graph.orders.conflicts import insert_or_skip
 from unicrm.plugins.loyalty.models import (
     CouponOffer,
     Member,
@@ -26,6 +26,7 @@ from unicrm.plugins.loyalty.models import (
     MissionProgress,
 )
 from unicrm.plugins.loyalty.services import coupons, earn, ledger
+from unicrm.plugins.loyalty.services.config import ProgramConfig, bump
 
 
 @dataclass
@@ -76,11 +77,12 @@ async def create_mission(session: AsyncSession, data: MissionData) -> Mission:
         active=True,
     )
     session.add(mission)
+    await bump(session, offer.program_id)
     await session.flush()
     return mission
 
 
-def _step(mission: Mission, lines: list[earn.Line]) -> int:
+def _step(mission: Row[Any], lines: list[earn.Line]) -> int:
     """How far a sale moves a mission (before the distinct-day rule of visits)."""
     matched = [line for line in lines if earn.matches(mission, line)]
     if mission.kind is MissionKind.ITEMS:
@@ -88,27 +90,74 @@ def _step(mission: Mission, lines: list[earn.Line]) -> int:
     return 1 if matched else 0
 
 
+async def held_progress(
+    session: AsyncSession, member_ids: list[uuid.UUID]
+) -> dict[tuple[uuid.UUID, uuid.UUID], MissionProgress]:
+    """The mission progress rows of these (locked) members, by mission and member."""
+    if not member_ids:
+        return {}
+    rows = await session.scalars(
+        select(MissionProgress).where(MissionProgress.member_id.in_(member_ids))
+    )
+    return {(p.mission_id, p.member_id): p for p in rows}
+
+
 async def after_sale(
-    session: AsyncSession, member: Member, lines: list[earn.Line], occurred_at: datetime, day: date
+    session: AsyncSession,
+    member: Member,
+    config: ProgramConfig,
+    lines: list[earn.Line],
+    occurred_at: datetime,
+    day: date,
+    held: dict[tuple[uuid.UUID, uuid.UUID], MissionProgress] | None = None,
 ) -> list[str]:
-    """Move the locked member's missions for one sale; return notes for the ones completed."""
-    missions = (
-        await session.scalars(
-            select(Mission).where(Mission.program_id == member.program_id, Mission.active.is_(True))
-        )
-    ).all()
+    """Move the locked member's missions for one sale; return notes for the ones completed.
+    ``held``: the progress rows of a batch's members (``held_progress``), kept up to date."""
+    steps = [
+        (mission, step)
+        for mission in config.missions
+        if not (mission.starts_at and occurred_at < mission.starts_at)
+        and not (mission.ends_at and occurred_at >= mission.ends_at)
+        and (step := _step(mission, lines)) > 0
+    ]
+    return await _advance(session, member, steps, day, held)
+
+
+async def after_visit(
+    session: AsyncSession, member: Member, config: ProgramConfig, at: datetime, day: date
+) -> list[str]:
+    """A check-in at a store is a visit for the ``VISITS`` missions without line conditions."""
+    steps = [
+        (mission, 1)
+        for mission in config.missions
+        if mission.kind is MissionKind.VISITS
+        and mission.sku is None
+        and mission.category is None
+        and mission.modifier is None
+        and not (mission.starts_at and at < mission.starts_at)
+        and not (mission.ends_at and at >= mission.ends_at)
+    ]
+    return await _advance(session, member, steps, day, None)
+
+
+async def _advance(
+    session: AsyncSession,
+    member: Member,
+    steps: list[tuple[Row[Any], int]],
+    day: date,
+    held: dict[tuple[uuid.UUID, uuid.UUID], MissionProgress] | None,
+) -> list[str]:
+    if not steps:
+        return []
+    if held is None:
+        held = await held_progress(session, [member.id])
     notes = []
-    for mission in missions:
-        if (mission.starts_at and occurred_at < mission.starts_at) or (
-            mission.ends_at and occurred_at >= mission.ends_at
-        ):
-            continue
-        step = _step(mission, lines)
-        if step == 0:
-            continue
-        key = {"mission_id": mission.id, "member_id": member.id}
-        await insert_or_skip(session, MissionProgress, {**key, "progress": 0}, tuple(key))
-        progress = await session.get_one(MissionProgress, (mission.id, member.id))
+    for mission, step in steps:
+        progress = held.get((mission.id, member.id))
+        if progress is None:  # the member is locked: nobody else inserts it meanwhile
+            progress = MissionProgress(mission_id=mission.id, member_id=member.id, progress=0)
+            session.add(progress)
+            held[mission.id, member.id] = progress
         if progress.completed_at is not None:
             continue
         if mission.kind is MissionKind.VISITS:

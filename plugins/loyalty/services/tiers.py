@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
+from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +33,16 @@ from unicrm.plugins.loyalty.models import (
     TierChange,
     TransactionKind,
 )
+from unicrm.plugins.loyalty.services.config import ProgramConfig, bump
+
+
+class TierLike(Protocol):
+    """A tier as a model or as a cached row of ``ProgramConfig``."""
+
+    code: str
+    name: str
+    qualify_points: int | None
+    qualify_spend: Decimal | None
 
 
 def months_before(moment: datetime, months: int) -> datetime:
@@ -58,19 +68,17 @@ async def standing(session: AsyncSession, member_id: uuid.UUID, since: datetime)
             LedgerEntry.created_at >= since,
         )
     )
-    rows = (
-        await session.execute(
-            select(PosTransaction.amount, PosTransaction.refunded).where(
-                PosTransaction.member_id == member_id,
-                PosTransaction.kind == TransactionKind.SALE,
-                PosTransaction.occurred_at >= since,
-            )
+    spend = await session.scalar(
+        select(func.sum(PosTransaction.amount - PosTransaction.refunded)).where(
+            PosTransaction.member_id == member_id,
+            PosTransaction.kind == TransactionKind.SALE,
+            PosTransaction.occurred_at >= since,
         )
-    ).all()
-    return Standing(int(points or 0), sum((a - r for a, r in rows), Decimal(0)))
+    )
+    return Standing(int(points or 0), spend or Decimal(0))
 
 
-def qualifies(tier: Tier, got: Standing) -> bool:
+def qualifies(tier: TierLike, got: Standing) -> bool:
     if tier.qualify_points is None and tier.qualify_spend is None:
         return True
     return (tier.qualify_points is not None and got.points >= tier.qualify_points) or (
@@ -98,7 +106,7 @@ async def best_tier(
     return None
 
 
-def _move(session: AsyncSession, member: Member, to: Tier, reason: str, now: datetime) -> str:
+def _move(session: AsyncSession, member: Member, to: TierLike, reason: str, now: datetime) -> str:
     note = f"{'Upgraded' if reason == 'upgrade' else 'Moved'} from {member.tier} to {to.name}"
     session.add(
         TierChange(
@@ -122,17 +130,21 @@ def _move(session: AsyncSession, member: Member, to: Tier, reason: str, now: dat
     return note
 
 
-async def after_earn(session: AsyncSession, member: Member, zone: ZoneInfo) -> list[str]:
-    """Upgrade the locked member at once when they now qualify for a higher tier."""
-    tiers = await program_tiers(session, member.program_id)
-    if not tiers:
-        return []
-    ranks = {t.code: t.rank for t in tiers}
+async def after_earn(session: AsyncSession, member: Member, config: ProgramConfig) -> list[str]:
+    """Upgrade the locked member at once when they now qualify for a higher tier.
+
+    A window never holds more than the member's lifetime counters, so a tier those do not
+    reach is passed over without reading the window."""
+    ranks = {t.code: t.rank for t in config.tiers}
     current = ranks.get(member.tier, -1)
+    ever = Standing(member.earned_points, member.spend)
     now = utcnow()
-    for tier in tiers:
+    for tier in config.tiers:
         if tier.rank <= current:
             break
+        if not qualifies(tier, ever):
+            continue
+        await session.flush()  # a batch's earlier sales count (it runs unflushed)
         got = await standing(session, member.id, months_before(now, tier.window_months))
         if qualifies(tier, got):
             return [_move(session, member, tier, "upgrade", now)]
@@ -169,20 +181,74 @@ class Progress:
     spend_needed: Decimal | None
 
 
-async def progress(session: AsyncSession, member: Member) -> Progress:
-    tiers = await program_tiers(session, member.program_id)
-    ranks = {t.code: t.rank for t in tiers}
-    current = ranks.get(member.tier, -1)
-    higher = [t for t in tiers if t.rank > current]
-    if not higher:
-        return Progress(None, None, None)
-    nxt = higher[-1]
-    got = await standing(session, member.id, months_before(utcnow(), nxt.window_months))
-    return Progress(
-        nxt,
-        None if nxt.qualify_points is None else max(nxt.qualify_points - got.points, 0),
-        None if nxt.qualify_spend is None else max(nxt.qualify_spend - got.spend, Decimal(0)),
+async def standings(
+    session: AsyncSession, member_ids: list[uuid.UUID], since: datetime
+) -> dict[uuid.UUID, Standing]:
+    """``standing`` of many members over one window: two statements."""
+    points = dict(
+        (
+            await session.execute(
+                select(LedgerEntry.member_id, func.sum(LedgerEntry.points))
+                .where(
+                    LedgerEntry.member_id.in_(member_ids),
+                    LedgerEntry.kind.in_((EntryKind.EARN, EntryKind.REVERSE)),
+                    LedgerEntry.created_at >= since,
+                )
+                .group_by(LedgerEntry.member_id)
+            )
+        ).all()
     )
+    spend = dict(
+        (
+            await session.execute(
+                select(
+                    PosTransaction.member_id,
+                    func.sum(PosTransaction.amount - PosTransaction.refunded),
+                )
+                .where(
+                    PosTransaction.member_id.in_(member_ids),
+                    PosTransaction.kind == TransactionKind.SALE,
+                    PosTransaction.occurred_at >= since,
+                )
+                .group_by(PosTransaction.member_id)
+            )
+        ).all()
+    )
+    return {m: Standing(int(points.get(m) or 0), spend.get(m) or Decimal(0)) for m in member_ids}
+
+
+async def progress_of(session: AsyncSession, members: list[Member]) -> dict[uuid.UUID, Progress]:
+    """What each member needs for their next tier: one statement for the tiers, then two per
+    distinct window length of the next tiers (usually one), whatever the number of members."""
+    programs = {m.program_id for m in members}
+    tiers = (
+        await session.scalars(
+            select(Tier).where(Tier.program_id.in_(programs)).order_by(Tier.rank.desc())
+        )
+    ).all()
+    nxt: dict[uuid.UUID, Tier] = {}
+    for member in members:
+        own = [t for t in tiers if t.program_id == member.program_id]
+        current = next((t.rank for t in own if t.code == member.tier), -1)
+        higher = [t for t in own if t.rank > current]
+        if higher:
+            nxt[member.id] = higher[-1]
+    now = utcnow()
+    got: dict[uuid.UUID, Standing] = {}
+    for months in {t.window_months for t in nxt.values()}:
+        ids = [m for m, t in nxt.items() if t.window_months == months]
+        got |= await standings(session, ids, months_before(now, months))
+    found = {m.id: Progress(None, None, None) for m in members}
+    for member_id, tier in nxt.items():
+        have = got[member_id]
+        found[member_id] = Progress(
+            tier,
+            None if tier.qualify_points is None else max(tier.qualify_points - have.points, 0),
+            None
+            if tier.qualify_spend is None
+            else max(tier.qualify_spend - have.spend, Decimal(0)),
+        )
+    return found
 
 
 @dataclass
@@ -233,5 +299,6 @@ async def save_tier(session: AsyncSession, data: TierData) -> Tier:
     tier.qualify_points, tier.qualify_spend = data.qualify_points, data.qualify_spend
     tier.window_months, tier.grace_months = data.window_months, data.grace_months
     tier.benefits = data.benefits
+    await bump(session, program.id)
     await session.flush()
     return tier

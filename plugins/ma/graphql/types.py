@@ -13,6 +13,7 @@ from unicrm.core.graph.consents.models import ConsentChannel as RowChannel
 from unicrm.core.graph.consents.models import ConsentPurpose as RowPurpose
 from unicrm.core.graph.consents.types import ConsentChannel, ConsentPurpose
 from unicrm.core.graph.ids import to_global_id
+from unicrm.core.graph.plan import direct
 from unicrm.core.messaging.runtime import current
 from unicrm.plugins.ma import models
 from unicrm.plugins.ma.services.campaigns import VariantStats, winner
@@ -54,6 +55,7 @@ class LeadScore:
         description="Every change of the score, newest first, with its rule and reason: the "
         "current points add up to the value as of its last update."
     )
+    @direct
     async def explanation(self, info: strawberry.Info) -> list[LeadScoreReason]:
         rows = await info.context.loaders["ma.score_changes_by_customer"].load(self.customer_pk)
         return [
@@ -469,6 +471,7 @@ class MaCampaign:
         )
 
     @strawberry.field(description="Recipients, sends, blocks, unique opens and clicks per variant.")
+    @direct
     async def variants(self, info: strawberry.Info) -> list[MaCampaignVariant]:
         rows = await info.context.loaders["ma.campaign_stats_by_campaign"].load(self.pk)
         return [MaCampaignVariant.of(s) for s in rows]
@@ -477,6 +480,7 @@ class MaCampaign:
         description="The A/B winner: the variant with the higher open rate (click rate with "
         "byClicks); null without two variants or on a tie."
     )
+    @direct
     async def winner(self, info: strawberry.Info, by_clicks: bool = False) -> str | None:
         rows = await info.context.loaders["ma.campaign_stats_by_campaign"].load(self.pk)
         return winner(rows, by_clicks)

@@ -8,15 +8,13 @@ import strawberry
 
 from unicrm.core.errors import BadRequest
 from unicrm.core.graph.customers.types import Customer
-from unicrm.core.graph.plan import direct
+from unicrm.core.graph.plan import direct, loads
 from unicrm.plugins.sfa.graphql.types import Activity, Deal
 
 
 def type_fields() -> dict[str, list[Any]]:
-    @direct
-    async def deals(root: Customer, info: strawberry.Info) -> list[Deal] | None:
-        rows = await info.context.loaders["sfa.deals_by_customer"].load(root.pk)
-        return [Deal.from_row(r) for r in rows]
+    @loads("sfa.deals_by_customer", each=Deal.from_row)
+    async def deals(root: Customer, info: strawberry.Info) -> list[Deal] | None: ...
 
     @direct
     async def sales_activities(

@@ -19,15 +19,18 @@ from unicrm.plugins.sfa.models import (
 from unicrm.plugins.sfa.services import activities, quotes
 from unicrm.plugins.sfa.services.deals import visible_to
 
+DEALS, STAGES = Deal.__table__, Stage.__table__
+"""Deals and stages load as light Core rows: the board and every customer page read them."""
+
 LOADERS = {
-    "sfa.deal_by_id": one_per_key(entities_by(Deal.id), visible_to),
+    "sfa.deal_by_id": one_per_key(entities_by(DEALS.c.id), visible_to),
     "sfa.deals_by_customer": many_per_key(
-        entities_by(Deal.customer_id, Deal.created_at.desc(), Deal.id.desc()), visible_to
+        entities_by(DEALS.c.customer_id, Deal.created_at.desc(), Deal.id.desc()), visible_to
     ),
-    "sfa.pipeline_by_id": one_per_key(entities_by(Pipeline.id)),
-    "sfa.stage_by_id": one_per_key(entities_by(Stage.id)),
+    "sfa.pipeline_by_id": one_per_key(entities_by(Pipeline.__table__.c.id)),
+    "sfa.stage_by_id": one_per_key(entities_by(STAGES.c.id)),
     "sfa.stages_by_pipeline": many_per_key(
-        entities_by(Stage.pipeline_id, Stage.position, Stage.id)
+        entities_by(STAGES.c.pipeline_id, Stage.position, Stage.id)
     ),
     "sfa.contacts_by_deal": many_per_key(
         entities_by(DealContact.deal_id, DealContact.created_at, DealContact.id)

@@ -17,7 +17,7 @@ from unicrm.core.graph.loaders import load_one
 from unicrm.core.graph.node import Node
 from unicrm.core.graph.orders.types import Order
 from unicrm.core.graph.pagination import Connection
-from unicrm.core.graph.plan import direct
+from unicrm.core.graph.plan import direct, loads
 from unicrm.core.graph.scalars import BigInt, Money
 from unicrm.core.graph.teams.types import Team
 from unicrm.core.graph.users.types import User
@@ -222,24 +222,20 @@ class Deal(Node):
         return await load_one(info, "sfa.deal_by_id", pk, cls.from_row)
 
     @strawberry.field(description="The customer the deal is with.")
-    @direct
-    async def customer(self, info: strawberry.Info) -> Customer | None:
-        return await Customer.load_node(info, self.customer_pk)
+    @loads("core.customer_by_id", key="customer_pk", one=lambda row: Customer.from_row(row))
+    async def customer(self, info: strawberry.Info) -> Customer | None: ...
 
     @strawberry.field(description="The company buying, when the customer is one of its people.")
-    @direct
-    async def company(self, info: strawberry.Info) -> Customer | None:
-        return None if self.company_pk is None else await Customer.load_node(info, self.company_pk)
+    @loads("core.customer_by_id", key="company_pk", one=lambda row: Customer.from_row(row))
+    async def company(self, info: strawberry.Info) -> Customer | None: ...
 
     @strawberry.field
-    @direct
-    async def pipeline(self, info: strawberry.Info) -> Pipeline | None:
-        return await Pipeline.load_node(info, self.pipeline_pk)
+    @loads("sfa.pipeline_by_id", key="pipeline_pk", one=Pipeline.from_row)
+    async def pipeline(self, info: strawberry.Info) -> Pipeline | None: ...
 
     @strawberry.field
-    @direct
-    async def stage(self, info: strawberry.Info) -> PipelineStage | None:
-        return await PipelineStage.load_node(info, self.stage_pk)
+    @loads("sfa.stage_by_id", key="stage_pk", one=PipelineStage.from_row)
+    async def stage(self, info: strawberry.Info) -> PipelineStage | None: ...
 
     @strawberry.field(description="The user working the deal.")
     @direct
