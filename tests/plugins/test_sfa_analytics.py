@@ -15,12 +15,14 @@ from unicrm.core.graph.products.services import Price
 from unicrm.core.graph.users.models import User
 from unicrm.core.testing.pytest_plugin import client_for, sign_in_as
 from unicrm.core.testing.statements import StatementCounter
+from unicrm.plugins.sfa.models import DealSource
 from unicrm.plugins.sfa.services import deals as deal_services
 
 ANALYTICS = """query($from: Date!, $to: Date!) { salesAnalytics(from: $from, to: $to) {
   dealsCreated dealsWon dealsLost winRate averageWonAmount { amount currency }
   averageCycleDays openPipeline { amount } weightedPipeline { amount }
   stageTimes { stage { name } moves }
+  winRateBySource { source won lost winRate }
   leaderboard { owner { email } won amount { amount } } } }"""
 
 
@@ -34,14 +36,14 @@ async def seed(state):
     async with state.db.session() as session:
         ids = dict((await session.execute(select(User.email, User.id))).all())
     plan = [
-        ("ann@unicrm.test", "100000", "Closed Won", None),
-        ("ann@unicrm.test", "50000", "Closed Lost", "Price"),
-        ("ann@unicrm.test", "10000", "Negotiation", None),
-        ("ben@unicrm.test", "300000", "Closed Won", None),
-        ("ben@unicrm.test", "20000", "Qualify", None),
+        ("ann@unicrm.test", "100000", "Closed Won", None, DealSource.MANUAL),
+        ("ann@unicrm.test", "50000", "Closed Lost", "Price", DealSource.MANUAL),
+        ("ann@unicrm.test", "10000", "Negotiation", None, DealSource.MANUAL),
+        ("ben@unicrm.test", "300000", "Closed Won", None, DealSource.IMPORT),
+        ("ben@unicrm.test", "20000", "Qualify", None, DealSource.IMPORT),
     ]
     async with state.db.transaction() as session:
-        for email, amount, stage, reason in plan:
+        for email, amount, stage, reason, source in plan:
             deal = await deal_services.create_deal(
                 session,
                 deal_services.DealData(
@@ -49,6 +51,7 @@ async def seed(state):
                     title=f"{email} {stage}",
                     owner_id=ids[email],
                     amount=Price(Decimal(amount), "THB"),
+                    source=source,
                 ),
             )
             if stage != "Opportunity":
@@ -81,6 +84,10 @@ async def test_a_manager_sees_the_organizations_figures(gql, unicrm_state):
         ("ben@unicrm.test", 1),
         ("ann@unicrm.test", 1),
     ]
+    assert figures["winRateBySource"] == [  # the open import deal is not counted
+        {"source": "IMPORT", "won": 1, "lost": 0, "winRate": 1.0},
+        {"source": "MANUAL", "won": 1, "lost": 1, "winRate": 0.5},
+    ]
     assert counter.count < 15
 
 
@@ -96,6 +103,7 @@ async def test_a_rep_sees_only_their_own_numbers(unicrm_state):
     assert figures["winRate"] == 0.5
     assert figures["openPipeline"] == {"amount": "10000.0000"}
     assert [e["won"] for e in figures["leaderboard"]] == [1]
+    assert figures["winRateBySource"] == [{"source": "MANUAL", "won": 1, "lost": 1, "winRate": 0.5}]
 
 
 async def test_an_inverted_period_is_a_bad_request(gql, unicrm_state):

@@ -7,6 +7,7 @@ import asyncio
 import uuid
 
 import pytest
+from executor.support import both
 from sqlalchemy import func, select
 
 from plugins.sfa_support import add_team, b2b, gid
@@ -494,3 +495,23 @@ async def test_a_field_rep_moves_only_their_own_deals(unicrm_state):
     assert moves[0]["errors"] == [] and moves[0]["deal"]["stage"] == {"name": "Qualify"}
     assert [(e["field"], e["code"]) for e in moves[1]["errors"]] == [("id", "NOT_FOUND")]
     assert listed["data"]["deals"]["totalCount"] == 1
+
+
+CUSTOMER_DEALS = f"""query($id: ID!) {{ customer(id: $id) {{ displayName
+  deals {{ {DEAL_FIELDS} assignmentHistory {{ kind toOwner {{ email }} }}
+    quotes {{ id }} activities {{ id }} }}
+  salesActivities(limit: 5) {{ id }} }} }}"""
+
+
+async def test_a_customer_with_deals_and_stages_runs_on_the_compiled_executor(
+    client, gql, unicrm_state
+):
+    [somchai] = await add_customers(unicrm_state, "Somchai")
+    deal = await open_deal(gql, somchai)
+
+    body = await both(client, CUSTOMER_DEALS, {"id": customer_gid(somchai)})
+
+    [seen] = body["data"]["customer"]["deals"]
+    assert seen["id"] == deal["id"]
+    assert seen["stage"] == {"name": "Opportunity"}
+    assert [c["toStage"]["name"] for c in seen["stageHistory"]] == ["Opportunity"]

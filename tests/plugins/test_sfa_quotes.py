@@ -3,15 +3,17 @@ machine, expiry, and acceptance into a core order that updates the deal."""
 
 from __future__ import annotations
 
+import io
 import uuid
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from pypdf import PdfReader
 from sqlalchemy import func, select, update
 
 from plugins.sfa_support import gid
 from plugins.support import add_customers, add_rows
-from unicrm.core.db.types import utcnow
+from unicrm.core import config
 from unicrm.core.graph.orders.models import Order, OrderLine
 from unicrm.core.graph.products.models import Product
 from unicrm.core.jobs.contracts import JobRun
@@ -116,7 +118,7 @@ async def setup(state) -> tuple[uuid.UUID, dict[str, Product]]:
 
 
 def valid_until(days: int = 30) -> str:
-    return (utcnow().date() + timedelta(days=days)).isoformat()
+    return (config.get_settings().business_date() + timedelta(days=days)).isoformat()
 
 
 async def count(state, model) -> int:
@@ -186,7 +188,10 @@ async def test_a_quote_goes_from_draft_to_an_accepted_order_through_versions(gql
     assert accepted["quote"]["status"] == "ACCEPTED"
     assert accepted["quote"]["order"]["total"] == {"amount": "32000.0000"}
     assert accepted["deal"]["amount"] == {"amount": "32000.0000", "currency": "THB"}
-    assert accepted["quote"]["deliveryDate"] == (utcnow().date() + timedelta(days=14)).isoformat()
+    assert (
+        accepted["quote"]["deliveryDate"]
+        == (config.get_settings().business_date() + timedelta(days=14)).isoformat()
+    )
     async with unicrm_state.db.session() as session:
         statuses = (await session.scalars(select(Quote.status).order_by(Quote.version))).all()
     assert statuses == [QuoteStatus.SENT, QuoteStatus.ACCEPTED]  # version 1 is kept as it was
@@ -250,6 +255,33 @@ async def test_quote_create_refuses_bad_lines_and_writes_nothing(gql, unicrm_sta
     assert (await count(unicrm_state, Quote), await count(unicrm_state, QuoteLine)) == (0, 0)
 
 
+async def test_validity_days_are_business_days_in_bangkok(gql, unicrm_state, monkeypatch):
+    # 20:00 UTC on 23 November is already 03:00 on 24 November in Bangkok.
+    monkeypatch.setattr(config, "utcnow", lambda: datetime(2026, 11, 23, 20, tzinfo=UTC))
+    assert config.get_settings().timezone == "Asia/Bangkok"
+    deal_id, products = await setup(unicrm_state)
+    panel = gid("Product", products["panel"].id)
+
+    async def create(day: str) -> dict:
+        variables = {"dealId": gid("Deal", deal_id), "validUntil": day}
+        variables["lines"] = [{"productId": panel, "quantity": 1}]
+        return (await gql(CREATE, {"input": variables}))["data"]["quoteCreate"]
+
+    yesterday_in_bangkok = await create("2026-11-23")
+    today_in_bangkok = await create("2026-11-24")
+
+    assert [e["code"] for e in yesterday_in_bangkok["errors"]] == ["INVALID_DATE"]
+    assert today_in_bangkok["errors"] == []
+    await gql(SEND, {"id": today_in_bangkok["quote"]["id"]})
+    async with unicrm_state.db.transaction() as session:
+        await session.execute(update(Quote).values(valid_until=date(2026, 11, 23)))
+    run = JobRun(uuid.uuid4(), quotes.EXPIRE_JOB, {}, 1, 5, None)
+    async with unicrm_state.db.transaction() as session:
+        await quotes.expire_quotes(run, session)
+    async with unicrm_state.db.session() as session:
+        assert await session.scalar(select(Quote.status)) is QuoteStatus.EXPIRED
+
+
 async def test_an_expired_quote_is_not_accepted_and_the_daily_job_marks_it(gql, unicrm_state):
     deal_id, products = await setup(unicrm_state)
     created = await gql(
@@ -265,7 +297,11 @@ async def test_an_expired_quote_is_not_accepted_and_the_daily_job_marks_it(gql, 
     quote_id = created["data"]["quoteCreate"]["quote"]["id"]
     await gql(SEND, {"id": quote_id})
     async with unicrm_state.db.transaction() as session:
-        await session.execute(update(Quote).values(valid_until=utcnow().date() - timedelta(days=1)))
+        await session.execute(
+            update(Quote).values(
+                valid_until=config.get_settings().business_date() - timedelta(days=1)
+            )
+        )
 
     refused = (await gql(ACCEPT, {"id": quote_id}))["data"]["quoteAccept"]
 
@@ -304,6 +340,10 @@ async def test_a_quote_downloads_as_a_pdf_with_the_thai_font(client, gql, unicrm
     assert response.headers["content-type"] == "application/pdf"
     assert response.content.startswith(b"%PDF-")
     assert b"Sarabun" in response.content  # the embedded Thai font
+    text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+    assert "แผงโซลาร์ 400 วัตต์" in text  # shaped, yet extracts as the original Unicode
+    assert "ยืนราคาถึง" in text
+    assert "รวมทั้งสิ้น" in text
 
 
 async def test_quote_pdf_answers_who_may_not_or_what_is_not(anonymous_client, client, unicrm_state):

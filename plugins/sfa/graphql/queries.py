@@ -22,10 +22,12 @@ from unicrm.plugins.sfa.graphql.types import (
     DealBoard,
     DealBoardColumn,
     DealFilterInput,
+    DealSource,
     LeaderboardEntry,
     Pipeline,
     PipelineStage,
     SalesAnalytics,
+    SourceWinRate,
     StageTime,
 )
 from unicrm.plugins.sfa.services import analytics, board
@@ -190,6 +192,12 @@ class SfaQuery:
             stage_times=[
                 StageTime(stage_pk=t.stage_id, moves=t.moves, average_days=t.average_days)
                 for t in result.stage_times
+            ],
+            win_rate_by_source=[
+                SourceWinRate(
+                    source=DealSource(r.source.value), won=r.won, lost=r.lost, win_rate=r.win_rate
+                )
+                for r in result.sources
             ],
             leaderboard=[
                 LeaderboardEntry(owner_pk=e.owner_id, won=e.won, amount=money(e.amount))

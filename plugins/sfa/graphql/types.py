@@ -629,6 +629,15 @@ class LeaderboardEntry:
 
 
 @guard("sfa.deal")
+@strawberry.type(description="Deals of one source closed in the period, won and lost.")
+class SourceWinRate:
+    source: DealSource
+    won: int
+    lost: int
+    win_rate: float | None = strawberry.field(description="Won / (won + lost); null if none.")
+
+
+@guard("sfa.deal")
 @strawberry.type(description="Sales figures of a period, within your row scope.")
 class SalesAnalytics:
     deals_created: int
@@ -644,4 +653,8 @@ class SalesAnalytics:
         description="Open deals now, each amount times its stage's win probability."
     )
     stage_times: list[StageTime]
+    win_rate_by_source: list[SourceWinRate] = strawberry.field(
+        description="Win rate per source (manual, import, marketing hand-off, converted lead) "
+        "of the deals closed in the period."
+    )
     leaderboard: list[LeaderboardEntry]

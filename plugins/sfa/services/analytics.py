@@ -1,6 +1,6 @@
 """Sales analytics over a period, within the caller's row scope (a rep: their own deals; a
 manager: the organization): deals created, won and lost, win rate, average won deal, average
-sales cycle, open and weighted pipeline, time in stage, and a leaderboard.
+sales cycle, open and weighted pipeline, time in stage, win rate by source, and a leaderboard.
 
 Money figures count the deals in the installation's currency only. Each figure is one
 aggregate statement, whatever the number of deals.
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from unicrm.core.db.types import MONEY_QUANTUM, from_minor
 from unicrm.core.errors import DomainError
-from unicrm.plugins.sfa.models import Deal, Stage, StageChange, StageKind
+from unicrm.plugins.sfa.models import Deal, DealSource, Stage, StageChange, StageKind
 
 MAX_DAYS = 3660
 LEADERS = 10
@@ -40,6 +40,20 @@ class Leader:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceRate:
+    """Deals of one source closed in the period."""
+
+    source: DealSource
+    won: int
+    lost: int
+
+    @property
+    def win_rate(self) -> float | None:
+        closed = self.won + self.lost
+        return None if closed == 0 else self.won / closed
+
+
+@dataclass(frozen=True, slots=True)
 class Analytics:
     created: int
     won: int
@@ -50,6 +64,7 @@ class Analytics:
     weighted_pipeline: Decimal
     stage_times: list[StageTime]
     leaders: list[Leader]
+    sources: list[SourceRate]
 
     @property
     def win_rate(self) -> float | None:
@@ -136,6 +151,18 @@ async def analytics(
             .limit(LEADERS)
         )
     ).all()
+    sources = (
+        await session.execute(
+            select(
+                Deal.source,
+                func.count().filter(kind == StageKind.WON),
+                func.count().filter(kind == StageKind.LOST),
+            )
+            .where(seen, closed_in)
+            .group_by(Deal.source)
+            .order_by(Deal.source)
+        )
+    ).all()
     return Analytics(
         created=created,
         won=won_count,
@@ -151,4 +178,5 @@ async def analytics(
             for stage_id, count, seconds in moves
         ],
         leaders=[Leader(owner, count, from_minor(int(total))) for owner, count, total in leaders],
+        sources=[SourceRate(source, won_n, lost_n) for source, won_n, lost_n in sources],
     )

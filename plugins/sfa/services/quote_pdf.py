@@ -1,7 +1,9 @@
 """A quote as a PDF (fpdf2), in Sarabun so Thai names and products print correctly.
 
 The Sarabun font (SIL Open Font License, ``fonts/OFL.txt``) ships with the plugin, so the
-PDF looks the same on every installation whatever fonts the machine has.
+PDF looks the same on every installation whatever fonts the machine has. Text is shaped
+with HarfBuzz (uharfbuzz) so Thai vowels and tone marks sit on their consonants instead of
+overlapping, and the text still copies and extracts as the original Unicode.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ def render(quote: Quote, lines: list[QuoteLine], customer: str, deal_title: str)
     pdf = FPDF(format="A4")
     pdf.add_font(FONT, "", str(FONTS / "Sarabun-Regular.ttf"))
     pdf.add_font(FONT, "B", str(FONTS / "Sarabun-Bold.ttf"))
+    pdf.set_text_shaping(use_shaping_engine=True, script="thai", language="tha")
     pdf.set_title(f"Quote {quote.family_id} v{quote.version}")
     pdf.add_page()
     pdf.set_font(FONT, "B", 16)

@@ -251,6 +251,12 @@ def _apply_totals(quote: Quote, rows: list[QuoteLine]) -> None:
     quote.vat_amount, quote.grand_total = totals.vat, totals.grand
 
 
+def _today() -> date:
+    """Validity dates are days of the business time zone: a quote valid until the 30th may
+    be accepted until midnight in Bangkok, not midnight UTC."""
+    return get_settings().business_date()
+
+
 def _actor(session: AsyncSession) -> str:
     return getattr(session.info.get("actor"), "name", None) or "system"
 
@@ -263,7 +269,7 @@ async def create_quote(
     scope: ColumnElement[bool] | None = None,
 ) -> Quote:
     """Version 1 of a new quote for the deal, as a draft in the deal's currency."""
-    errors = _terms_errors(terms, utcnow().date())
+    errors = _terms_errors(terms, _today())
     if errors:
         raise DomainError(*errors)
     deal = await get_deal(session, deal_id, scope, "deal_id")
@@ -345,7 +351,7 @@ async def update_quote(
         changes.vat_rate,
         quote.delivery_lead_days if lead is None else lead,
     )
-    errors = _terms_errors(terms, utcnow().date())
+    errors = _terms_errors(terms, _today())
     if errors:
         raise DomainError(*errors)
     quote.valid_until = terms.valid_until
@@ -393,7 +399,7 @@ async def new_version(
         currency=latest.currency,
         prices_include_vat=latest.prices_include_vat,
         vat_rate=latest.vat_rate,
-        valid_until=max(latest.valid_until, utcnow().date()),
+        valid_until=max(latest.valid_until, _today()),
         delivery_lead_days=latest.delivery_lead_days,
         created_by=_actor(session),
     )
@@ -425,7 +431,7 @@ async def send_quote(
 ) -> Quote:
     quote = await get_quote(session, quote_id, scope, for_update=True)
     _draft(quote)
-    if quote.valid_until < utcnow().date():
+    if quote.valid_until < _today():
         raise DomainError.single("QUOTE_EXPIRED", "validUntil has passed; change it", "id")
     quote.status = QuoteStatus.SENT
     quote.sent_at = utcnow()
@@ -476,7 +482,7 @@ async def accept_quote(
     recorded (given, or today plus the lead time). An expired quote is refused."""
     quote = await get_quote(session, quote_id, scope, for_update=True)
     _sent(quote)
-    today = utcnow().date()
+    today = _today()
     if quote.valid_until < today:
         raise DomainError.single("QUOTE_EXPIRED", f"the quote expired on {quote.valid_until}", "id")
     if delivery_date is not None and delivery_date < today:
@@ -538,6 +544,8 @@ async def expire_quotes(job: JobRun, session: AsyncSession) -> None:
     """The daily job: sent quotes past their validity become expired (idempotent)."""
     await session.execute(
         update(Quote)
-        .where(Quote.status == QuoteStatus.SENT, Quote.valid_until < utcnow().date())
+        .where(
+            Quote.status == QuoteStatus.SENT, Quote.valid_until < job.app_settings.business_date()
+        )
         .values(status=QuoteStatus.EXPIRED, decided_at=func.coalesce(Quote.decided_at, utcnow()))
     )
